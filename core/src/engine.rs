@@ -1,0 +1,473 @@
+//! The single entry point: text in, [`Report`] out.
+
+use crate::benchmarks::{Selection, pss_checks};
+use crate::input::manifest::{Resource, parse_manifests};
+use crate::input::pod::{Pod, decode_pod};
+use crate::input::yaml::Limits;
+use crate::report::{
+    AdmissionMode, AdmissionVerdict, BenchmarkRun, CheckResult, Control, InputError, InputSummary,
+    Location, Report, ResourceRef, SCHEMA_VERSION, Status, Summary, Tool,
+};
+use crate::rules::pss::{Level, Outcome, Version};
+use crate::rules::{Rule, RuleKind};
+
+/// One input file: its name (as the user should see it) and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    /// The name shown in locations (a path, `<stdin>`, ...).
+    pub name: &'a str,
+    /// The content.
+    pub text: &'a str,
+}
+
+/// Everything to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct Input<'a> {
+    /// Manifest files, in the order they should be reported.
+    pub files: Vec<SourceFile<'a>>,
+    /// Problems the caller met before evaluation (e.g. unreadable files); they are kept in the
+    /// report so that nothing is lost silently.
+    pub errors: Vec<InputError>,
+}
+
+/// How to evaluate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The benchmarks to run; empty means [`Selection::DEFAULT`].
+    pub benchmarks: Vec<Selection>,
+    /// Bounds on each YAML document.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            benchmarks: vec![Selection::DEFAULT],
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The engine's version, as reports state it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Evaluates manifests against the selected benchmarks. Never fails and never panics on input:
+/// problems are reported as input errors, and everything readable is still evaluated.
+pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
+    let selections: Vec<Selection> = if options.benchmarks.is_empty() {
+        vec![Selection::DEFAULT]
+    } else {
+        let mut unique = Vec::new();
+        for s in &options.benchmarks {
+            if !unique.contains(s) {
+                unique.push(*s);
+            }
+        }
+        unique
+    };
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "stockade".to_owned(),
+            version: VERSION.to_owned(),
+        },
+        benchmarks: selections
+            .iter()
+            .map(|s| BenchmarkRun {
+                id: s.to_string(),
+                title: s.benchmark.title().to_owned(),
+                version: s.version.label(),
+                effective_version: format!("v1.{}", s.version.minor),
+            })
+            .collect(),
+        inputs: Vec::new(),
+        results: Vec::new(),
+        admission: Vec::new(),
+        errors: input.errors.clone(),
+        summary: Summary::default(),
+    };
+
+    let mut workloads: Vec<(Resource, Option<Pod>)> = Vec::new();
+    for file in &input.files {
+        let parsed = parse_manifests(file.name, file.text, options.limits);
+        report.inputs.push(InputSummary {
+            file: file.name.to_owned(),
+            documents: parsed.documents,
+            resources: parsed.resources.len(),
+        });
+        report.errors.extend(parsed.errors);
+        for resource in parsed.resources {
+            let mut field_errors = Vec::new();
+            let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
+            report
+                .errors
+                .extend(field_errors.into_iter().map(|e| InputError {
+                    file: resource.file.clone(),
+                    line: e.pos.line,
+                    column: e.pos.column,
+                    message: format!("{}: {}", resource.identity.display(), e.message),
+                    fatal: true,
+                }));
+            if let Some(pod) = &pod {
+                for selection in &selections {
+                    evaluate_benchmark(&resource, pod, *selection, &mut report.results);
+                }
+            }
+            workloads.push((resource, pod));
+        }
+    }
+    report.admission = admission(&workloads, &mut report.errors);
+    report.errors.sort();
+    report.summarize();
+    report
+}
+
+fn location(resource: &Resource, pos: crate::input::yaml::Pos) -> Location {
+    Location {
+        file: resource.file.clone(),
+        line: pos.line,
+        column: pos.column,
+        helm_source: resource.helm_source.clone(),
+    }
+}
+
+fn evaluate_benchmark(
+    resource: &Resource,
+    pod: &Pod,
+    selection: Selection,
+    out: &mut Vec<CheckResult>,
+) {
+    let level = selection.benchmark.level();
+    let mut checks = pss_checks(level, selection.version);
+    checks.sort_by_key(|r| r.code);
+    for rule in checks {
+        let RuleKind::Pss(check) = &rule.kind;
+        let control = Control {
+            benchmark: "pss".to_owned(),
+            id: check.id.to_owned(),
+            level: Some(check.level),
+        };
+        let base =
+            |status: Status, container: Option<String>, pos, pointer: String, message: String| {
+                CheckResult {
+                    rule: rule.code.to_owned(),
+                    name: rule.name.to_owned(),
+                    status,
+                    severity: rule.severity,
+                    benchmark: selection.to_string(),
+                    controls: vec![control.clone()],
+                    resource: resource.identity.clone(),
+                    container,
+                    location: location(resource, pos),
+                    pointer: format!("{}{pointer}", resource.base_pointer),
+                    message,
+                    remediation: if status == Status::Pass {
+                        String::new()
+                    } else {
+                        rule.remediation.to_owned()
+                    },
+                }
+            };
+        match (check.evaluate)(pod, selection.version) {
+            None => out.push(base(
+                Status::Pass,
+                None,
+                pod.spec.pos,
+                pod.spec.pointer.clone(),
+                format!(
+                    "{} ({} check `{}`)",
+                    rule.title,
+                    check.level.as_str(),
+                    check.id
+                ),
+            )),
+            Some(mut outcome) => {
+                outcome.violations.sort_by_key(|v| v.loc.pos);
+                for v in outcome.violations {
+                    out.push(base(
+                        Status::Fail,
+                        v.container,
+                        v.loc.pos,
+                        v.loc.pointer,
+                        v.message,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Runs PSS for a pod at a level and version: PSA's verdict and message.
+pub fn psa_verdict(pod: &Pod, level: Level, version: Version) -> Vec<(&'static Rule, Outcome)> {
+    pss_checks(level, version)
+        .into_iter()
+        .filter_map(|rule| {
+            let RuleKind::Pss(check) = &rule.kind;
+            (check.evaluate)(pod, version).map(|o| (rule, o))
+        })
+        .collect()
+}
+
+/// PSA's wording: `violates PodSecurity "restricted:latest": reason (detail), ...`.
+fn psa_message(level: Level, version: Version, failures: &[(&'static Rule, Outcome)]) -> String {
+    let parts: Vec<String> = failures
+        .iter()
+        .map(|(_, o)| {
+            if o.detail.is_empty() {
+                o.reason.clone()
+            } else {
+                format!("{} ({})", o.reason, o.detail)
+            }
+        })
+        .collect();
+    format!(
+        "violates PodSecurity \"{}:{}\": {}",
+        level.as_str(),
+        version.label(),
+        parts.join(", ")
+    )
+}
+
+const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+
+struct NamespacePolicy {
+    name: String,
+    mode: AdmissionMode,
+    level: Level,
+    version: Version,
+}
+
+/// Reads PSA labels of the Namespaces in the input, as PSA does: an invalid level is evaluated
+/// as `restricted`, an invalid or missing version as `latest`.
+fn namespace_policies(
+    workloads: &[(Resource, Option<Pod>)],
+    errors: &mut Vec<InputError>,
+) -> Vec<NamespacePolicy> {
+    let mut policies = Vec::new();
+    for (resource, _) in workloads
+        .iter()
+        .filter(|(r, _)| r.identity.kind == "Namespace")
+    {
+        let labels = resource
+            .node
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(|l| l.as_map())
+            .unwrap_or_default();
+        let label = |key: &str| labels.iter().find(|e| e.key == key);
+        for mode in [
+            AdmissionMode::Enforce,
+            AdmissionMode::Audit,
+            AdmissionMode::Warn,
+        ] {
+            let Some(level_entry) = label(&format!("{LABEL_PREFIX}{}", mode.as_str())) else {
+                continue;
+            };
+            let warn =
+                |errors: &mut Vec<InputError>, pos: crate::input::yaml::Pos, message: String| {
+                    errors.push(InputError {
+                        file: resource.file.clone(),
+                        line: pos.line,
+                        column: pos.column,
+                        message,
+                        fatal: false,
+                    });
+                };
+            let level_text = level_entry.value.as_str().unwrap_or_default();
+            let level = Level::parse(level_text).unwrap_or_else(|| {
+                warn(
+                    errors,
+                    level_entry.key_pos,
+                    format!(
+                        "Namespace {}: invalid {} level {level_text:?}; Pod Security Admission evaluates it as \"restricted\"",
+                        resource.identity.name, level_entry.key
+                    ),
+                );
+                Level::Restricted
+            });
+            let version = match label(&format!("{LABEL_PREFIX}{}-version", mode.as_str())) {
+                None => Version::LATEST,
+                Some(e) => {
+                    let text = e.value.as_str().unwrap_or_default();
+                    Version::parse(text).filter(|_| text.starts_with('v') || text == "latest").unwrap_or_else(|| {
+                        warn(
+                            errors,
+                            e.key_pos,
+                            format!(
+                                "Namespace {}: invalid {} {text:?}; Pod Security Admission evaluates it as \"latest\"",
+                                resource.identity.name, e.key
+                            ),
+                        );
+                        Version::LATEST
+                    })
+                }
+            };
+            policies.push(NamespacePolicy {
+                name: resource.identity.name.clone(),
+                mode,
+                level,
+                version,
+            });
+        }
+    }
+    policies
+}
+
+fn admission(
+    workloads: &[(Resource, Option<Pod>)],
+    errors: &mut Vec<InputError>,
+) -> Vec<AdmissionVerdict> {
+    let policies = namespace_policies(workloads, errors);
+    let mut verdicts = Vec::new();
+    for policy in &policies {
+        for (resource, pod) in workloads {
+            let Some(pod) = pod else { continue };
+            if resource.identity.namespace.as_deref() != Some(policy.name.as_str()) {
+                continue;
+            }
+            let failures = psa_verdict(pod, policy.level, policy.version);
+            let allowed = failures.is_empty();
+            let is_pod = resource.identity.kind == "Pod";
+            let effect = match (allowed, policy.mode, is_pod) {
+                (true, _, _) => "allowed",
+                (false, AdmissionMode::Enforce, true) => "rejected",
+                (false, AdmissionMode::Enforce, false) => "podsRejected",
+                (false, AdmissionMode::Warn, _) => "warning",
+                (false, AdmissionMode::Audit, _) => "audit",
+            };
+            let message = if allowed {
+                String::new()
+            } else {
+                let core = psa_message(policy.level, policy.version, &failures);
+                match (policy.mode, is_pod) {
+                    (AdmissionMode::Enforce, true) => {
+                        format!("pods {:?} is forbidden: {core}", resource.identity.name)
+                    }
+                    (AdmissionMode::Enforce, false) => format!(
+                        "its pods would be rejected: {}",
+                        core.replacen("violates", "would violate", 1)
+                    ),
+                    _ => core.replacen("violates", "would violate", 1),
+                }
+            };
+            verdicts.push(AdmissionVerdict {
+                namespace: policy.name.clone(),
+                mode: policy.mode,
+                level: policy.level,
+                version: policy.version.label(),
+                resource: ResourceRef {
+                    ..resource.identity.clone()
+                },
+                location: location(resource, resource.node.pos),
+                allowed,
+                effect: effect.to_owned(),
+                message,
+            });
+        }
+    }
+    verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, benchmarks: &[&str]) -> Report {
+        let input = Input {
+            files: vec![SourceFile {
+                name: "t.yaml",
+                text,
+            }],
+            errors: Vec::new(),
+        };
+        let options = Options {
+            benchmarks: benchmarks
+                .iter()
+                .map(|b| b.parse().expect("valid"))
+                .collect(),
+            ..Options::default()
+        };
+        evaluate(&input, &options)
+    }
+
+    const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: team\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n";
+
+    #[test]
+    fn fails_carry_the_field_line_and_pointer() {
+        let report = run(PRIVILEGED_POD, &["pss-baseline"]);
+        let fail = report
+            .results
+            .iter()
+            .find(|r| r.status == Status::Fail)
+            .expect("a failure");
+        assert_eq!(fail.rule, "PSS003");
+        assert_eq!((fail.location.line, fail.location.column), (11, 7));
+        assert_eq!(
+            fail.pointer,
+            "/spec/containers/0/securityContext/privileged"
+        );
+        assert_eq!(fail.container.as_deref(), Some("app"));
+        assert_eq!(report.summary.fail, 1);
+        assert_eq!(report.summary.pass, 11);
+        assert_eq!(report.exit_code(), 1);
+    }
+
+    #[test]
+    fn non_workloads_pass_through() {
+        let report = run(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {}\n",
+            &[],
+        );
+        assert!(report.results.is_empty());
+        assert_eq!(report.summary.resources, 1);
+        assert_eq!(report.exit_code(), 0);
+    }
+
+    #[test]
+    fn namespace_labels_give_admission_verdicts() {
+        let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/enforce-version: v1.29\n    pod-security.kubernetes.io/warn: restricted\n---\n";
+        let report = run(&format!("{ns}{PRIVILEGED_POD}"), &[]);
+        assert_eq!(report.admission.len(), 2);
+        let enforce = &report.admission[0];
+        assert!(!enforce.allowed);
+        assert_eq!(enforce.effect, "rejected");
+        assert_eq!(
+            enforce.message,
+            "pods \"p\" is forbidden: violates PodSecurity \"baseline:v1.29\": privileged (container \"app\" must not set securityContext.privileged=true)"
+        );
+        assert_eq!(report.admission[1].mode, AdmissionMode::Warn);
+        assert!(report.admission[1].message.starts_with("would violate PodSecurity \"restricted:latest\": privileged (container \"app\" must not set securityContext.privileged=true), allowPrivilegeEscalation != false"));
+        assert_eq!(report.summary.admission_denied, 1);
+    }
+
+    #[test]
+    fn invalid_namespace_labels_fall_back_like_psa() {
+        let text = "kind: Namespace\nmetadata:\n  name: apps\n  labels:\n    pod-security.kubernetes.io/enforce: strict\n    pod-security.kubernetes.io/enforce-version: \"1.2.3\"\n---\nkind: Pod\nmetadata: {name: p, namespace: apps}\nspec:\n  containers: [{name: a}]\n";
+        let report = run(text, &[]);
+        assert_eq!(report.admission[0].level, Level::Restricted);
+        assert_eq!(report.admission[0].version, "latest");
+        assert_eq!(report.summary.input_warnings, 2);
+    }
+
+    #[test]
+    fn bad_documents_are_reported_and_the_rest_evaluated() {
+        let text = format!("kind: Pod\nmetadata: {{name: a\n---\n{PRIVILEGED_POD}");
+        let report = run(&text, &["pss-baseline"]);
+        assert_eq!(report.summary.input_errors, 1);
+        assert_eq!(report.summary.fail, 1);
+        assert_eq!(report.exit_code(), 2);
+    }
+
+    #[test]
+    fn results_are_deterministic() {
+        let a = crate::report::json::render(&run(
+            PRIVILEGED_POD,
+            &["pss-baseline", "pss-restricted@v1.20"],
+        ));
+        let b = crate::report::json::render(&run(
+            PRIVILEGED_POD,
+            &["pss-baseline", "pss-restricted@v1.20"],
+        ));
+        assert_eq!(a, b);
+    }
+}

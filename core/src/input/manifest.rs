@@ -1,0 +1,288 @@
+//! Multi-document manifest files: YAML streams, JSON documents, `kind: List`, Helm output.
+//!
+//! A file is cut into documents at `---` lines before parsing, so a syntax error in one document
+//! does not hide the others: the broken document becomes an input error, the rest are scanned.
+
+use super::yaml::{self, Limits, Node, Pos, Value};
+use crate::report::{InputError, ResourceRef};
+
+/// One Kubernetes object found in the input.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The file it came from, as the caller named it.
+    pub file: String,
+    /// 0-based index of the YAML document in the file.
+    pub document: usize,
+    /// JSON pointer of the object inside its document (empty for a top-level object, `/items/3`
+    /// for an item of a `kind: List`).
+    pub base_pointer: String,
+    /// The Helm template that rendered it (from a `# Source:` comment), if any.
+    pub helm_source: Option<String>,
+    /// apiVersion, kind, namespace and name.
+    pub identity: ResourceRef,
+    /// The object.
+    pub node: Node,
+}
+
+/// What one file held: its resources and the problems found reading it.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// Objects, in source order.
+    pub resources: Vec<Resource>,
+    /// Problems, in source order.
+    pub errors: Vec<InputError>,
+    /// Documents read (empty ones included).
+    pub documents: usize,
+}
+
+/// Parses a file of manifests. Never fails: problems are returned as input errors with locations.
+pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
+    let mut parsed = ParsedFile::default();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (index, chunk) in split_documents(text).into_iter().enumerate() {
+        parsed.documents += 1;
+        let (root, errors) = yaml::parse_document(chunk.text, chunk.first_line - 1, limits);
+        for err in errors {
+            parsed.errors.push(InputError {
+                file: file.to_owned(),
+                line: err.pos.line,
+                column: err.pos.column,
+                message: err.message,
+                fatal: !err.recoverable,
+            });
+        }
+        let Some(root) = root else { continue };
+        let helm_source = helm_source(chunk.text);
+        collect_objects(
+            file,
+            index,
+            String::new(),
+            helm_source.as_deref(),
+            root,
+            &mut parsed,
+        );
+    }
+    parsed
+}
+
+struct Chunk<'a> {
+    text: &'a str,
+    first_line: u32,
+}
+
+/// Cuts the text at document markers (`---` at the start of a line). The marker line itself
+/// stays with the document it opens, so that `--- {json}` forms still parse.
+fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut line_no = 1u32;
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let is_marker = line.starts_with("---")
+            && line
+                .get(3..)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+        if is_marker && offset > start {
+            chunks.push(Chunk {
+                text: text.get(start..offset).unwrap_or(""),
+                first_line: start_line,
+            });
+            start = offset;
+            start_line = line_no;
+        }
+        offset += line.len();
+        line_no = line_no.saturating_add(1);
+    }
+    if start < text.len() || chunks.is_empty() {
+        chunks.push(Chunk {
+            text: text.get(start..).unwrap_or(""),
+            first_line: start_line,
+        });
+    }
+    // A stream that begins with `---` has no document before it: drop chunks holding only
+    // comments, directives or blank lines when they precede a marker.
+    chunks
+        .into_iter()
+        .filter(|c| {
+            c.text.lines().any(|l| {
+                let t = l.trim();
+                !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
+            })
+        })
+        .collect()
+}
+
+fn helm_source(chunk: &str) -> Option<String> {
+    chunk
+        .lines()
+        .take_while(|l| {
+            let t = l.trim();
+            t.is_empty() || t.starts_with('#') || t.starts_with("---")
+        })
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("# Source:")
+                .map(|s| s.trim().to_owned())
+        })
+}
+
+fn collect_objects(
+    file: &str,
+    document: usize,
+    base_pointer: String,
+    helm_source: Option<&str>,
+    node: Node,
+    parsed: &mut ParsedFile,
+) {
+    let error = |pos: Pos, message: String| InputError {
+        file: file.to_owned(),
+        line: pos.line,
+        column: pos.column,
+        message,
+        fatal: true,
+    };
+    if matches!(node.value, Value::Null) {
+        return;
+    }
+    if node.as_map().is_none() {
+        parsed.errors.push(error(
+            node.pos,
+            format!(
+                "expected a Kubernetes object (a mapping with apiVersion and kind), found a {}",
+                node.type_name()
+            ),
+        ));
+        return;
+    }
+    let kind = node.get("kind").and_then(Node::as_str).map(str::to_owned);
+    let Some(kind) = kind else {
+        parsed.errors.push(error(
+            node.pos,
+            "object has no `kind`: not a Kubernetes object".to_owned(),
+        ));
+        return;
+    };
+    if kind == "List" || (kind.ends_with("List") && node.get("items").is_some()) {
+        let Some(Node {
+            value: Value::Seq(items),
+            ..
+        }) = take_entry(node, "items")
+        else {
+            return;
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            collect_objects(
+                file,
+                document,
+                format!("{base_pointer}/items/{i}"),
+                helm_source,
+                item,
+                parsed,
+            );
+        }
+        return;
+    }
+    let metadata = node.get("metadata");
+    let text_of = |n: Option<&Node>, key: &str| {
+        n.and_then(|m| m.get(key))
+            .and_then(Node::as_str)
+            .map(str::to_owned)
+    };
+    let identity = ResourceRef {
+        api_version: text_of(Some(&node), "apiVersion").unwrap_or_default(),
+        kind,
+        namespace: text_of(metadata, "namespace"),
+        name: text_of(metadata, "name")
+            .or_else(|| text_of(metadata, "generateName").map(|g| format!("{g}*")))
+            .unwrap_or_default(),
+    };
+    parsed.resources.push(Resource {
+        file: file.to_owned(),
+        document,
+        base_pointer,
+        helm_source: helm_source.map(str::to_owned),
+        identity,
+        node,
+    });
+}
+
+fn take_entry(node: Node, key: &str) -> Option<Node> {
+    match node.value {
+        Value::Map(entries) => entries.into_iter().find(|e| e.key == key).map(|e| e.value),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ParsedFile {
+        parse_manifests("m.yaml", text, Limits::default())
+    }
+
+    #[test]
+    fn splits_documents_and_skips_empty_ones() {
+        let p = parse(
+            "---\n# only a comment\n---\nkind: Pod\nmetadata: {name: a}\n---\n---\nkind: Service\nmetadata: {name: b}\n...\n",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let names: Vec<_> = p
+            .resources
+            .iter()
+            .map(|r| r.identity.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(p.resources[1].node.pos.line, 8);
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_others() {
+        let p = parse(
+            "kind: Pod\nmetadata: {name: a}\n---\nkind: [\n---\nkind: Pod\nmetadata: {name: c}\n",
+        );
+        assert_eq!(p.resources.len(), 2);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].line >= 4, "{:?}", p.errors);
+    }
+
+    #[test]
+    fn list_items_become_resources() {
+        let p = parse(
+            "kind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n- kind: Pod\n  metadata: {name: b}\n",
+        );
+        assert_eq!(p.resources.len(), 2);
+        assert_eq!(p.resources[1].base_pointer, "/items/1");
+        assert_eq!(p.resources[1].node.pos.line, 5);
+    }
+
+    #[test]
+    fn helm_source_comments_are_kept() {
+        let p = parse(
+            "---\n# Source: chart/templates/deploy.yaml\nkind: Deployment\nmetadata: {name: a}\n",
+        );
+        assert_eq!(
+            p.resources[0].helm_source.as_deref(),
+            Some("chart/templates/deploy.yaml")
+        );
+    }
+
+    #[test]
+    fn non_objects_are_errors() {
+        let p = parse("- a\n- b\n---\nfoo: bar\n");
+        assert_eq!(p.errors.len(), 2);
+        assert!(p.errors[0].message.contains("found a list"));
+        assert!(p.errors[1].message.contains("no `kind`"));
+        assert_eq!(p.errors[1].line, 4);
+    }
+
+    #[test]
+    fn json_file() {
+        let p = parse(
+            "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"j\"}\n}\n",
+        );
+        assert_eq!(p.resources.len(), 1);
+        assert_eq!(p.resources[0].identity.name, "j");
+    }
+}

@@ -1,0 +1,35 @@
+//! # stockade-core
+//!
+//! The Stockade compliance engine: Kubernetes manifests in, a report out. It checks every
+//! workload against the Pod Security Standards exactly as Kubernetes' Pod Security Admission
+//! decides, for every policy version, and says for each check: pass or fail, on which resource,
+//! at which line and column, and how to fix it.
+//!
+//! The crate does no I/O at all (no files, network, processes, environment or clock), so the
+//! same code runs natively and in WebAssembly, and the same input always gives the same report.
+//!
+//! ```
+//! use stockade_core::{evaluate, Input, Options, SourceFile};
+//!
+//! let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: app, image: nginx}]\n";
+//! let input = Input { files: vec![SourceFile { name: "pod.yaml", text }], errors: vec![] };
+//! let report = evaluate(&input, &Options::default());
+//! assert!(report.results.iter().any(|r| r.rule == "PSS002" && r.location.line == 5));
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod benchmarks;
+pub mod engine;
+pub mod input;
+pub mod registry;
+pub mod report;
+pub mod rules;
+
+pub use benchmarks::{Benchmark, Selection, SelectionError};
+pub use engine::{Input, Options, SourceFile, VERSION, evaluate};
+pub use registry::{RULES, find_rule};
+pub use report::{Report, Status};
+pub use rules::pss::{Level, Version};
+pub use rules::{Rule, Severity};

@@ -1,0 +1,345 @@
+//! The report: every result, every input error, admission verdicts and a summary.
+//!
+//! The JSON form of [`Report`] is a stable contract (see the README): fields are only ever
+//! added, never renamed or removed, within a `schemaVersion`.
+
+pub mod json;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::rules::Severity;
+use crate::rules::pss::Level;
+
+/// The JSON contract's version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What Stockade found.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Version of this report format.
+    pub schema_version: u32,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// The benchmarks evaluated, as selected.
+    pub benchmarks: Vec<BenchmarkRun>,
+    /// The inputs read.
+    pub inputs: Vec<InputSummary>,
+    /// One result per (benchmark, rule, resource) that passed, and one per violation that failed.
+    pub results: Vec<CheckResult>,
+    /// What Pod Security Admission would do with each workload in a namespace of the input that
+    /// carries `pod-security.kubernetes.io/*` labels.
+    pub admission: Vec<AdmissionVerdict>,
+    /// Problems with the input, each with its location.
+    pub errors: Vec<InputError>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// Name and version of the engine.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Tool {
+    /// `stockade`
+    pub name: String,
+    /// The engine's version.
+    pub version: String,
+}
+
+/// A benchmark that was evaluated.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BenchmarkRun {
+    /// `pss-baseline@v1.23`, as results refer to it.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The version asked for (`latest`, `v1.23`).
+    pub version: String,
+    /// The version evaluated (`v1.37` for `latest` or anything newer than known).
+    pub effective_version: String,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InputSummary {
+    /// The file name as given.
+    pub file: String,
+    /// YAML documents in it.
+    pub documents: usize,
+    /// Kubernetes objects in it.
+    pub resources: usize,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The resource complies.
+    Pass,
+    /// The resource violates the rule.
+    Fail,
+    /// Not a violation, but worth a look.
+    Warn,
+    /// Cannot be decided from the input: a person must check.
+    Manual,
+    /// Not applicable.
+    Skip,
+    /// The check could not run.
+    Error,
+}
+
+impl Status {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Manual => "manual",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Identity of a Kubernetes object.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRef {
+    /// `apiVersion`
+    pub api_version: String,
+    /// `kind`
+    pub kind: String,
+    /// `metadata.namespace`, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `metadata.name` (or `generateName` followed by `*`).
+    pub name: String,
+}
+
+impl ResourceRef {
+    /// `Kind namespace/name`.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// A position in an input file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// The Helm template that rendered this object (`# Source:`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helm_source: Option<String>,
+}
+
+/// A benchmark control a result maps to.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Control {
+    /// Benchmark family (`pss`).
+    pub benchmark: String,
+    /// Control id (the PSA check id for PSS).
+    pub id: String,
+    /// Level, where the benchmark has levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckResult {
+    /// Rule code (`PSS102`).
+    pub rule: String,
+    /// Rule name (`allow-privilege-escalation`).
+    pub name: String,
+    /// pass, fail, ...
+    pub status: Status,
+    /// Severity of the rule.
+    pub severity: Severity,
+    /// The benchmark run this result belongs to (`pss-restricted@latest`).
+    pub benchmark: String,
+    /// The controls the rule implements.
+    pub controls: Vec<Control>,
+    /// The object.
+    pub resource: ResourceRef,
+    /// The container at fault, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The offending field (or its closest existing parent); the object itself for a pass.
+    pub location: Location,
+    /// JSON pointer to the same place, from the object's root.
+    pub pointer: String,
+    /// What is wrong (or what was checked, for a pass).
+    pub message: String,
+    /// How to fix it (empty for a pass).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remediation: String,
+}
+
+/// How bad an input problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorLevel {
+    /// The input was used anyway (e.g. a duplicate key).
+    Warning,
+    /// Part of the input could not be used.
+    Error,
+}
+
+/// A problem with the input.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct InputError {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line (0 when the whole file is concerned).
+    pub line: u32,
+    /// 1-based column (0 when the whole file is concerned).
+    pub column: u32,
+    /// What went wrong.
+    pub message: String,
+    /// Whether part of the input was lost.
+    #[serde(skip)]
+    pub fatal: bool,
+}
+
+impl InputError {
+    /// The level shown in reports.
+    pub fn level(&self) -> ErrorLevel {
+        if self.fatal {
+            ErrorLevel::Error
+        } else {
+            ErrorLevel::Warning
+        }
+    }
+}
+
+/// The Pod Security Admission mode a namespace label sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdmissionMode {
+    /// Violating pods are rejected.
+    Enforce,
+    /// Violations are recorded in the audit log.
+    Audit,
+    /// Violations are returned as warnings to the client.
+    Warn,
+}
+
+impl AdmissionMode {
+    /// The label suffix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdmissionMode::Enforce => "enforce",
+            AdmissionMode::Audit => "audit",
+            AdmissionMode::Warn => "warn",
+        }
+    }
+}
+
+/// What PSA would do with one workload in a labelled namespace.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionVerdict {
+    /// The namespace.
+    pub namespace: String,
+    /// The mode label.
+    pub mode: AdmissionMode,
+    /// The level the namespace sets.
+    pub level: Level,
+    /// The version the namespace sets (`latest` when absent).
+    pub version: String,
+    /// The workload.
+    pub resource: ResourceRef,
+    /// Where the workload is.
+    pub location: Location,
+    /// Whether PSA allows it.
+    pub allowed: bool,
+    /// What happens: `rejected` (a Pod under enforce), `podsRejected` (a workload under
+    /// enforce: it is admitted with a warning but its pods are rejected), `warning`, `audit`,
+    /// or `allowed`.
+    pub effect: String,
+    /// PSA's message, e.g. `violates PodSecurity "restricted:latest": ...` (empty if allowed).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Input files read.
+    pub files: usize,
+    /// Kubernetes objects read.
+    pub resources: usize,
+    /// Results that passed.
+    pub pass: usize,
+    /// Results that failed.
+    pub fail: usize,
+    /// Warnings.
+    pub warn: usize,
+    /// Results that need a person.
+    pub manual: usize,
+    /// Skipped results.
+    pub skip: usize,
+    /// Results that could not be evaluated.
+    pub error: usize,
+    /// Input errors (parts of the input lost).
+    pub input_errors: usize,
+    /// Input warnings.
+    pub input_warnings: usize,
+    /// Workloads PSA would reject (enforce mode) in the namespaces of the input.
+    pub admission_denied: usize,
+}
+
+impl Report {
+    /// Recomputes the summary from the results and errors.
+    pub fn summarize(&mut self) {
+        let mut s = Summary {
+            files: self.inputs.len(),
+            resources: self.inputs.iter().map(|i| i.resources).sum(),
+            ..Summary::default()
+        };
+        for r in &self.results {
+            match r.status {
+                Status::Pass => s.pass += 1,
+                Status::Fail => s.fail += 1,
+                Status::Warn => s.warn += 1,
+                Status::Manual => s.manual += 1,
+                Status::Skip => s.skip += 1,
+                Status::Error => s.error += 1,
+            }
+        }
+        s.input_errors = self.errors.iter().filter(|e| e.fatal).count();
+        s.input_warnings = self.errors.len() - s.input_errors;
+        s.admission_denied = self
+            .admission
+            .iter()
+            .filter(|v| v.mode == AdmissionMode::Enforce && !v.allowed)
+            .count();
+        self.summary = s;
+    }
+
+    /// The exit code the CLI uses: 2 if input was lost, 1 if anything failed, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.input_errors > 0 {
+            2
+        } else if self.summary.fail > 0 || self.summary.error > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}

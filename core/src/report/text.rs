@@ -1,0 +1,206 @@
+//! The human report: findings grouped by resource, each with file:line:col and a fix.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{CheckResult, ErrorLevel, Report, Status};
+
+/// Options for the text report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Use ANSI colours (the CLI turns this on for terminals only).
+    pub color: bool,
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// Renders the report for people.
+pub fn render(report: &Report, options: TextOptions) -> String {
+    let p = Painter {
+        color: options.color,
+    };
+    let mut out = String::new();
+
+    // Results are grouped by resource in input order; a resource is identified by its file and
+    // the position of its object (results keep input order, so groups are contiguous).
+    let mut groups: Vec<(&CheckResult, Vec<&CheckResult>, usize)> = Vec::new();
+    for r in &report.results {
+        let same = groups.last().is_some_and(|(first, _, _)| {
+            first.resource == r.resource && first.location.file == r.location.file
+        });
+        if !same {
+            groups.push((r, Vec::new(), 0));
+        }
+        if let Some((_, fails, passes)) = groups.last_mut() {
+            if r.status == Status::Pass {
+                *passes += 1;
+            } else {
+                fails.push(r);
+            }
+        }
+    }
+    let clean: Vec<String> = groups
+        .iter()
+        .filter(|(_, findings, _)| findings.is_empty())
+        .map(|(first, _, _)| first.resource.display())
+        .collect();
+    for (first, findings, passes) in &groups {
+        if findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            p.paint(BOLD, &first.resource.display()),
+            p.paint(DIM, &first.location.file)
+        );
+        for f in findings {
+            let marker = match f.status {
+                Status::Fail | Status::Error => p.paint(RED, "✗"),
+                Status::Warn | Status::Manual => p.paint(YELLOW, "!"),
+                Status::Pass | Status::Skip => p.paint(GREEN, "✓"),
+            };
+            let _ = writeln!(
+                out,
+                "  {marker} {}:{}:{} {} {} [{}] {}",
+                f.location.file,
+                f.location.line,
+                f.location.column,
+                p.paint(BOLD, &f.rule),
+                f.name,
+                f.severity.as_str(),
+                p.paint(DIM, &f.benchmark),
+            );
+            let _ = writeln!(out, "      {}", f.message);
+            if let Some(source) = &f.location.helm_source {
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    p.paint(DIM, &format!("rendered from {source}"))
+                );
+            }
+            if !f.remediation.is_empty() {
+                let _ = writeln!(out, "      {} {}", p.paint(DIM, "fix:"), f.remediation);
+            }
+        }
+        if *passes > 0 {
+            let _ = writeln!(out, "  {} {passes} checks passed", p.paint(GREEN, "✓"));
+        }
+        out.push('\n');
+    }
+
+    if !clean.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {} passed every check: {}\n",
+            p.paint(GREEN, "✓"),
+            if clean.len() == 1 {
+                "1 resource".to_owned()
+            } else {
+                format!("{} resources", clean.len())
+            },
+            clean.join(", ")
+        );
+    }
+
+    if !report.admission.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                BOLD,
+                "Pod Security Admission (namespace labels in the input)"
+            )
+        );
+        for v in &report.admission {
+            let (marker, what) = match v.effect.as_str() {
+                "allowed" => (p.paint(GREEN, "✓"), "allowed".to_owned()),
+                "rejected" => (p.paint(RED, "✗"), "rejected".to_owned()),
+                "podsRejected" => (p.paint(RED, "✗"), "pods rejected".to_owned()),
+                other => (p.paint(YELLOW, "!"), other.to_owned()),
+            };
+            let _ = writeln!(
+                out,
+                "  {marker} {} ({}:{}) {what} by {}={}:{}",
+                v.resource.display(),
+                v.location.file,
+                v.location.line,
+                v.mode.as_str(),
+                v.level.as_str(),
+                v.version
+            );
+            if !v.message.is_empty() {
+                let _ = writeln!(out, "      {}", v.message);
+            }
+        }
+        out.push('\n');
+    }
+
+    for e in &report.errors {
+        let label = match e.level() {
+            ErrorLevel::Error => p.paint(RED, "error"),
+            ErrorLevel::Warning => p.paint(YELLOW, "warning"),
+        };
+        if e.line == 0 {
+            let _ = writeln!(out, "{label}: {}: {}", e.file, e.message);
+        } else {
+            let _ = writeln!(
+                out,
+                "{label}: {}:{}:{}: {}",
+                e.file, e.line, e.column, e.message
+            );
+        }
+    }
+    if !report.errors.is_empty() {
+        out.push('\n');
+    }
+
+    let s = &report.summary;
+    let benchmarks: Vec<&str> = report.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    let _ = write!(
+        out,
+        "{} files, {} resources, {}: {} passed, {} failed",
+        s.files,
+        s.resources,
+        benchmarks.join(", "),
+        p.paint(GREEN, &s.pass.to_string()),
+        if s.fail > 0 {
+            p.paint(RED, &s.fail.to_string())
+        } else {
+            s.fail.to_string()
+        },
+    );
+    for (n, what) in [
+        (s.warn, "warnings"),
+        (s.manual, "manual"),
+        (s.error, "check errors"),
+        (s.input_errors, "input errors"),
+        (s.input_warnings, "input warnings"),
+        (s.admission_denied, "rejected at admission"),
+    ] {
+        if n > 0 {
+            let _ = write!(out, ", {n} {what}");
+        }
+    }
+    out.push('\n');
+    out
+}
