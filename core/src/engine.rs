@@ -77,7 +77,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                 id: s.to_string(),
                 title: s.benchmark.title().to_owned(),
                 version: s.version.label(),
-                effective_version: format!("v1.{}", s.version.minor),
+                effective_version: format!("v1.{}", s.version.effective_minor()),
             })
             .collect(),
         inputs: Vec::new(),
@@ -206,6 +206,13 @@ pub fn psa_verdict(pod: &Pod, level: Level, version: Version) -> Vec<(&'static R
             (check.evaluate)(pod, version).map(|o| (rule, o))
         })
         .collect()
+}
+
+/// What Pod Security Admission says about a pod at a level and version: `None` if it is
+/// allowed, else its message `violates PodSecurity "restricted:latest": reason (detail), ...`.
+pub fn psa_decision(pod: &Pod, level: Level, version: Version) -> Option<String> {
+    let failures = psa_verdict(pod, level, version);
+    (!failures.is_empty()).then(|| psa_message(level, version, &failures))
 }
 
 /// PSA's wording: `violates PodSecurity "restricted:latest": reason (detail), ...`.

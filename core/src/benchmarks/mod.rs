@@ -154,7 +154,7 @@ mod tests {
                 .parse::<Selection>()
                 .expect("valid")
                 .version
-                .minor,
+                .effective_minor(),
             37
         );
         assert!(matches!(

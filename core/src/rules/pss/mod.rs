@@ -70,7 +70,7 @@ pub const LATEST_MINOR: u32 = 37;
 /// A PSS policy version `v1.<minor>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
-    /// The minor number, at most [`LATEST_MINOR`].
+    /// The minor number as asked for (it may be newer than [`LATEST_MINOR`]).
     pub minor: u32,
     /// Whether it was asked for as `latest`.
     pub latest: bool,
@@ -83,12 +83,18 @@ impl Version {
         latest: true,
     };
 
-    /// A specific version; newer than the newest known evaluates as the newest, as PSA does.
+    /// A specific version. One newer than the newest known evaluates as the newest, as in PSA
+    /// (every check compares with [`Version::at_least`]), but keeps its label in messages.
     pub fn v1(minor: u32) -> Version {
         Version {
-            minor: minor.min(LATEST_MINOR),
+            minor,
             latest: false,
         }
+    }
+
+    /// The version whose semantics apply: the newest known for anything newer.
+    pub fn effective_minor(self) -> u32 {
+        self.minor.min(LATEST_MINOR)
     }
 
     /// Parses `latest`, `v1.23` (or `1.23`). Returns `None` for anything else.

@@ -108,7 +108,7 @@ fn evaluate(pod: &Pod, version: Version) -> Option<Outcome> {
                 message: format!(
                     "pod must not set sysctl {} (not in the safe set of policy v1.{})",
                     go_quote(&s.value),
-                    version.minor
+                    version.effective_minor()
                 ),
             })
             .collect(),

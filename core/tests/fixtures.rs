@@ -1,0 +1,164 @@
+//! Every rule has pass and fail fixtures under `tests/fixtures/<family>/<rule-name>/`; this test
+//! enforces that, evaluates each fixture, and snapshots the rendered report of every fixture so
+//! that any change in verdicts or wording shows up in review.
+//!
+//! A fixture's first line may pin the benchmark: `# stockade-fixture: pss-baseline@v1.18`.
+//! Otherwise it runs at its rule's level at `latest`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use stockade_core::report::{json, text};
+use stockade_core::rules::RuleKind;
+use stockade_core::{Input, Level, Options, RULES, Rule, Selection, SourceFile, Status, evaluate};
+
+fn fixture_dir(rule: &Rule) -> PathBuf {
+    let family = match rule.kind {
+        RuleKind::Pss(_) => "pss",
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(family)
+        .join(rule.name)
+}
+
+fn selection_for(rule: &Rule, text: &str) -> Selection {
+    if let Some(spec) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# stockade-fixture:"))
+    {
+        return spec
+            .trim()
+            .parse()
+            .expect("a valid benchmark in the fixture header");
+    }
+    let RuleKind::Pss(check) = &rule.kind;
+    let id = match check.level {
+        Level::Restricted => "pss-restricted",
+        _ => "pss-baseline",
+    };
+    id.parse().expect("known benchmark")
+}
+
+fn fixtures(rule: &Rule) -> Vec<PathBuf> {
+    let dir = fixture_dir(rule);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: no fixture folder {}: {e}", rule.code, dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_rule_has_pass_and_fail_fixtures() {
+    for rule in RULES {
+        let names: Vec<String> = fixtures(rule)
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("pass")),
+            "{} ({}) has no pass fixture",
+            rule.code,
+            rule.name
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("fail")),
+            "{} ({}) has no fail fixture",
+            rule.code,
+            rule.name
+        );
+    }
+}
+
+#[test]
+fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
+    for rule in RULES {
+        for path in fixtures(rule) {
+            let file_name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let text = fs::read_to_string(&path).expect("readable fixture");
+            let selection = selection_for(rule, &text);
+            let shown = format!("{}/{file_name}", rule.name);
+            let input = Input {
+                files: vec![SourceFile {
+                    name: &shown,
+                    text: &text,
+                }],
+                errors: Vec::new(),
+            };
+            let report = evaluate(
+                &input,
+                &Options {
+                    benchmarks: vec![selection],
+                    ..Options::default()
+                },
+            );
+            assert!(
+                report.errors.is_empty(),
+                "{shown}: input errors {:?}",
+                report.errors
+            );
+            let of_rule: Vec<_> = report
+                .results
+                .iter()
+                .filter(|r| r.rule == rule.code)
+                .collect();
+            let fails = of_rule.iter().filter(|r| r.status == Status::Fail).count();
+            let RuleKind::Pss(check) = &rule.kind;
+            if file_name.starts_with("fail") {
+                assert!(fails > 0, "{shown}: expected {} to fail", rule.code);
+                for f in of_rule.iter().filter(|r| r.status == Status::Fail) {
+                    assert!(
+                        f.location.line > 0 && f.location.column > 0,
+                        "{shown}: located"
+                    );
+                    assert!(!f.remediation.is_empty(), "{shown}: has a fix");
+                }
+            } else {
+                assert_eq!(fails, 0, "{shown}: expected {} not to fail", rule.code);
+                if selection.version.at_least(check.since) {
+                    assert!(
+                        of_rule.iter().any(|r| r.status == Status::Pass),
+                        "{shown}: expected a pass result for {}",
+                        rule.code
+                    );
+                } else {
+                    assert!(
+                        of_rule.is_empty(),
+                        "{shown}: {} does not apply before v1.{}",
+                        rule.code,
+                        check.since
+                    );
+                }
+            }
+            let snapshot = format!(
+                "{}\n--- json results of {} ---\n{}",
+                text::render(&report, text::TextOptions { color: false }),
+                rule.code,
+                serde_json::to_string_pretty(&of_rule).expect("json")
+            );
+            let name = format!("{}__{}", rule.name, file_name.trim_end_matches(".yaml"));
+            insta::assert_snapshot!(name, snapshot);
+            // The full JSON report is valid JSON with the documented top-level fields.
+            let value: serde_json::Value =
+                serde_json::from_str(&json::render(&report)).expect("valid JSON");
+            for key in [
+                "schemaVersion",
+                "tool",
+                "benchmarks",
+                "results",
+                "errors",
+                "summary",
+            ] {
+                assert!(value.get(key).is_some(), "{shown}: JSON lacks {key}");
+            }
+        }
+    }
+}
