@@ -5,8 +5,8 @@ use crate::input::manifest::{Resource, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::input::yaml::Limits;
 use crate::report::{
-    AdmissionMode, AdmissionVerdict, BenchmarkRun, CheckResult, Control, InputError, InputSummary,
-    Location, Report, ResourceRef, SCHEMA_VERSION, Status, Summary, Tool,
+    AdmissionMode, AdmissionVerdict, BenchmarkRun, CheckResult, Control, ErrorLevel, InputError,
+    InputSummary, Location, Report, ResourceRef, SCHEMA_VERSION, Status, Summary, Tool,
 };
 use crate::rules::pss::{Level, Outcome, Version};
 use crate::rules::{Rule, RuleKind};
@@ -106,7 +106,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                     line: e.pos.line,
                     column: e.pos.column,
                     message: format!("{}: {}", resource.identity.display(), e.message),
-                    fatal: true,
+                    level: ErrorLevel::Error,
                 }));
             if let Some(pod) = &pod {
                 for selection in &selections {
@@ -277,7 +277,7 @@ fn namespace_policies(
                         line: pos.line,
                         column: pos.column,
                         message,
-                        fatal: false,
+                        level: ErrorLevel::Warning,
                     });
                 };
             let level_text = level_entry.value.as_str().unwrap_or_default();

@@ -19,6 +19,20 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// No I/O and no hash-order output (see clippy.toml), and no panics on input: errors are values.
+#![deny(clippy::disallowed_methods, clippy::disallowed_types)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
 
 pub mod benchmarks;
 pub mod engine;

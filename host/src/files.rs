@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use stockade_core::report::InputError;
+use stockade_core::report::{ErrorLevel, InputError};
 
 /// A file read into memory, or the reason it could not be.
 pub struct Loaded {
@@ -119,7 +119,7 @@ fn push_text(inputs: &mut Inputs, name: String, bytes: Vec<u8>) {
                 line: u32::try_from(line).unwrap_or(u32::MAX),
                 column: u32::try_from(column).unwrap_or(u32::MAX),
                 message: format!("not UTF-8 text (invalid byte at offset {at}); not scanned"),
-                fatal: true,
+                level: ErrorLevel::Error,
             });
         }
     }
@@ -131,6 +131,6 @@ fn file_error(name: &str, message: &str) -> InputError {
         line: 0,
         column: 0,
         message: format!("cannot read: {message}"),
-        fatal: true,
+        level: ErrorLevel::Error,
     }
 }

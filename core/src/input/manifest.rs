@@ -4,7 +4,7 @@
 //! does not hide the others: the broken document becomes an input error, the rest are scanned.
 
 use super::yaml::{self, Limits, Node, Pos, Value};
-use crate::report::{InputError, ResourceRef};
+use crate::report::{ErrorLevel, InputError, ResourceRef};
 
 /// One Kubernetes object found in the input.
 #[derive(Debug, Clone)]
@@ -48,7 +48,11 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
                 line: err.pos.line,
                 column: err.pos.column,
                 message: err.message,
-                fatal: !err.recoverable,
+                level: if err.recoverable {
+                    ErrorLevel::Warning
+                } else {
+                    ErrorLevel::Error
+                },
             });
         }
         let Some(root) = root else { continue };
@@ -140,7 +144,7 @@ fn collect_objects(
         line: pos.line,
         column: pos.column,
         message,
-        fatal: true,
+        level: ErrorLevel::Error,
     };
     if matches!(node.value, Value::Null) {
         return;

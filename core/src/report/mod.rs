@@ -210,19 +210,14 @@ pub struct InputError {
     pub column: u32,
     /// What went wrong.
     pub message: String,
-    /// Whether part of the input was lost.
-    #[serde(skip)]
-    pub fatal: bool,
+    /// `error` when part of the input was lost, `warning` when it was used anyway.
+    pub level: ErrorLevel,
 }
 
 impl InputError {
-    /// The level shown in reports.
-    pub fn level(&self) -> ErrorLevel {
-        if self.fatal {
-            ErrorLevel::Error
-        } else {
-            ErrorLevel::Warning
-        }
+    /// Whether part of the input was lost.
+    pub fn is_error(&self) -> bool {
+        self.level == ErrorLevel::Error
     }
 }
 
@@ -322,7 +317,7 @@ impl Report {
                 Status::Error => s.error += 1,
             }
         }
-        s.input_errors = self.errors.iter().filter(|e| e.fatal).count();
+        s.input_errors = self.errors.iter().filter(|e| e.is_error()).count();
         s.input_warnings = self.errors.len() - s.input_errors;
         s.admission_denied = self
             .admission

@@ -156,7 +156,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     }
 
     for e in &report.errors {
-        let label = match e.level() {
+        let label = match e.level {
             ErrorLevel::Error => p.paint(RED, "error"),
             ErrorLevel::Warning => p.paint(YELLOW, "warning"),
         };

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, the core built for wasm32 (proof that
+# it does no I/O), unit, fixture, snapshot, conformance and end-to-end tests, and doc tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== format"
+cargo fmt --all --check
+echo "== clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== core for wasm32-unknown-unknown"
+cargo build --locked -p stockade-core --target wasm32-unknown-unknown
+echo "== doc tests"
+cargo test --workspace --locked --doc
+echo "== tests"
+# insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
+cargo nextest run --workspace --locked --no-fail-fast

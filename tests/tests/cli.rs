@@ -1,0 +1,408 @@
+//! End-to-end tests of the `stockade` binary: exit codes, stdin, directories, bad input among
+//! good input, output files, and snapshots of the reports on the bundled examples.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn stockade() -> Command {
+    let mut cmd = Command::cargo_bin("stockade").expect("the stockade binary is built");
+    cmd.current_dir(root()).env_remove("NO_COLOR");
+    cmd
+}
+
+fn json_of(output: &[u8]) -> Value {
+    serde_json::from_slice(output).expect("valid JSON on stdout")
+}
+
+const PRIVILEGED: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: priv\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n";
+
+#[test]
+fn scanning_the_examples_reports_findings_and_exits_1() {
+    stockade()
+        .args(["scan", "examples"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "examples/privileged-daemonset.yaml:23:13 PSS003 privileged [critical]",
+        ))
+        .stdout(predicate::str::contains(
+            "container \"agent\" must not set securityContext.privileged=true",
+        ))
+        .stdout(predicate::str::contains("fix: "))
+        .stdout(predicate::str::contains(
+            "pods \"debug-shell\" is forbidden",
+        ));
+}
+
+#[test]
+fn text_and_json_reports_of_the_examples_are_snapshotted() {
+    let text = stockade()
+        .args(["scan", "examples"])
+        .output()
+        .expect("runs");
+    insta::assert_snapshot!("examples_text", String::from_utf8_lossy(&text.stdout));
+    let json = stockade()
+        .args([
+            "scan",
+            "examples",
+            "-b",
+            "pss-baseline@v1.29",
+            "-b",
+            "pss-restricted",
+            "-f",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    insta::assert_snapshot!("examples_json", String::from_utf8_lossy(&json.stdout));
+}
+
+#[test]
+fn a_compliant_file_exits_0() {
+    stockade()
+        .args(["scan", "examples/restricted-deployment.yaml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "passed every check: Deployment shop/storefront",
+        ));
+}
+
+#[test]
+fn reports_are_byte_identical_across_runs() {
+    let run = || {
+        stockade()
+            .args(["scan", "examples", "-f", "json"])
+            .output()
+            .expect("runs")
+            .stdout
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn json_contract() {
+    let out = stockade()
+        .args(["scan", "examples", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out.stdout);
+    assert_eq!(report["schemaVersion"], 1);
+    assert!(report["summary"]["pass"].is_u64());
+    assert!(report["summary"]["fail"].as_u64().expect("fail count") > 0);
+    let results = report["results"].as_array().expect("results");
+    for r in results {
+        for key in [
+            "rule",
+            "name",
+            "status",
+            "severity",
+            "benchmark",
+            "controls",
+            "resource",
+            "location",
+            "pointer",
+            "message",
+        ] {
+            assert!(r.get(key).is_some(), "result lacks {key}: {r}");
+        }
+        assert!(r["location"]["line"].as_u64().expect("line") > 0);
+        assert!(["pass", "fail"].contains(&r["status"].as_str().expect("status")));
+    }
+    let fails = results.iter().filter(|r| r["status"] == "fail").count() as u64;
+    assert_eq!(report["summary"]["fail"].as_u64(), Some(fails));
+    let admission = report["admission"].as_array().expect("admission");
+    assert!(admission.iter().any(|v| v["effect"] == "rejected"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let out = stockade()
+        .args(["scan", "-", "-b", "pss-baseline", "-f", "json"])
+        .write_stdin(PRIVILEGED)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out.stdout);
+    let fail = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["status"] == "fail")
+        .expect("a failure")
+        .clone();
+    assert_eq!(fail["location"]["file"], "<stdin>");
+    assert_eq!(fail["location"]["line"], 10);
+    assert_eq!(fail["rule"], "PSS003");
+}
+
+#[test]
+fn directories_are_walked_recursively_for_manifest_extensions_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nested = dir.path().join("a/b");
+    fs::create_dir_all(&nested).expect("mkdir");
+    fs::write(dir.path().join("one.yaml"), PRIVILEGED).expect("write");
+    fs::write(nested.join("two.yml"), PRIVILEGED).expect("write");
+    fs::write(nested.join("three.json"), r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},"spec":{"hostPID":true,"containers":[{"name":"c","image":"x"}]}}"#).expect("write");
+    fs::write(nested.join("notes.txt"), "not: [a manifest").expect("write");
+    let out = stockade()
+        .args(["scan", "-b", "pss-baseline", "-f", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let report = json_of(&out.stdout);
+    let files: Vec<String> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["file"].as_str().expect("file").to_owned())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files.iter().all(|f| !f.ends_with(".txt")));
+    assert!(
+        files[0].ends_with("a/b/three.json") && files[2].ends_with("one.yaml"),
+        "sorted: {files:?}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_yaml_among_good_files_is_reported_and_the_rest_still_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("a-good.yaml"), PRIVILEGED).expect("write");
+    fs::write(
+        dir.path().join("b-bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\n  labels: {a: [1, 2}\n---\n"
+            .to_owned()
+            + PRIVILEGED,
+    )
+    .expect("write");
+    let out = stockade()
+        .arg("scan")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "input errors exit 2");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("b-bad.yaml:5:"),
+        "the error names file and line:\n{stdout}"
+    );
+    assert!(stdout.contains("error: "), "{stdout}");
+    // Both privileged pods (one in each file) are still reported.
+    assert_eq!(stdout.matches("PSS003 privileged").count(), 2, "{stdout}");
+}
+
+#[test]
+fn unreadable_and_missing_paths_are_errors_but_do_not_stop_the_scan() {
+    let out = stockade()
+        .args([
+            "scan",
+            "does-not-exist.yaml",
+            "examples/privileged-daemonset.yaml",
+            "-f",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out.stdout);
+    assert_eq!(report["errors"][0]["file"], "does-not-exist.yaml");
+    assert_eq!(report["errors"][0]["level"], "error");
+    assert!(report["summary"]["fail"].as_u64().expect("fails") > 0);
+}
+
+#[test]
+fn invalid_utf8_and_binary_files_are_errors_with_locations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("latin1.yaml"),
+        b"kind: Pod\nmetadata: {name: caf\xe9}\n",
+    )
+    .expect("write");
+    fs::write(dir.path().join("binary.yaml"), b"\x00\x01\x02kind").expect("write");
+    fs::write(dir.path().join("ok.yaml"), PRIVILEGED).expect("write");
+    let out = stockade()
+        .args(["scan", "-f", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out.stdout);
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let latin1 = errors
+        .iter()
+        .find(|e| {
+            e["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("latin1.yaml"))
+        })
+        .expect("utf-8 error");
+    assert_eq!(latin1["line"], 2);
+    assert!(
+        latin1["message"]
+            .as_str()
+            .expect("msg")
+            .contains("not UTF-8")
+    );
+    assert_eq!(report["summary"]["files"], 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_in_directories_terminate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("pod.yaml"), PRIVILEGED).expect("write");
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("symlink");
+    let out = stockade()
+        .args(["scan", "-f", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let report = json_of(&out.stdout);
+    assert_eq!(report["summary"]["files"], 1);
+}
+
+#[test]
+fn output_file_is_written_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("report.json");
+    stockade()
+        .args(["scan", "examples", "-f", "json", "-o"])
+        .arg(&target)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(&target).expect("written")).expect("JSON");
+    assert!(report["results"].as_array().is_some_and(|r| !r.is_empty()));
+    let leftovers = fs::read_dir(dir.path()).expect("dir").count();
+    assert_eq!(leftovers, 1, "no temporary files left behind");
+}
+
+#[test]
+fn unwritable_output_is_a_clear_error() {
+    stockade()
+        .args(["scan", "examples", "-o", "/nonexistent-dir/report.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/report.txt",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    stockade()
+        .args(["scan", "examples", "-b", "cis-ubuntu"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown benchmark `cis-ubuntu`"));
+    stockade()
+        .args(["scan", "examples", "-b", "pss-baseline@1.x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid version"));
+    stockade().args(["scan"]).assert().code(2);
+    stockade().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn benchmark_versions_change_verdicts() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: app\n    readinessProbe: {httpGet: {host: example.com, port: 80}}\n";
+    stockade()
+        .args(["scan", "-", "-b", "pss-baseline@v1.33"])
+        .write_stdin(pod)
+        .assert()
+        .code(0);
+    stockade()
+        .args(["scan", "-", "-b", "pss-baseline@v1.34"])
+        .write_stdin(pod)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("<stdin>:8:32 PSS007"));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let plain = stockade()
+        .args(["scan", "examples"])
+        .output()
+        .expect("runs");
+    assert!(!plain.stdout.contains(&0x1b), "no escape codes when piped");
+    let coloured = stockade()
+        .args(["scan", "examples", "--color", "always"])
+        .output()
+        .expect("runs");
+    assert!(coloured.stdout.contains(&0x1b));
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = stockade().args(["rules"]).output().expect("runs");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 19);
+    let json = stockade()
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(json_of(&json.stdout).as_array().map(Vec::len), Some(19));
+    stockade()
+        .args(["explain", "allowPrivilegeEscalation"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "# PSS102 allow-privilege-escalation",
+        ))
+        .stdout(predicate::str::contains("## Why is this bad?"));
+    stockade()
+        .args(["explain", "PSS999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no rule `PSS999`"));
+}
+
+#[test]
+fn the_shared_corpus_scans_without_input_errors() {
+    let corpus = root().join("../shared/corpus");
+    assert!(
+        corpus.is_dir(),
+        "the shared corpus is expected at {}",
+        corpus.display()
+    );
+    let out = stockade()
+        .args([
+            "scan",
+            "-b",
+            "pss-baseline",
+            "-b",
+            "pss-restricted",
+            "-f",
+            "json",
+        ])
+        .arg(&corpus)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out.stdout);
+    assert_eq!(report["summary"]["inputErrors"], 0, "{}", report["errors"]);
+    assert!(report["summary"]["resources"].as_u64().expect("resources") > 500);
+}
