@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -15,8 +16,36 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `stockade` binary. This package does not own it, so Cargo does not build it for these
+/// tests: build it here (a no-op when it is fresh), once per test process, with the same Cargo
+/// and profile that built the tests, and run it from the target directory.
+fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("STOCKADE_BIN") {
+            return PathBuf::from(path);
+        }
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/<test>");
+        let mut args = vec!["build", "--quiet", "-p", "stockade", "--bin", "stockade"];
+        if profile_dir.ends_with("release") {
+            args.push("--release");
+        }
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(&args)
+            .current_dir(root())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stockade binary failed");
+        profile_dir.join(format!("stockade{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
 fn stockade() -> Command {
-    let mut cmd = Command::cargo_bin("stockade").expect("the stockade binary is built");
+    let mut cmd = Command::new(binary());
     cmd.current_dir(root()).env_remove("NO_COLOR");
     cmd
 }
@@ -405,4 +434,40 @@ fn the_shared_corpus_scans_without_input_errors() {
     let report = json_of(&out.stdout);
     assert_eq!(report["summary"]["inputErrors"], 0, "{}", report["errors"]);
     assert!(report["summary"]["resources"].as_u64().expect("resources") > 500);
+}
+
+#[test]
+fn the_cli_and_the_library_give_byte_identical_json() {
+    let mut names: Vec<String> = fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .map(|e| {
+            format!(
+                "examples/{}",
+                e.expect("entry").file_name().to_string_lossy()
+            )
+        })
+        .collect();
+    names.sort();
+    let texts: Vec<String> = names
+        .iter()
+        .map(|n| fs::read_to_string(root().join(n)).expect("readable"))
+        .collect();
+    let input = stockade_core::Input {
+        files: names
+            .iter()
+            .zip(&texts)
+            .map(|(name, text)| stockade_core::SourceFile { name, text })
+            .collect(),
+        errors: Vec::new(),
+    };
+    let options = stockade_core::Options {
+        benchmarks: vec!["pss-baseline@v1.25".parse().expect("valid")],
+        ..stockade_core::Options::default()
+    };
+    let library = stockade_core::report::json::render(&stockade_core::evaluate(&input, &options));
+    let cli = stockade()
+        .args(["scan", "examples", "-b", "pss-baseline@v1.25", "-f", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(String::from_utf8_lossy(&cli.stdout), library);
 }
