@@ -1,6 +1,9 @@
 //! The single entry point: text in, [`Report`] out.
 
-use crate::benchmarks::{Selection, pss_checks};
+use crate::benchmarks::cis::{self, CisVersion, Evidence};
+use crate::benchmarks::{Benchmark, BenchmarkVersion, Selection, pss_checks};
+use crate::facts::plan::{CommandSource, Component, NodeView};
+use crate::facts::{FactsDocument, argv::parse_flags, parse_facts};
 use crate::input::manifest::{Resource, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::input::yaml::Limits;
@@ -25,6 +28,8 @@ pub struct SourceFile<'a> {
 pub struct Input<'a> {
     /// Manifest files, in the order they should be reported.
     pub files: Vec<SourceFile<'a>>,
+    /// Node facts documents (see [`crate::facts`]).
+    pub facts: Vec<SourceFile<'a>>,
     /// Problems the caller met before evaluation (e.g. unreadable files); they are kept in the
     /// report so that nothing is lost silently.
     pub errors: Vec<InputError>,
@@ -33,7 +38,7 @@ pub struct Input<'a> {
 /// How to evaluate.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The benchmarks to run; empty means [`Selection::DEFAULT`].
+    /// The benchmarks to run; empty means [`Selection::defaults`].
     pub benchmarks: Vec<Selection>,
     /// Bounds on each YAML document.
     pub limits: Limits,
@@ -42,7 +47,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            benchmarks: vec![Selection::DEFAULT],
+            benchmarks: Selection::defaults(),
             limits: Limits::default(),
         }
     }
@@ -55,7 +60,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// problems are reported as input errors, and everything readable is still evaluated.
 pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
     let selections: Vec<Selection> = if options.benchmarks.is_empty() {
-        vec![Selection::DEFAULT]
+        Selection::defaults()
     } else {
         let mut unique = Vec::new();
         for s in &options.benchmarks {
@@ -76,8 +81,18 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
             .map(|s| BenchmarkRun {
                 id: s.to_string(),
                 title: s.benchmark.title().to_owned(),
-                version: s.version.label(),
-                effective_version: format!("v1.{}", s.version.effective_minor()),
+                version: match s.version {
+                    BenchmarkVersion::Pss(v) => v.label(),
+                    BenchmarkVersion::Cis(Some(v)) => v.label().to_owned(),
+                    BenchmarkVersion::Cis(None) => "auto".to_owned(),
+                },
+                effective_version: match s.version {
+                    BenchmarkVersion::Pss(v) => format!("v1.{}", v.effective_minor()),
+                    BenchmarkVersion::Cis(Some(v)) => v.label().to_owned(),
+                    BenchmarkVersion::Cis(None) => {
+                        "per node, from its Kubernetes version".to_owned()
+                    }
+                },
             })
             .collect(),
         inputs: Vec::new(),
@@ -108,12 +123,36 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                     message: format!("{}: {}", resource.identity.display(), e.message),
                     level: ErrorLevel::Error,
                 }));
-            if let Some(pod) = &pod {
-                for selection in &selections {
-                    evaluate_benchmark(&resource, pod, *selection, &mut report.results);
+            for selection in &selections {
+                match (selection.pss(), &pod) {
+                    (Some(_), Some(pod)) => {
+                        evaluate_benchmark(&resource, pod, *selection, &mut report.results);
+                    }
+                    (None, _) if selection.benchmark == Benchmark::CisK8s => {
+                        evaluate_static_pod(&resource, *selection, &mut report.results);
+                    }
+                    _ => {}
                 }
             }
             workloads.push((resource, pod));
+        }
+    }
+    for file in &input.facts {
+        match parse_facts(file.name, file.text, options.limits) {
+            Err(e) => report.errors.push(e),
+            Ok(doc) => {
+                report.inputs.push(InputSummary {
+                    file: file.name.to_owned(),
+                    documents: 1,
+                    resources: 1,
+                });
+                for selection in selections
+                    .iter()
+                    .filter(|s| s.benchmark == Benchmark::CisK8s)
+                {
+                    evaluate_node(&doc, *selection, &mut report.results);
+                }
+            }
         }
     }
     report.admission = admission(&workloads, &mut report.errors);
@@ -137,8 +176,10 @@ fn evaluate_benchmark(
     selection: Selection,
     out: &mut Vec<CheckResult>,
 ) {
-    let level = selection.benchmark.level();
-    let mut checks = pss_checks(level, selection.version);
+    let Some((level, version)) = selection.pss() else {
+        return;
+    };
+    let mut checks = pss_checks(level, version);
     checks.sort_by_key(|r| r.code);
     for rule in checks {
         let RuleKind::Pss(check) = &rule.kind;
@@ -166,9 +207,12 @@ fn evaluate_benchmark(
                     } else {
                         rule.remediation.to_owned()
                     },
+                    expected: None,
+                    actual: None,
+                    source: None,
                 }
             };
-        match (check.evaluate)(pod, selection.version) {
+        match (check.evaluate)(pod, version) {
             None => out.push(base(
                 Status::Pass,
                 None,
@@ -195,6 +239,182 @@ fn evaluate_benchmark(
             }
         }
     }
+}
+
+fn cis_result(
+    check: &cis::CheckDef,
+    outcome: cis::Outcome,
+    version: CisVersion,
+    resource: ResourceRef,
+    location: Location,
+    pointer: String,
+) -> CheckResult {
+    let failed = matches!(outcome.status, Status::Fail | Status::Warn | Status::Error);
+    CheckResult {
+        rule: check.code(),
+        name: slug(&check.title),
+        status: outcome.status,
+        severity: check.severity,
+        benchmark: format!("cis-k8s@{}", version.label()),
+        controls: vec![Control {
+            benchmark: format!("cis-k8s@{}", version.label()),
+            id: check.id.clone(),
+            level: None,
+        }],
+        resource,
+        container: None,
+        location,
+        pointer,
+        message: format!("{}: {}", check.title, outcome.message),
+        remediation: if failed || outcome.status == Status::Manual {
+            check.remediation.clone()
+        } else {
+            String::new()
+        },
+        expected: outcome.expected,
+        actual: outcome.actual,
+        source: outcome.source,
+    }
+}
+
+/// `API server rejects anonymous requests` → `api-server-rejects-anonymous-requests`.
+fn slug(title: &str) -> String {
+    let mut out = String::with_capacity(title.len());
+    for ch in title.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckResult>) {
+    let view = NodeView::new(&doc.facts);
+    let version = match selection.version {
+        BenchmarkVersion::Cis(Some(v)) => v,
+        _ => CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0,
+    };
+    let node = ResourceRef {
+        api_version: crate::facts::API_VERSION.to_owned(),
+        kind: "Node".to_owned(),
+        namespace: None,
+        name: doc.facts.node.hostname.clone(),
+    };
+    for (check, outcome) in cis::evaluate_node(&view, version) {
+        let (pos, pointer) = match &outcome.evidence {
+            Evidence::Arg(CommandSource::Process(p), arg) => {
+                (doc.arg_pos(*p, *arg), format!("/processes/{p}/argv/{arg}"))
+            }
+            Evidence::Component(CommandSource::Process(p)) => {
+                (doc.process_pos(*p), format!("/processes/{p}"))
+            }
+            Evidence::Arg(CommandSource::StaticPod(path), _)
+            | Evidence::Component(CommandSource::StaticPod(path))
+            | Evidence::File(path) => (doc.file_pos(path), file_pointer(doc, path)),
+            Evidence::Node => (doc.root_pos(), String::new()),
+        };
+        let location = Location {
+            file: doc.file.clone(),
+            line: pos.line,
+            column: pos.column,
+            helm_source: None,
+        };
+        out.push(cis_result(
+            check,
+            outcome,
+            version,
+            node.clone(),
+            location,
+            pointer,
+        ));
+    }
+}
+
+fn file_pointer(doc: &FactsDocument, path: &str) -> String {
+    doc.facts
+        .files
+        .iter()
+        .position(|f| f.path == path)
+        .map(|i| format!("/files/{i}"))
+        .unwrap_or_default()
+}
+
+/// A control-plane static pod in the scanned manifests: its command line is checked by the same
+/// flag checks as on a node, with locations in the manifest.
+fn evaluate_static_pod(resource: &Resource, selection: Selection, out: &mut Vec<CheckResult>) {
+    if resource.identity.kind != "Pod" {
+        return;
+    }
+    let Some(containers) = resource
+        .node
+        .get("spec")
+        .and_then(|s| s.get("containers"))
+        .and_then(crate::input::yaml::Node::as_seq)
+    else {
+        return;
+    };
+    for (ci, container) in containers.iter().enumerate() {
+        let mut argv: Vec<(String, crate::input::yaml::Pos, String)> = Vec::new();
+        for key in ["command", "args"] {
+            if let Some(items) = container
+                .get(key)
+                .and_then(crate::input::yaml::Node::as_seq)
+            {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(text) = item.as_str() {
+                        argv.push((
+                            text.to_owned(),
+                            item.pos,
+                            format!("/spec/containers/{ci}/{key}/{i}"),
+                        ));
+                    }
+                }
+            }
+        }
+        let Some(component) = argv.first().and_then(|(a, _, _)| Component::of_command(a)) else {
+            continue;
+        };
+        if matches!(component, Component::Kubelet | Component::Proxy) {
+            continue;
+        }
+        let version = match selection.version {
+            BenchmarkVersion::Cis(Some(v)) => v,
+            _ => CisVersion::for_kubernetes(static_pod_version(container).as_deref()).0,
+        };
+        let words: Vec<&str> = argv.iter().map(|(a, _, _)| a.as_str()).collect();
+        let flags = parse_flags(&words);
+        for (check, outcome) in cis::evaluate_command(component, &flags, version) {
+            let (pos, pointer) = match &outcome.evidence {
+                Evidence::Arg(_, i) => argv
+                    .get(*i)
+                    .map(|(_, pos, ptr)| (*pos, ptr.clone()))
+                    .unwrap_or((container.pos, format!("/spec/containers/{ci}"))),
+                _ => (container.pos, format!("/spec/containers/{ci}")),
+            };
+            let location = location(resource, pos);
+            let pointer = format!("{}{pointer}", resource.base_pointer);
+            let mut result = cis_result(
+                check,
+                outcome,
+                version,
+                resource.identity.clone(),
+                location,
+                pointer,
+            );
+            result.container = container
+                .get("name")
+                .and_then(crate::input::yaml::Node::as_str)
+                .map(str::to_owned);
+            out.push(result);
+        }
+    }
+}
+
+fn static_pod_version(container: &crate::input::yaml::Node) -> Option<String> {
+    let image = container.get("image")?.as_str()?;
+    image.rsplit_once(':').map(|(_, tag)| tag.to_owned())
 }
 
 /// Runs PSS for a pod at a level and version: PSA's verdict and message.
@@ -385,7 +605,7 @@ mod tests {
                 name: "t.yaml",
                 text,
             }],
-            errors: Vec::new(),
+            ..Input::default()
         };
         let options = Options {
             benchmarks: benchmarks

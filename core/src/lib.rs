@@ -36,6 +36,7 @@
 
 pub mod benchmarks;
 pub mod engine;
+pub mod facts;
 pub mod input;
 pub mod registry;
 pub mod report;

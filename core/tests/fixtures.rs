@@ -94,7 +94,7 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                     name: &shown,
                     text: &text,
                 }],
-                errors: Vec::new(),
+                ..Default::default()
             };
             let report = evaluate(
                 &input,
@@ -126,7 +126,10 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                 }
             } else {
                 assert_eq!(fails, 0, "{shown}: expected {} not to fail", rule.code);
-                if selection.version.at_least(check.since) {
+                if selection
+                    .pss()
+                    .is_some_and(|(_, v)| v.at_least(check.since))
+                {
                     assert!(
                         of_rule.iter().any(|r| r.status == Status::Pass),
                         "{shown}: expected a pass result for {}",

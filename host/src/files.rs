@@ -52,6 +52,23 @@ pub fn load(paths: &[String]) -> Inputs {
     inputs
 }
 
+/// Reads each path as one file (`-` is stdin), whatever its extension; directories are errors.
+pub fn load_files(paths: &[String]) -> Inputs {
+    let mut inputs = Inputs::default();
+    for path in paths {
+        if path == "-" {
+            let mut bytes = Vec::new();
+            match std::io::stdin().read_to_end(&mut bytes) {
+                Ok(_) => push_text(&mut inputs, "<stdin>".to_owned(), bytes),
+                Err(e) => inputs.errors.push(file_error("<stdin>", &e.to_string())),
+            }
+        } else {
+            read_file(Path::new(path), &mut inputs);
+        }
+    }
+    inputs
+}
+
 fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
     let Ok(real) = fs::canonicalize(dir) else {
         inputs.errors.push(file_error(

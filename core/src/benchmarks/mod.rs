@@ -1,5 +1,7 @@
 //! Benchmarks as data: which rules a benchmark runs at which version, and the controls they map to.
 
+pub mod cis;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -14,10 +16,16 @@ pub enum Benchmark {
     PssBaseline,
     /// Pod Security Standards, restricted level (includes baseline).
     PssRestricted,
+    /// CIS Kubernetes Benchmark, sections 1-4 (control plane, etcd, configuration, worker nodes).
+    CisK8s,
 }
 
 /// Every benchmark, in display order.
-pub const ALL: &[Benchmark] = &[Benchmark::PssBaseline, Benchmark::PssRestricted];
+pub const ALL: &[Benchmark] = &[
+    Benchmark::PssBaseline,
+    Benchmark::PssRestricted,
+    Benchmark::CisK8s,
+];
 
 impl Benchmark {
     /// The id used on the command line and in reports.
@@ -25,6 +33,7 @@ impl Benchmark {
         match self {
             Benchmark::PssBaseline => "pss-baseline",
             Benchmark::PssRestricted => "pss-restricted",
+            Benchmark::CisK8s => "cis-k8s",
         }
     }
 
@@ -33,16 +42,27 @@ impl Benchmark {
         match self {
             Benchmark::PssBaseline => "Pod Security Standards: baseline",
             Benchmark::PssRestricted => "Pod Security Standards: restricted",
+            Benchmark::CisK8s => "CIS Kubernetes Benchmark",
         }
     }
 
-    /// The PSS level it evaluates.
-    pub fn level(self) -> Level {
+    /// The PSS level it evaluates, for the PSS benchmarks.
+    pub fn level(self) -> Option<Level> {
         match self {
-            Benchmark::PssBaseline => Level::Baseline,
-            Benchmark::PssRestricted => Level::Restricted,
+            Benchmark::PssBaseline => Some(Level::Baseline),
+            Benchmark::PssRestricted => Some(Level::Restricted),
+            Benchmark::CisK8s => None,
         }
     }
+}
+
+/// The version of a selected benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BenchmarkVersion {
+    /// A PSS policy version.
+    Pss(Version),
+    /// A CIS benchmark version; `None` picks it from each node's Kubernetes version.
+    Cis(Option<cis::CisVersion>),
 }
 
 /// A benchmark at a version, as selected with `--benchmark ID[@VERSION]`.
@@ -51,20 +71,44 @@ pub struct Selection {
     /// The benchmark.
     pub benchmark: Benchmark,
     /// Its version.
-    pub version: Version,
+    pub version: BenchmarkVersion,
 }
 
 impl Selection {
-    /// The default: `pss-restricted@latest`.
+    /// `pss-restricted@latest`.
     pub const DEFAULT: Selection = Selection {
         benchmark: Benchmark::PssRestricted,
-        version: Version::LATEST,
+        version: BenchmarkVersion::Pss(Version::LATEST),
     };
+
+    /// `cis-k8s`, its version picked per node.
+    pub const CIS_AUTO: Selection = Selection {
+        benchmark: Benchmark::CisK8s,
+        version: BenchmarkVersion::Cis(None),
+    };
+
+    /// What runs when nothing is selected: `pss-restricted@latest` for workloads and `cis-k8s`
+    /// for node facts and control-plane static pods.
+    pub fn defaults() -> Vec<Selection> {
+        vec![Selection::DEFAULT, Selection::CIS_AUTO]
+    }
+
+    /// The PSS level and version, for a PSS benchmark.
+    pub fn pss(&self) -> Option<(Level, Version)> {
+        match (self.benchmark.level(), self.version) {
+            (Some(level), BenchmarkVersion::Pss(v)) => Some((level, v)),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Selection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.benchmark.id(), self.version.label())
+        match self.version {
+            BenchmarkVersion::Pss(v) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
+            BenchmarkVersion::Cis(Some(v)) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
+            BenchmarkVersion::Cis(None) => f.write_str(self.benchmark.id()),
+        }
     }
 }
 
@@ -77,20 +121,40 @@ pub enum SelectionError {
     /// Not a version.
     #[error("invalid version `{0}`: expected `latest` or `v1.N` (e.g. v1.29)")]
     InvalidVersion(String),
+    /// Not a CIS benchmark version.
+    #[error("invalid CIS Kubernetes Benchmark version `{0}`: expected 1.11, 1.12 or latest")]
+    InvalidCisVersion(String),
 }
 
 impl FromStr for Selection {
     type Err = SelectionError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (id, version) = text.split_once('@').unwrap_or((text, "latest"));
+        let (id, version) = match text.split_once('@') {
+            Some((id, v)) => (id, Some(v)),
+            None => (text, None),
+        };
         let benchmark = ALL
             .iter()
             .copied()
             .find(|b| b.id() == id)
             .ok_or_else(|| SelectionError::UnknownBenchmark(id.to_owned()))?;
-        let version = Version::parse(version)
-            .ok_or_else(|| SelectionError::InvalidVersion(version.to_owned()))?;
+        let version = match benchmark {
+            Benchmark::CisK8s => BenchmarkVersion::Cis(match version {
+                None => None,
+                Some(v) => Some(
+                    cis::CisVersion::parse(v)
+                        .ok_or_else(|| SelectionError::InvalidCisVersion(v.to_owned()))?,
+                ),
+            }),
+            Benchmark::PssBaseline | Benchmark::PssRestricted => {
+                let v = version.unwrap_or("latest");
+                BenchmarkVersion::Pss(
+                    Version::parse(v)
+                        .ok_or_else(|| SelectionError::InvalidVersion(v.to_owned()))?,
+                )
+            }
+        };
         Ok(Selection { benchmark, version })
     }
 }
@@ -149,14 +213,23 @@ mod tests {
             "pss-restricted".parse::<Selection>().expect("valid"),
             Selection::DEFAULT
         );
+        let newer = "pss-restricted@v1.99".parse::<Selection>().expect("valid");
+        assert_eq!(newer.pss().map(|(_, v)| v.effective_minor()), Some(37));
         assert_eq!(
-            "pss-restricted@v1.99"
+            "cis-k8s".parse::<Selection>().expect("valid"),
+            Selection::CIS_AUTO
+        );
+        assert_eq!(
+            "cis-k8s@1.11"
                 .parse::<Selection>()
                 .expect("valid")
-                .version
-                .effective_minor(),
-            37
+                .to_string(),
+            "cis-k8s@1.11"
         );
+        assert!(matches!(
+            "cis-k8s@1.9".parse::<Selection>(),
+            Err(SelectionError::InvalidCisVersion(_))
+        ));
         assert!(matches!(
             "cis@latest".parse::<Selection>(),
             Err(SelectionError::UnknownBenchmark(_))

@@ -186,6 +186,15 @@ pub struct CheckResult {
     /// How to fix it (empty for a pass).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub remediation: String,
+    /// What the benchmark expects (node checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was found (node checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// Where the value came from: a flag, a config file and key, the environment or a default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// How bad an input problem is.

@@ -77,7 +77,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             let marker = match f.status {
                 Status::Fail | Status::Error => p.paint(RED, "✗"),
                 Status::Warn | Status::Manual => p.paint(YELLOW, "!"),
-                Status::Pass | Status::Skip => p.paint(GREEN, "✓"),
+                Status::Pass => p.paint(GREEN, "✓"),
+                Status::Skip => p.paint(DIM, "-"),
             };
             let _ = writeln!(
                 out,
@@ -192,6 +193,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     for (n, what) in [
         (s.warn, "warnings"),
         (s.manual, "manual"),
+        (s.skip, "skipped"),
         (s.error, "check errors"),
         (s.input_errors, "input errors"),
         (s.input_warnings, "input warnings"),

@@ -5,10 +5,10 @@
 
 pub mod pss;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a failing result is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing.

@@ -1,0 +1,1049 @@
+//! The CIS Kubernetes Benchmark (sections 1-4) evaluated on node facts and static pods.
+//!
+//! The checks are data (`cis_k8s.yaml`, compiled in) read by one small evaluator. The semantics
+//! follow kube-bench's, which people already trust, and go further where kube-bench guesses: a
+//! setting is read from the component's flag, else its config file (flags win, as in the
+//! components), else its environment, else the component's documented default, and every result
+//! says which of these it came from.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::facts::FileType;
+use crate::facts::argv::{Flag, last};
+use crate::facts::plan::{CommandSource, Component, NodeView, Resolved, Role, config_value};
+use crate::input::yaml::{self, Limits};
+use crate::report::Status;
+use crate::rules::Severity;
+
+/// A version of the CIS Kubernetes Benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CisVersion {
+    /// v1.11, for Kubernetes 1.29-1.31.
+    V1_11,
+    /// v1.12, for Kubernetes 1.32-1.34.
+    V1_12,
+}
+
+impl CisVersion {
+    /// The newest version.
+    pub const NEWEST: CisVersion = CisVersion::V1_12;
+
+    /// `1.11` or `1.12`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CisVersion::V1_11 => "1.11",
+            CisVersion::V1_12 => "1.12",
+        }
+    }
+
+    /// Parses `1.11`, `1.12` (optionally with a `v`) or `latest`.
+    pub fn parse(text: &str) -> Option<CisVersion> {
+        match text.strip_prefix('v').unwrap_or(text) {
+            "1.11" => Some(CisVersion::V1_11),
+            "1.12" | "latest" => Some(CisVersion::V1_12),
+            _ => None,
+        }
+    }
+
+    /// The benchmark version for a Kubernetes version (`1.33.2`, `v1.30`), and why.
+    pub fn for_kubernetes(version: Option<&str>) -> (CisVersion, String) {
+        let minor = version.and_then(|v| {
+            let v = v.strip_prefix('v').unwrap_or(v);
+            let mut parts = v.split('.');
+            (parts.next() == Some("1")).then_some(())?;
+            parts
+                .next()?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse::<u32>()
+                .ok()
+        });
+        match (version, minor) {
+            (Some(v), Some(m)) if m <= 31 => (
+                CisVersion::V1_11,
+                if m < 29 {
+                    format!(
+                        "Kubernetes {v} is older than v1.11 covers (1.29-1.31); using the oldest known, v1.11"
+                    )
+                } else {
+                    format!("Kubernetes {v}: CIS v1.11 covers 1.29-1.31")
+                },
+            ),
+            (Some(v), Some(m)) => (
+                CisVersion::V1_12,
+                if m > 34 {
+                    format!(
+                        "Kubernetes {v} is newer than v1.12 covers (1.32-1.34); using the newest, v1.12"
+                    )
+                } else {
+                    format!("Kubernetes {v}: CIS v1.12 covers 1.32-1.34")
+                },
+            ),
+            _ => (
+                CisVersion::NEWEST,
+                "Kubernetes version unknown; using the newest benchmark, v1.12".to_owned(),
+            ),
+        }
+    }
+}
+
+/// One check of the benchmark, as written in `cis_k8s.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckDef {
+    /// Control id, e.g. `1.2.1`.
+    pub id: String,
+    /// What the check wants, in one line.
+    pub title: String,
+    /// The component the check is about.
+    pub component: ComponentName,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// Benchmark versions that have this check (all when empty).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// A file permission or ownership test.
+    #[serde(default)]
+    pub files: Option<FileTest>,
+    /// A flag / config / environment test.
+    #[serde(default)]
+    pub test: Option<Test>,
+    /// What a person must verify, for checks that cannot be decided from facts.
+    #[serde(default)]
+    pub manual: Option<String>,
+    /// How to fix a failure.
+    pub remediation: String,
+}
+
+impl CheckDef {
+    /// The rule code results carry (`CIS-1.2.1`).
+    pub fn code(&self) -> String {
+        format!("CIS-{}", self.id)
+    }
+
+    /// Whether the check exists in a benchmark version.
+    pub fn in_version(&self, version: CisVersion) -> bool {
+        self.only.is_empty() || self.only.iter().any(|v| v == version.label())
+    }
+}
+
+/// The component names the data uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComponentName {
+    /// kube-apiserver
+    Apiserver,
+    /// kube-controller-manager
+    ControllerManager,
+    /// kube-scheduler
+    Scheduler,
+    /// etcd
+    Etcd,
+    /// kubelet
+    Kubelet,
+    /// kube-proxy
+    Proxy,
+}
+
+impl ComponentName {
+    /// The component.
+    pub fn component(self) -> Component {
+        match self {
+            ComponentName::Apiserver => Component::ApiServer,
+            ComponentName::ControllerManager => Component::ControllerManager,
+            ComponentName::Scheduler => Component::Scheduler,
+            ComponentName::Etcd => Component::Etcd,
+            ComponentName::Kubelet => Component::Kubelet,
+            ComponentName::Proxy => Component::Proxy,
+        }
+    }
+}
+
+/// The file roles the data uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleName {
+    /// kube-apiserver's static pod manifest
+    ApiserverManifest,
+    /// kube-controller-manager's static pod manifest
+    ControllerManagerManifest,
+    /// kube-scheduler's static pod manifest
+    SchedulerManifest,
+    /// etcd's static pod manifest
+    EtcdManifest,
+    /// the CNI config directory's files
+    CniDir,
+    /// etcd's data directory
+    EtcdDataDir,
+    /// admin.conf and super-admin.conf
+    AdminKubeconfig,
+    /// kube-scheduler's kubeconfig
+    SchedulerKubeconfig,
+    /// kube-controller-manager's kubeconfig
+    ControllerManagerKubeconfig,
+    /// the PKI directory
+    PkiDir,
+    /// the kubelet unit files
+    KubeletService,
+    /// kube-proxy's kubeconfig
+    ProxyKubeconfig,
+    /// the kubelet's kubeconfig
+    KubeletKubeconfig,
+    /// the kubelet's client CA
+    KubeletClientCa,
+    /// the kubelet's config file
+    KubeletConfig,
+}
+
+impl RoleName {
+    fn role(self) -> Role {
+        match self {
+            RoleName::ApiserverManifest => Role::Manifest(Component::ApiServer),
+            RoleName::ControllerManagerManifest => Role::Manifest(Component::ControllerManager),
+            RoleName::SchedulerManifest => Role::Manifest(Component::Scheduler),
+            RoleName::EtcdManifest => Role::Manifest(Component::Etcd),
+            RoleName::CniDir => Role::CniConfDir,
+            RoleName::EtcdDataDir => Role::EtcdDataDir,
+            RoleName::AdminKubeconfig => Role::AdminKubeconfig,
+            RoleName::SchedulerKubeconfig => Role::SchedulerKubeconfig,
+            RoleName::ControllerManagerKubeconfig => Role::ControllerManagerKubeconfig,
+            RoleName::PkiDir => Role::PkiDir,
+            RoleName::KubeletService => Role::KubeletService,
+            RoleName::ProxyKubeconfig => Role::ProxyKubeconfig,
+            RoleName::KubeletKubeconfig => Role::KubeletKubeconfig,
+            RoleName::KubeletClientCa => Role::KubeletClientCa,
+            RoleName::KubeletConfig => Role::KubeletConfig,
+        }
+    }
+}
+
+/// A permissions or ownership test on the files of a role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileTest {
+    /// Which files.
+    pub role: RoleName,
+    /// Maximum permission bits, octal (`600`: the mode must be this or more restrictive).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Required `user:group`.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// For directory roles: only files with this suffix.
+    #[serde(default)]
+    pub suffix: Option<String>,
+    /// For directory roles: the directory itself too.
+    #[serde(default)]
+    pub include_dir: bool,
+}
+
+/// A flag / config key / environment test, or a combination.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Test {
+    /// Every test must pass.
+    All {
+        /// The tests.
+        all: Vec<Test>,
+    },
+    /// One test must pass.
+    Any {
+        /// The tests.
+        any: Vec<Test>,
+    },
+    /// A single setting.
+    Item(TestItem),
+}
+
+/// One setting and what it must be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestItem {
+    /// Flag name without dashes.
+    #[serde(default)]
+    pub flag: Option<String>,
+    /// Dotted key in the component's config file.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// Environment variable.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// Presence required (`true`) or forbidden (`false`).
+    #[serde(default)]
+    pub set: Option<bool>,
+    /// Comparison.
+    #[serde(default)]
+    pub op: Option<Op>,
+    /// Value compared with.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// The component's default when nothing sets it.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// The default when the component runs with a config file.
+    #[serde(default)]
+    pub config_default: Option<String>,
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Equal (booleans case-insensitively).
+    Eq,
+    /// Not equal.
+    Noteq,
+    /// Greater than (integers).
+    Gt,
+    /// Greater than or equal (integers).
+    Gte,
+    /// Less than (integers).
+    Lt,
+    /// Less than or equal (integers).
+    Lte,
+    /// An element of the comma-separated value equals the expected one.
+    Has,
+    /// No element of the comma-separated value equals the expected one.
+    Nothave,
+    /// The value contains the expected text.
+    Contains,
+    /// The value matches the regular expression.
+    Regex,
+    /// Every comma-separated element is one of the expected ones.
+    ValidElements,
+    /// A Go duration that is not zero.
+    NonzeroDuration,
+}
+
+/// The benchmark's checks (parsed once from the compiled-in data).
+pub fn checks() -> &'static [CheckDef] {
+    static CHECKS: OnceLock<Vec<CheckDef>> = OnceLock::new();
+    CHECKS.get_or_init(|| parse_checks().unwrap_or_default())
+}
+
+/// Parses the compiled-in data; a unit test makes sure it does.
+fn parse_checks() -> Result<Vec<CheckDef>, String> {
+    let (node, errors) = yaml::parse_document(include_str!("cis_k8s.yaml"), 0, Limits::default());
+    if let Some(e) = errors.first() {
+        return Err(format!("cis_k8s.yaml:{}: {}", e.pos.line, e.message));
+    }
+    let node = node.ok_or("cis_k8s.yaml is empty")?;
+    serde_json::from_value(node.to_json()).map_err(|e| format!("cis_k8s.yaml: {e}"))
+}
+
+/// What an outcome points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// Argument `index` of the component's command line.
+    Arg(CommandSource, usize),
+    /// The component as a whole (a missing flag).
+    Component(CommandSource),
+    /// A file fact.
+    File(String),
+    /// The node as a whole.
+    Node,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// pass, fail, manual, skip, warn or error.
+    pub status: Status,
+    /// What was found, in a sentence.
+    pub message: String,
+    /// What the benchmark expects.
+    pub expected: Option<String>,
+    /// What was found.
+    pub actual: Option<String>,
+    /// Where the actual value came from (flag, config file and key, environment, default).
+    pub source: Option<String>,
+    /// What to point at.
+    pub evidence: Evidence,
+}
+
+impl Outcome {
+    fn simple(status: Status, message: String, evidence: Evidence) -> Outcome {
+        Outcome {
+            status,
+            message,
+            expected: None,
+            actual: None,
+            source: None,
+            evidence,
+        }
+    }
+}
+
+/// Evaluates every check of a version on a node.
+pub fn evaluate_node(
+    view: &NodeView<'_>,
+    version: CisVersion,
+) -> Vec<(&'static CheckDef, Outcome)> {
+    checks()
+        .iter()
+        .filter(|c| c.in_version(version))
+        .map(|c| (c, evaluate_check(c, view)))
+        .collect()
+}
+
+fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
+    let component = check.component.component();
+    let Some(running) = view.component(component) else {
+        return Outcome::simple(
+            Status::Skip,
+            format!(
+                "{} is not running on this node (no process and no static pod manifest)",
+                component.binary()
+            ),
+            Evidence::Node,
+        );
+    };
+    if let Some(files) = &check.files {
+        return evaluate_files(files, view);
+    }
+    if let Some(test) = &check.test {
+        let settings = Settings {
+            flags: &running.flags,
+            env: &running.env,
+            config: config_for(view, component),
+            source: &running.source,
+            binary: component.binary(),
+        };
+        return evaluate_test(test, &settings);
+    }
+    Outcome::simple(
+        Status::Manual,
+        check
+            .manual
+            .clone()
+            .unwrap_or_else(|| "verify by hand".to_owned()),
+        Evidence::Component(running.source.clone()),
+    )
+}
+
+/// Evaluates the flag checks of a component whose command line is known but whose node is not
+/// (a static pod manifest scanned as a file). File checks do not apply and are left out.
+pub fn evaluate_command(
+    component: Component,
+    flags: &[Flag],
+    version: CisVersion,
+) -> Vec<(&'static CheckDef, Outcome)> {
+    let empty = Default::default();
+    let source = CommandSource::StaticPod(String::new());
+    let settings = Settings {
+        flags,
+        env: &empty,
+        config: None,
+        source: &source,
+        binary: component.binary(),
+    };
+    checks()
+        .iter()
+        .filter(|c| c.in_version(version) && c.component.component() == component)
+        .filter_map(|c| {
+            let test = c.test.as_ref()?;
+            Some((c, evaluate_test(test, &settings)))
+        })
+        .collect()
+}
+
+fn config_for<'v>(
+    view: &'v NodeView<'_>,
+    component: Component,
+) -> Option<(&'v str, &'v crate::input::yaml::Node)> {
+    let config = match component {
+        Component::Kubelet => view.kubelet_config.as_ref(),
+        Component::Proxy => view.proxy_config.as_ref(),
+        _ => None,
+    };
+    config.map(|(path, node)| (path.as_str(), node))
+}
+
+struct Settings<'a> {
+    flags: &'a [Flag],
+    env: &'a std::collections::BTreeMap<String, String>,
+    config: Option<(&'a str, &'a crate::input::yaml::Node)>,
+    source: &'a CommandSource,
+    binary: &'static str,
+}
+
+/// Where a setting's value came from.
+enum Found {
+    Flag {
+        value: String,
+        index: usize,
+        count: usize,
+    },
+    Config {
+        value: String,
+        file: String,
+        key: String,
+    },
+    Env {
+        value: String,
+        name: String,
+    },
+    Default {
+        value: String,
+    },
+    Missing,
+}
+
+impl Found {
+    fn value(&self) -> Option<&str> {
+        match self {
+            Found::Flag { value, .. }
+            | Found::Config { value, .. }
+            | Found::Env { value, .. }
+            | Found::Default { value } => Some(value),
+            Found::Missing => None,
+        }
+    }
+
+    fn is_set(&self) -> bool {
+        matches!(
+            self,
+            Found::Flag { .. } | Found::Config { .. } | Found::Env { .. }
+        )
+    }
+}
+
+fn lookup(item: &TestItem, s: &Settings<'_>) -> Found {
+    if let Some((flag, count)) = item.flag.as_deref().and_then(|f| last(s.flags, f)) {
+        return Found::Flag {
+            value: flag.value.clone(),
+            index: flag.index,
+            count,
+        };
+    }
+    if let (Some(key), Some((file, node))) = (item.config.as_deref(), s.config)
+        && let Some(value) = config_value(node, key)
+    {
+        return Found::Config {
+            value,
+            file: file.to_owned(),
+            key: key.to_owned(),
+        };
+    }
+    if let Some(name) = item.env.as_deref()
+        && let Some(value) = s.env.get(name)
+    {
+        return Found::Env {
+            value: value.clone(),
+            name: name.to_owned(),
+        };
+    }
+    let default = if s.config.is_some() {
+        item.config_default.as_ref().or(item.default.as_ref())
+    } else {
+        item.default.as_ref()
+    };
+    match default {
+        Some(value) => Found::Default {
+            value: value.clone(),
+        },
+        None => Found::Missing,
+    }
+}
+
+fn describe_setting(item: &TestItem, binary: &str) -> String {
+    match (&item.flag, &item.config, &item.env) {
+        (Some(f), Some(c), _) => format!("{binary} --{f} (config {c})"),
+        (Some(f), None, Some(e)) => format!("{binary} --{f} (env {e})"),
+        (Some(f), None, None) => format!("{binary} --{f}"),
+        (None, Some(c), _) => format!("{binary} config {c}"),
+        (None, None, Some(e)) => format!("{binary} env {e}"),
+        (None, None, None) => binary.to_owned(),
+    }
+}
+
+fn source_text(found: &Found, binary: &str, item: &TestItem) -> Option<String> {
+    match found {
+        Found::Flag { index, count, .. } => Some(if *count > 1 {
+            format!(
+                "flag --{} of {binary} (argument {index}; given {count} times, the last wins)",
+                item.flag.as_deref().unwrap_or_default()
+            )
+        } else {
+            format!(
+                "flag --{} of {binary} (argument {index})",
+                item.flag.as_deref().unwrap_or_default()
+            )
+        }),
+        Found::Config { file, key, .. } => Some(format!("{file}: {key}")),
+        Found::Env { name, .. } => Some(format!("environment {name} of {binary}")),
+        Found::Default { .. } => Some(format!("the {binary} default (not set)")),
+        Found::Missing => Some(format!(
+            "not set on {binary} (no flag, config key or environment variable)"
+        )),
+    }
+}
+
+fn evidence_of(found: &Found, s: &Settings<'_>) -> Evidence {
+    match found {
+        Found::Flag { index, .. } => Evidence::Arg(s.source.clone(), *index),
+        Found::Config { file, .. } => Evidence::File(file.clone()),
+        _ => Evidence::Component(s.source.clone()),
+    }
+}
+
+fn evaluate_test(test: &Test, s: &Settings<'_>) -> Outcome {
+    match test {
+        Test::Item(item) => evaluate_item(item, s),
+        Test::All { all } => {
+            let outcomes: Vec<Outcome> = all.iter().map(|t| evaluate_test(t, s)).collect();
+            combine(outcomes, true)
+        }
+        Test::Any { any } => {
+            let outcomes: Vec<Outcome> = any.iter().map(|t| evaluate_test(t, s)).collect();
+            combine(outcomes, false)
+        }
+    }
+}
+
+fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
+    let pass = if all {
+        outcomes.iter().all(|o| o.status == Status::Pass)
+    } else {
+        outcomes.iter().any(|o| o.status == Status::Pass)
+    };
+    let chosen = if pass == all {
+        // all passed (for all) or none passed (for any): report the most telling one
+        outcomes
+            .iter()
+            .find(|o| o.source.as_deref().is_some_and(|s| !s.contains("default")))
+            .or(outcomes.first())
+    } else if all {
+        outcomes.iter().find(|o| o.status != Status::Pass)
+    } else {
+        outcomes.iter().find(|o| o.status == Status::Pass)
+    };
+    let mut out = chosen
+        .cloned()
+        .unwrap_or_else(|| Outcome::simple(Status::Error, "empty test".to_owned(), Evidence::Node));
+    out.status = if pass { Status::Pass } else { Status::Fail };
+    if all && outcomes.len() > 1 {
+        let messages: Vec<&str> = outcomes.iter().map(|o| o.message.as_str()).collect();
+        out.message = messages.join("; ");
+    }
+    out
+}
+
+fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
+    let found = lookup(item, s);
+    let subject = describe_setting(item, s.binary);
+    let source = source_text(&found, s.binary, item);
+    let evidence = evidence_of(&found, s);
+    let actual = found.value().map(str::to_owned);
+    let shown = actual.clone().unwrap_or_else(|| "not set".to_owned());
+    let (pass, expected) = match (item.set, item.op) {
+        (Some(false), _) => (!found.is_set(), "not set".to_owned()),
+        (Some(true), None) | (None, None) => (found.is_set(), "set".to_owned()),
+        (_, Some(op)) => {
+            let want = item.value.clone().unwrap_or_default();
+            let expected = describe_op(op, &want);
+            match found.value() {
+                None => (false, expected),
+                Some(v) => (compare(op, v, &want), expected),
+            }
+        }
+    };
+    let message = if pass {
+        format!("{subject} is {shown}, as expected ({expected})")
+    } else {
+        format!("{subject} is {shown}; expected {expected}")
+    };
+    Outcome {
+        status: if pass { Status::Pass } else { Status::Fail },
+        message,
+        expected: Some(expected),
+        actual: Some(shown),
+        source,
+        evidence,
+    }
+}
+
+fn describe_op(op: Op, want: &str) -> String {
+    match op {
+        Op::Eq => want.to_owned(),
+        Op::Noteq => format!("not {want}"),
+        Op::Gt => format!("greater than {want}"),
+        Op::Gte => format!("{want} or more"),
+        Op::Lt => format!("less than {want}"),
+        Op::Lte => format!("{want} or less"),
+        Op::Has => format!("a list including {want}"),
+        Op::Nothave => format!("a list without {want}"),
+        Op::Contains => format!("containing {want}"),
+        Op::Regex => format!("matching {want}"),
+        Op::ValidElements => format!("only elements of [{want}]"),
+        Op::NonzeroDuration => "a non-zero duration".to_owned(),
+    }
+}
+
+fn elements(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|e| !e.is_empty())
+}
+
+fn is_bool(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+}
+
+/// Compares an actual value with an expected one.
+pub fn compare(op: Op, actual: &str, want: &str) -> bool {
+    let number = |s: &str| s.trim().parse::<i64>().ok();
+    match op {
+        Op::Eq if is_bool(actual) && is_bool(want) => actual.eq_ignore_ascii_case(want),
+        Op::Eq => actual == want,
+        Op::Noteq if is_bool(actual) && is_bool(want) => !actual.eq_ignore_ascii_case(want),
+        Op::Noteq => actual != want,
+        Op::Gt | Op::Gte | Op::Lt | Op::Lte => match (number(actual), number(want)) {
+            (Some(a), Some(w)) => match op {
+                Op::Gt => a > w,
+                Op::Gte => a >= w,
+                Op::Lt => a < w,
+                _ => a <= w,
+            },
+            _ => false,
+        },
+        Op::Has => elements(actual).any(|e| e == want),
+        Op::Nothave => !elements(actual).any(|e| e == want),
+        Op::Contains => actual.contains(want),
+        Op::Regex => regex_lite::Regex::new(want).is_ok_and(|r| r.is_match(actual)),
+        Op::ValidElements => {
+            let allowed: Vec<&str> = elements(want).collect();
+            elements(actual).all(|e| allowed.contains(&e))
+        }
+        Op::NonzeroDuration => {
+            let digits: String = actual.chars().filter(|c| c.is_ascii_digit()).collect();
+            !digits.is_empty() && digits.chars().any(|c| c != '0')
+        }
+    }
+}
+
+fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
+    let paths = match view.resolve(test.role.role()) {
+        Resolved::NotApplicable(reason) => {
+            return Outcome::simple(Status::Skip, reason, Evidence::Node);
+        }
+        Resolved::Paths(paths, how) => (paths, how),
+    };
+    let (paths, how) = paths;
+    let facts = view.facts;
+    let is_dir_role = matches!(test.role, RoleName::PkiDir | RoleName::CniDir);
+    let mut targets: Vec<&crate::facts::FileFact> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    for path in &paths {
+        if let Some(err) = facts.error_for(path) {
+            return Outcome::simple(
+                Status::Error,
+                format!("{path} could not be collected: {}", err.message),
+                Evidence::Node,
+            );
+        }
+        match facts.file(path) {
+            None => missing.push(path.clone()),
+            Some(f) if !f.exists => {}
+            Some(f) if is_dir_role => {
+                if test.include_dir {
+                    targets.push(f);
+                }
+                targets.extend(
+                    facts
+                        .files_under(path)
+                        .into_iter()
+                        .filter(|c| c.file_type != Some(FileType::Directory) || test.include_dir)
+                        .filter(|c| test.suffix.as_deref().is_none_or(|s| c.path.ends_with(s))),
+                );
+            }
+            Some(f) => targets.push(f),
+        }
+    }
+    if targets.is_empty() {
+        if !missing.is_empty() {
+            return Outcome::simple(
+                Status::Warn,
+                format!(
+                    "not collected: {} ({how}); collect it to decide this check",
+                    missing.join(", ")
+                ),
+                Evidence::Node,
+            );
+        }
+        return Outcome::simple(
+            Status::Skip,
+            format!("no such file on this node: {} ({how})", paths.join(", ")),
+            Evidence::Node,
+        );
+    }
+    let mut failures = Vec::new();
+    let mut actuals = Vec::new();
+    for f in &targets {
+        let (ok, actual, expected) = if let Some(mode) = &test.mode {
+            let want = u32::from_str_radix(mode, 8).unwrap_or(0);
+            match f
+                .mode
+                .as_deref()
+                .and_then(|m| u32::from_str_radix(m, 8).ok())
+            {
+                Some(have) => (
+                    have & 0o7777 & !want == 0,
+                    format!("{:o}", have & 0o7777),
+                    format!("{mode} or more restrictive"),
+                ),
+                None => (
+                    false,
+                    "unknown mode".to_owned(),
+                    format!("{mode} or more restrictive"),
+                ),
+            }
+        } else {
+            let want = test.owner.clone().unwrap_or_default();
+            let have = match (&f.user, &f.group, f.uid, f.gid) {
+                (Some(u), Some(g), _, _) => format!("{u}:{g}"),
+                (_, _, Some(0), Some(0)) => "root:root".to_owned(),
+                (_, _, Some(u), Some(g)) => format!("{u}:{g}"),
+                _ => "unknown owner".to_owned(),
+            };
+            (have == want, have, want)
+        };
+        actuals.push(format!("{} {actual}", f.path));
+        if !ok {
+            failures.push((f.path.clone(), actual, expected));
+        }
+    }
+    let expected = test
+        .mode
+        .as_ref()
+        .map(|m| format!("{m} or more restrictive"))
+        .or_else(|| test.owner.clone());
+    match failures.first() {
+        None => Outcome {
+            status: Status::Pass,
+            message: format!(
+                "{} file(s) as expected: {}",
+                targets.len(),
+                actuals.join(", ")
+            ),
+            expected,
+            actual: Some(actuals.join(", ")),
+            source: Some(how),
+            evidence: Evidence::File(targets.first().map(|f| f.path.clone()).unwrap_or_default()),
+        },
+        Some((first, _, _)) => Outcome {
+            status: Status::Fail,
+            message: failures
+                .iter()
+                .map(|(p, a, e)| format!("{p} is {a}; expected {e}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            expected,
+            actual: Some(
+                failures
+                    .iter()
+                    .map(|(p, a, _)| format!("{p} {a}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            source: Some(how),
+            evidence: Evidence::File(first.clone()),
+        },
+    }
+}
+
+/// The Kubernetes version of a node: from the facts, else the tag of a static pod image.
+pub fn kubernetes_version(view: &NodeView<'_>) -> Option<String> {
+    if let Some(v) = view
+        .facts
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.version.clone())
+    {
+        return Some(v);
+    }
+    view.facts.files.iter().find_map(|f| {
+        let content = f.content.as_deref()?;
+        content.lines().find_map(|l| {
+            let image = l.trim().strip_prefix("image:")?.trim().trim_matches('"');
+            let (name, tag) = image.rsplit_once(':')?;
+            (name.ends_with("/kube-apiserver") || name.ends_with("/kube-controller-manager"))
+                .then(|| tag.to_owned())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_parses_and_ids_are_unique_per_version() {
+        let checks = parse_checks().expect("cis_k8s.yaml is valid");
+        assert!(checks.len() >= 100);
+        for version in [CisVersion::V1_11, CisVersion::V1_12] {
+            let mut ids: Vec<&str> = checks
+                .iter()
+                .filter(|c| c.in_version(version))
+                .map(|c| c.id.as_str())
+                .collect();
+            let n = ids.len();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), n, "duplicate ids in {}", version.label());
+        }
+        for c in &checks {
+            assert!(
+                c.files.is_some() || c.test.is_some() || c.manual.is_some(),
+                "{} has nothing to evaluate",
+                c.id
+            );
+            if let Some(Test::Item(item)) = &c.test {
+                assert!(
+                    item.op.is_none()
+                        || item.value.is_some()
+                        || item.op == Some(Op::NonzeroDuration),
+                    "{}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ops_table() {
+        use Op::*;
+        let cases: &[(Op, &str, &str, bool)] = &[
+            (Eq, "false", "false", true),
+            (Eq, "False", "false", true),
+            (Eq, "0", "false", false),
+            (Eq, "127.0.0.1", "127.0.0.1", true),
+            (Noteq, "true", "false", true),
+            (Noteq, "FALSE", "false", false),
+            (Gte, "30", "30", true),
+            (Gte, "29", "30", false),
+            (Gte, "thirty", "30", false),
+            (Gt, "4096", "0", true),
+            (Gt, "-1", "0", false),
+            (Lt, "5", "10", true),
+            (Lte, "10", "10", true),
+            (Lte, "", "10", false),
+            (Has, "Node,RBAC", "RBAC", true),
+            (Has, "Node,RBACX", "RBAC", false),
+            (Has, "Node, RBAC", "RBAC", true),
+            (Nothave, "Node,RBAC", "AlwaysAllow", true),
+            (Nothave, "AlwaysAllow", "AlwaysAllow", false),
+            (Contains, "127.0.0.1:10249", "127.0.0.1", true),
+            (
+                Regex,
+                "127.0.0.1:10249",
+                "^127\\.0\\.0\\.1(:[0-9]+)?$",
+                true,
+            ),
+            (Regex, "0.0.0.0:10249", "^127\\.0\\.0\\.1(:[0-9]+)?$", false),
+            (Regex, "x", "(", false),
+            (ValidElements, "A,B", "A,B,C", true),
+            (ValidElements, "A,D", "A,B,C", false),
+            (ValidElements, "", "A", true),
+            (NonzeroDuration, "5m0s", "", true),
+            (NonzeroDuration, "0s", "", false),
+            (NonzeroDuration, "0", "", false),
+            (NonzeroDuration, "0h0m0s", "", false),
+        ];
+        for (op, actual, want, expected) in cases {
+            assert_eq!(
+                compare(*op, actual, want),
+                *expected,
+                "{op:?} {actual:?} {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_selection_from_kubernetes() {
+        assert_eq!(
+            CisVersion::for_kubernetes(Some("v1.33.2")).0,
+            CisVersion::V1_12
+        );
+        assert_eq!(
+            CisVersion::for_kubernetes(Some("1.30.0")).0,
+            CisVersion::V1_11
+        );
+        assert_eq!(
+            CisVersion::for_kubernetes(Some("1.27")).0,
+            CisVersion::V1_11
+        );
+        assert_eq!(
+            CisVersion::for_kubernetes(Some("1.36")).0,
+            CisVersion::V1_12
+        );
+        assert_eq!(CisVersion::for_kubernetes(None).0, CisVersion::V1_12);
+        assert_eq!(
+            CisVersion::for_kubernetes(Some("garbage")).0,
+            CisVersion::V1_12
+        );
+    }
+
+    fn settings_eval(argv: &[&str], test: &str) -> Outcome {
+        let (node, _) = yaml::parse_document(test, 0, Limits::default());
+        let test: Test = serde_json::from_value(node.expect("test").to_json()).expect("a test");
+        let flags = crate::facts::argv::parse_flags(argv);
+        let env = Default::default();
+        let source = CommandSource::Process(0);
+        let s = Settings {
+            flags: &flags,
+            env: &env,
+            config: None,
+            source: &source,
+            binary: "kube-apiserver",
+        };
+        evaluate_test(&test, &s)
+    }
+
+    #[test]
+    fn defaults_set_and_sources() {
+        let test = "{flag: profiling, op: eq, value: 'false', default: 'true'}";
+        let o = settings_eval(&["kube-apiserver"], test);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.actual.as_deref(), Some("true"));
+        assert_eq!(
+            o.source.as_deref(),
+            Some("the kube-apiserver default (not set)")
+        );
+        let o = settings_eval(
+            &["kube-apiserver", "--profiling=false", "--profiling=true"],
+            test,
+        );
+        assert_eq!(o.status, Status::Fail, "the last occurrence wins");
+        assert!(
+            o.source
+                .as_deref()
+                .is_some_and(|s| s.contains("given 2 times"))
+        );
+        let o = settings_eval(&["kube-apiserver", "--profiling=false"], test);
+        assert_eq!(
+            (o.status, o.evidence),
+            (Status::Pass, Evidence::Arg(CommandSource::Process(0), 1))
+        );
+        let unset = "{flag: token-auth-file, set: false}";
+        assert_eq!(
+            settings_eval(&["kube-apiserver"], unset).status,
+            Status::Pass
+        );
+        assert_eq!(
+            settings_eval(&["kube-apiserver", "--token-auth-file", "/t.csv"], unset).status,
+            Status::Fail
+        );
+        let any = "{any: [{flag: bind-address, op: eq, value: 127.0.0.1}, {flag: bind-address, set: false}]}";
+        assert_eq!(settings_eval(&["x"], any).status, Status::Pass);
+        assert_eq!(
+            settings_eval(&["x", "--bind-address=0.0.0.0"], any).status,
+            Status::Fail
+        );
+        let all = "{all: [{flag: a, set: true}, {flag: b, set: true}]}";
+        let o = settings_eval(&["x", "--a=1"], all);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("--b is not set"), "{}", o.message);
+    }
+}

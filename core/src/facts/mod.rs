@@ -1,0 +1,336 @@
+//! Node facts: what a collector found on one node, as a versioned JSON document.
+//!
+//! The engine never reads a node. A collector (`stockade collect`, or any other tool that
+//! writes this format; see `schema/node-facts.schema.json`) records processes, files and OS
+//! details; the engine evaluates the benchmarks on that record. Facts never carry secrets: key
+//! files are recorded by their metadata only, and config contents are redacted by the collector.
+
+pub mod argv;
+pub mod plan;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::yaml::{self, Limits, Node, Pos};
+use crate::report::{ErrorLevel, InputError};
+
+/// The `apiVersion` of the facts format this engine reads.
+pub const API_VERSION: &str = "stockade.dev/v1alpha1";
+/// The `kind` of a facts document.
+pub const KIND: &str = "NodeFacts";
+
+/// What was collected on one node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeFacts {
+    /// Always `stockade.dev/v1alpha1`.
+    pub api_version: String,
+    /// Always `NodeFacts`.
+    pub kind: String,
+    /// The node's identity.
+    pub node: NodeInfo,
+    /// The Kubernetes version running on the node, when the collector knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesInfo>,
+    /// Operating system release and kernel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsInfo>,
+    /// Kubernetes component processes, with their full command lines.
+    #[serde(default)]
+    pub processes: Vec<Process>,
+    /// Files the benchmarks name, and files the components' flags point to.
+    #[serde(default)]
+    pub files: Vec<FileFact>,
+    /// What the collector could not collect, and why.
+    #[serde(default)]
+    pub errors: Vec<CollectionError>,
+}
+
+/// The node's identity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeInfo {
+    /// The host name.
+    pub hostname: String,
+}
+
+/// Kubernetes on the node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubernetesInfo {
+    /// e.g. `1.33.2` or `v1.33.2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// Operating system facts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OsInfo {
+    /// `ID` from os-release (e.g. `ubuntu`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `VERSION_ID` from os-release (e.g. `22.04`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// `PRETTY_NAME` from os-release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretty_name: Option<String>,
+    /// The kernel release (`/proc/sys/kernel/osrelease`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+}
+
+/// A process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Process {
+    /// Process id.
+    pub pid: u32,
+    /// The full command line, `argv[0]` first.
+    pub argv: Vec<String>,
+    /// Environment variables that configure the component (etcd's `ETCD_*` only); never secrets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+/// The type of a file system entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FileType {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// Anything else (socket, device, ...).
+    Other,
+}
+
+/// A file the collector looked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileFact {
+    /// Absolute path on the node.
+    pub path: String,
+    /// False when the collector looked and found nothing.
+    pub exists: bool,
+    /// The entry type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<FileType>,
+    /// Permission bits in octal, e.g. `"0600"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Owner uid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Owner gid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// Owner user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Owner group name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Text content, for configuration files only (redacted of credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// True when the collector removed credentials from `content`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+}
+
+/// Something the collector could not collect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CollectionError {
+    /// The path concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// What went wrong (e.g. `permission denied`).
+    pub message: String,
+}
+
+impl NodeFacts {
+    /// An empty facts document for a host name.
+    pub fn new(hostname: &str) -> NodeFacts {
+        NodeFacts {
+            api_version: API_VERSION.to_owned(),
+            kind: KIND.to_owned(),
+            node: NodeInfo {
+                hostname: hostname.to_owned(),
+            },
+            ..NodeFacts::default()
+        }
+    }
+
+    /// The file fact for a path, if collected.
+    pub fn file(&self, path: &str) -> Option<&FileFact> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The collection error recorded for a path, if any.
+    pub fn error_for(&self, path: &str) -> Option<&CollectionError> {
+        self.errors.iter().find(|e| e.path.as_deref() == Some(path))
+    }
+
+    /// File facts inside a directory (recursively), in path order.
+    pub fn files_under(&self, dir: &str) -> Vec<&FileFact> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let mut files: Vec<&FileFact> = self
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(&prefix) && f.exists)
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+}
+
+/// A facts document with the source positions of its parts.
+#[derive(Debug, Clone)]
+pub struct FactsDocument {
+    /// The name of the file it came from.
+    pub file: String,
+    /// The facts.
+    pub facts: NodeFacts,
+    /// The parsed document, for positions.
+    node: Node,
+}
+
+impl FactsDocument {
+    /// Where process `index` is in the document.
+    pub fn process_pos(&self, index: usize) -> Pos {
+        self.item_pos("processes", index).unwrap_or(self.node.pos)
+    }
+
+    /// Where argument `arg` of process `index` is.
+    pub fn arg_pos(&self, index: usize, arg: usize) -> Pos {
+        self.node
+            .get("processes")
+            .and_then(Node::as_seq)
+            .and_then(|p| p.get(index))
+            .and_then(|p| p.get("argv"))
+            .and_then(Node::as_seq)
+            .and_then(|a| a.get(arg))
+            .map_or_else(|| self.process_pos(index), |n| n.pos)
+    }
+
+    /// Where the fact for `path` is.
+    pub fn file_pos(&self, path: &str) -> Pos {
+        self.facts
+            .files
+            .iter()
+            .position(|f| f.path == path)
+            .and_then(|i| self.item_pos("files", i))
+            .unwrap_or(self.node.pos)
+    }
+
+    /// Where the document starts.
+    pub fn root_pos(&self) -> Pos {
+        self.node.pos
+    }
+
+    fn item_pos(&self, key: &str, index: usize) -> Option<Pos> {
+        self.node
+            .get(key)
+            .and_then(Node::as_seq)
+            .and_then(|items| items.get(index))
+            .map(|n| n.pos)
+    }
+}
+
+/// Parses a facts document (JSON, or YAML). Problems are input errors naming the file and line.
+pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocument, InputError> {
+    let error = |pos: Pos, message: String| InputError {
+        file: file.to_owned(),
+        line: pos.line,
+        column: pos.column,
+        message,
+        level: ErrorLevel::Error,
+    };
+    let (node, errors) = yaml::parse_document(text, 0, limits);
+    if let Some(e) = errors.into_iter().find(|e| !e.recoverable) {
+        return Err(error(e.pos, format!("node facts: {}", e.message)));
+    }
+    let Some(node) = node else {
+        return Err(error(
+            Pos { line: 1, column: 1 },
+            "node facts: empty document".to_owned(),
+        ));
+    };
+    let api_version = node.get("apiVersion").and_then(Node::as_str);
+    let kind = node.get("kind").and_then(Node::as_str);
+    if kind != Some(KIND) || api_version != Some(API_VERSION) {
+        return Err(error(
+            node.pos,
+            format!(
+                "node facts: expected apiVersion {API_VERSION:?} and kind {KIND:?}, found {:?} and {:?}",
+                api_version.unwrap_or(""),
+                kind.unwrap_or("")
+            ),
+        ));
+    }
+    let facts: NodeFacts = serde_json::from_value(node.to_json())
+        .map_err(|e| error(node.pos, format!("node facts: {e}")))?;
+    Ok(FactsDocument {
+        file: file.to_owned(),
+        facts,
+        node,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_with_positions() {
+        let text = r#"{
+  "apiVersion": "stockade.dev/v1alpha1",
+  "kind": "NodeFacts",
+  "node": {"hostname": "cp-1"},
+  "processes": [
+    {"pid": 10, "argv": ["kube-apiserver",
+                         "--profiling=true"]}
+  ],
+  "files": [{"path": "/etc/kubernetes/admin.conf", "exists": true, "mode": "0600"}]
+}"#;
+        let doc = parse_facts("n.json", text, Limits::default()).expect("valid");
+        assert_eq!(doc.facts.node.hostname, "cp-1");
+        assert_eq!(doc.arg_pos(0, 1).line, 7);
+        assert_eq!(doc.file_pos("/etc/kubernetes/admin.conf").line, 9);
+    }
+
+    #[test]
+    fn wrong_kind_and_unknown_fields_are_errors() {
+        let e = parse_facts(
+            "n.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}",
+            Limits::default(),
+        )
+        .expect_err("kind");
+        assert!(e.message.contains("expected apiVersion"));
+        let e = parse_facts(
+            "n.json",
+            "{\"apiVersion\": \"stockade.dev/v1alpha1\", \"kind\": \"NodeFacts\", \"node\": {\"hostname\": \"a\"}, \"bogus\": 1}",
+            Limits::default(),
+        )
+        .expect_err("unknown field");
+        assert!(e.message.contains("bogus"), "{}", e.message);
+        let e = parse_facts("n.json", "{\"apiVersion\": [", Limits::default()).expect_err("syntax");
+        assert!(
+            e.line >= 1 && e.message.starts_with("node facts: invalid YAML"),
+            "{e:?}"
+        );
+    }
+}
