@@ -103,7 +103,11 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
     };
 
     let mut workloads: Vec<(Resource, Option<Pod>)> = Vec::new();
-    for file in &input.files {
+    // A node facts document found among the manifests (e.g. in a scanned directory) is
+    // evaluated as facts.
+    let (facts_files, manifest_files): (Vec<&SourceFile<'_>>, Vec<&SourceFile<'_>>) =
+        input.files.iter().partition(|f| looks_like_facts(f.text));
+    for file in manifest_files {
         let parsed = parse_manifests(file.name, file.text, options.limits);
         report.inputs.push(InputSummary {
             file: file.name.to_owned(),
@@ -137,7 +141,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
             workloads.push((resource, pod));
         }
     }
-    for file in &input.facts {
+    for file in input.facts.iter().chain(facts_files) {
         match parse_facts(file.name, file.text, options.limits) {
             Err(e) => report.errors.push(e),
             Ok(doc) => {
@@ -159,6 +163,13 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
     report.errors.sort();
     report.summarize();
     report
+}
+
+/// Whether a file is a node facts document (by its kind and apiVersion near the top).
+fn looks_like_facts(text: &str) -> bool {
+    let head: String = text.chars().take(512).collect();
+    head.contains(crate::facts::API_VERSION)
+        && head.contains(&format!("\"{}\"", crate::facts::KIND))
 }
 
 fn location(resource: &Resource, pos: crate::input::yaml::Pos) -> Location {

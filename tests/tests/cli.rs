@@ -1,54 +1,13 @@
 //! End-to-end tests of the `stockade` binary: exit codes, stdin, directories, bad input among
 //! good input, output files, and snapshots of the reports on the bundled examples.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+mod common;
 
-use assert_cmd::Command;
+use std::fs;
+
+use common::{root, stockade};
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-/// The `stockade` binary. This package does not own it, so Cargo does not build it for these
-/// tests: build it here (a no-op when it is fresh), once per test process, with the same Cargo
-/// and profile that built the tests, and run it from the target directory.
-fn binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os("STOCKADE_BIN") {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps/<test>");
-        let mut args = vec!["build", "--quiet", "-p", "stockade", "--bin", "stockade"];
-        if profile_dir.ends_with("release") {
-            args.push("--release");
-        }
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(&args)
-            .current_dir(root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the stockade binary failed");
-        profile_dir.join(format!("stockade{}", std::env::consts::EXE_SUFFIX))
-    })
-}
-
-fn stockade() -> Command {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(root()).env_remove("NO_COLOR");
-    cmd
-}
 
 fn json_of(output: &[u8]) -> Value {
     serde_json::from_slice(output).expect("valid JSON on stdout")
@@ -148,10 +107,26 @@ fn json_contract() {
             assert!(r.get(key).is_some(), "result lacks {key}: {r}");
         }
         assert!(r["location"]["line"].as_u64().expect("line") > 0);
-        assert!(["pass", "fail"].contains(&r["status"].as_str().expect("status")));
+        assert!(
+            ["pass", "fail", "warn", "manual", "skip", "error"]
+                .contains(&r["status"].as_str().expect("status"))
+        );
     }
-    let fails = results.iter().filter(|r| r["status"] == "fail").count() as u64;
-    assert_eq!(report["summary"]["fail"].as_u64(), Some(fails));
+    for status in ["pass", "fail", "warn", "manual", "skip", "error"] {
+        let n = results.iter().filter(|r| r["status"] == status).count() as u64;
+        assert_eq!(report["summary"][status].as_u64(), Some(n), "{status}");
+    }
+    assert!(
+        results.iter().any(|r| r["status"] == "manual"
+            && r["rule"].as_str().is_some_and(|c| c.starts_with("CIS-")))
+    );
+    let node = results
+        .iter()
+        .find(|r| r["resource"]["kind"] == "Node")
+        .expect("node facts in examples/");
+    for key in ["expected", "actual", "source"] {
+        assert!(node.get(key).is_some(), "node results carry {key}: {node}");
+    }
     let admission = report["admission"].as_array().expect("admission");
     assert!(admission.iter().any(|v| v["effect"] == "rejected"));
 }

@@ -104,7 +104,12 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             }
         }
         if *passes > 0 {
-            let _ = writeln!(out, "  {} {passes} checks passed", p.paint(GREEN, "✓"));
+            let _ = writeln!(
+                out,
+                "  {} {passes} {} passed",
+                p.paint(GREEN, "✓"),
+                if *passes == 1 { "check" } else { "checks" }
+            );
         }
         out.push('\n');
     }

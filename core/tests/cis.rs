@@ -1,0 +1,578 @@
+//! The CIS Kubernetes Benchmark on node facts: a node configured to pass every automated check
+//! and one configured to fail every automated check, in both benchmark versions, plus the cases
+//! where a careful auditor says neither pass nor fail (component absent, file not collected,
+//! collection errors).
+
+use stockade_core::benchmarks::cis::{self, CisVersion};
+use stockade_core::facts::{FileFact, FileType, KubernetesInfo, NodeFacts, Process};
+use stockade_core::report::{Report, Status, json, text};
+use stockade_core::{Input, Options, SourceFile, evaluate};
+
+fn process(pid: u32, argv: &[&str]) -> Process {
+    Process {
+        pid,
+        argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+        env: Default::default(),
+    }
+}
+
+fn file(path: &str, mode: &str, owner: (&str, u32)) -> FileFact {
+    FileFact {
+        path: path.to_owned(),
+        exists: true,
+        file_type: Some(FileType::File),
+        mode: Some(mode.to_owned()),
+        uid: Some(owner.1),
+        gid: Some(owner.1),
+        user: Some(owner.0.to_owned()),
+        group: Some(owner.0.to_owned()),
+        ..FileFact::default()
+    }
+}
+
+fn dir(path: &str, mode: &str, owner: (&str, u32)) -> FileFact {
+    FileFact {
+        file_type: Some(FileType::Directory),
+        ..file(path, mode, owner)
+    }
+}
+
+fn with_content(mut f: FileFact, content: &str) -> FileFact {
+    f.content = Some(content.to_owned());
+    f
+}
+
+const ROOT: (&str, u32) = ("root", 0);
+const ETCD: (&str, u32) = ("etcd", 1001);
+const NOBODY: (&str, u32) = ("nobody", 65534);
+
+/// A control-plane node (which also runs a kubelet and kube-proxy) in good order.
+fn compliant() -> NodeFacts {
+    let mut f = NodeFacts::new("cp-good");
+    f.kubernetes = Some(KubernetesInfo {
+        version: Some("v1.33.2".to_owned()),
+    });
+    f.processes = vec![
+        process(
+            101,
+            &[
+                "kube-apiserver",
+                "--anonymous-auth=false",
+                "--authorization-mode=Node,RBAC",
+                "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+                "--enable-admission-plugins=NodeRestriction,EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs",
+                "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt",
+                "--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                "--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key",
+                "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+                "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
+                "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt",
+                "--profiling=false",
+                "--audit-log-path=/var/log/kubernetes/audit.log",
+                "--audit-log-maxage=30",
+                "--audit-log-maxbackup=10",
+                "--audit-log-maxsize=100",
+                "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+                "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
+                "--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
+                "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
+                "--encryption-provider-config=/etc/kubernetes/encryption.yaml",
+                "--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "--service-account-extend-token-expiration=false",
+            ],
+        ),
+        process(
+            102,
+            &[
+                "kube-controller-manager",
+                "--kubeconfig=/etc/kubernetes/controller-manager.conf",
+                "--terminated-pod-gc-threshold=10",
+                "--profiling=false",
+                "--use-service-account-credentials=true",
+                "--service-account-private-key-file=/etc/kubernetes/pki/sa.key",
+                "--root-ca-file=/etc/kubernetes/pki/ca.crt",
+                "--bind-address=127.0.0.1",
+            ],
+        ),
+        process(
+            103,
+            &[
+                "kube-scheduler",
+                "--kubeconfig=/etc/kubernetes/scheduler.conf",
+                "--profiling=false",
+                "--bind-address=127.0.0.1",
+            ],
+        ),
+        process(
+            104,
+            &[
+                "etcd",
+                "--data-dir=/var/lib/etcd",
+                "--cert-file=/etc/kubernetes/pki/etcd/server.crt",
+                "--key-file=/etc/kubernetes/pki/etcd/server.key",
+                "--client-cert-auth=true",
+                "--peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt",
+                "--peer-key-file=/etc/kubernetes/pki/etcd/peer.key",
+                "--peer-client-cert-auth=true",
+            ],
+        ),
+        process(
+            105,
+            &[
+                "/usr/bin/kubelet",
+                "--config=/var/lib/kubelet/config.yaml",
+                "--kubeconfig=/etc/kubernetes/kubelet.conf",
+            ],
+        ),
+        process(
+            106,
+            &[
+                "/usr/local/bin/kube-proxy",
+                "--config=/var/lib/kube-proxy/config.conf",
+            ],
+        ),
+    ];
+    let kubelet_config = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: false\n  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\nauthorization:\n  mode: Webhook\nreadOnlyPort: 0\nstreamingConnectionIdleTimeout: 5m\neventRecordQPS: 50\ntlsCertFile: /var/lib/kubelet/pki/kubelet.crt\ntlsPrivateKeyFile: /var/lib/kubelet/pki/kubelet.key\nrotateCertificates: true\ntlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\npodPidsLimit: 4096\nseccompDefault: true\nstaticPodPath: /etc/kubernetes/manifests\n";
+    let proxy_config = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclientConnection:\n  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf\nmetricsBindAddress: 127.0.0.1:10249\n";
+    f.files = vec![
+        file(
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            "0600",
+            ROOT,
+        ),
+        file(
+            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+            "0600",
+            ROOT,
+        ),
+        file(
+            "/etc/kubernetes/manifests/kube-scheduler.yaml",
+            "0600",
+            ROOT,
+        ),
+        file("/etc/kubernetes/manifests/etcd.yaml", "0600", ROOT),
+        dir("/etc/cni/net.d", "0755", ROOT),
+        file("/etc/cni/net.d/10-calico.conflist", "0600", ROOT),
+        dir("/var/lib/etcd", "0700", ETCD),
+        file("/etc/kubernetes/admin.conf", "0600", ROOT),
+        file("/etc/kubernetes/super-admin.conf", "0600", ROOT),
+        file("/etc/kubernetes/scheduler.conf", "0600", ROOT),
+        file("/etc/kubernetes/controller-manager.conf", "0600", ROOT),
+        dir("/etc/kubernetes/pki", "0755", ROOT),
+        file("/etc/kubernetes/pki/ca.crt", "0644", ROOT),
+        file("/etc/kubernetes/pki/ca.key", "0600", ROOT),
+        dir("/etc/kubernetes/pki/etcd", "0755", ROOT),
+        file("/etc/kubernetes/pki/etcd/ca.crt", "0644", ROOT),
+        file("/etc/kubernetes/pki/etcd/ca.key", "0600", ROOT),
+        file(
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "0600",
+            ROOT,
+        ),
+        file("/etc/kubernetes/kubelet.conf", "0600", ROOT),
+        with_content(
+            file("/var/lib/kubelet/config.yaml", "0600", ROOT),
+            kubelet_config,
+        ),
+        with_content(
+            file("/var/lib/kube-proxy/config.conf", "0600", ROOT),
+            proxy_config,
+        ),
+        file("/var/lib/kube-proxy/kubeconfig.conf", "0600", ROOT),
+    ];
+    f
+}
+
+/// The same node with every automated check broken.
+fn noncompliant() -> NodeFacts {
+    let mut f = NodeFacts::new("cp-bad");
+    f.kubernetes = Some(KubernetesInfo {
+        version: Some("1.30.4".to_owned()),
+    });
+    f.processes = vec![
+        process(
+            201,
+            &[
+                "kube-apiserver",
+                "--anonymous-auth=true",
+                "--token-auth-file=/etc/kubernetes/tokens.csv",
+                "--authorization-mode=AlwaysAllow",
+                "--enable-admission-plugins=AlwaysAdmit",
+                "--disable-admission-plugins=ServiceAccount,NamespaceLifecycle",
+                "--profiling=true",
+                "--audit-log-maxage=1",
+                "--audit-log-maxbackup=1",
+                "--audit-log-maxsize=1",
+                "--service-account-lookup=false",
+                "--tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA",
+            ],
+        ),
+        process(
+            202,
+            &[
+                "kube-controller-manager",
+                "--kubeconfig=/etc/kubernetes/controller-manager.conf",
+                "--profiling",
+                "--use-service-account-credentials=false",
+                "--feature-gates=RotateKubeletServerCertificate=false",
+                "--bind-address=0.0.0.0",
+            ],
+        ),
+        process(
+            203,
+            &[
+                "kube-scheduler",
+                "--kubeconfig=/etc/kubernetes/scheduler.conf",
+                "--bind-address",
+                "0.0.0.0",
+            ],
+        ),
+        process(
+            204,
+            &[
+                "etcd",
+                "--data-dir=/var/lib/etcd",
+                "--client-cert-auth=false",
+                "--auto-tls=true",
+                "--peer-auto-tls=true",
+            ],
+        ),
+        process(
+            205,
+            &[
+                "/usr/bin/kubelet",
+                "--config=/srv/kubelet/custom.yaml",
+                "--kubeconfig=/srv/kubelet/kubelet.conf",
+                "--hostname-override=other-name",
+            ],
+        ),
+        process(
+            206,
+            &[
+                "/usr/local/bin/kube-proxy",
+                "--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf",
+                "--metrics-bind-address=0.0.0.0:10249",
+            ],
+        ),
+    ];
+    let kubelet_config = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n  x509:\n    clientCAFile: /srv/kubelet/ca.crt\nauthorization:\n  mode: AlwaysAllow\nreadOnlyPort: 10255\nstreamingConnectionIdleTimeout: 0s\nmakeIPTablesUtilChains: false\neventRecordQPS: -1\nrotateCertificates: false\nserverTLSBootstrap: false\nfeatureGates:\n  RotateKubeletServerCertificate: false\ntlsCipherSuites: [TLS_RSA_WITH_RC4_128_SHA]\npodPidsLimit: -1\nseccompDefault: false\n";
+    f.files = vec![
+        file(
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            "0644",
+            NOBODY,
+        ),
+        file(
+            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+            "0666",
+            NOBODY,
+        ),
+        file(
+            "/etc/kubernetes/manifests/kube-scheduler.yaml",
+            "0640",
+            NOBODY,
+        ),
+        file("/etc/kubernetes/manifests/etcd.yaml", "0644", NOBODY),
+        dir("/etc/cni/net.d", "0755", ROOT),
+        file("/etc/cni/net.d/10-calico.conflist", "0644", NOBODY),
+        dir("/var/lib/etcd", "0755", ROOT),
+        file("/etc/kubernetes/admin.conf", "0644", NOBODY),
+        file("/etc/kubernetes/scheduler.conf", "0644", NOBODY),
+        file("/etc/kubernetes/controller-manager.conf", "0644", NOBODY),
+        dir("/etc/kubernetes/pki", "0755", NOBODY),
+        file("/etc/kubernetes/pki/ca.crt", "0666", ROOT),
+        file("/etc/kubernetes/pki/ca.key", "0644", ROOT),
+        file(
+            "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+            "0644",
+            NOBODY,
+        ),
+        file("/srv/kubelet/kubelet.conf", "0644", NOBODY),
+        file("/srv/kubelet/ca.crt", "0666", NOBODY),
+        with_content(
+            file("/srv/kubelet/custom.yaml", "0644", NOBODY),
+            kubelet_config,
+        ),
+        file("/var/lib/kube-proxy/kubeconfig.conf", "0644", NOBODY),
+    ];
+    f
+}
+
+fn scan(facts: &[(&str, &NodeFacts)], benchmark: &str) -> Report {
+    let texts: Vec<(String, String)> = facts
+        .iter()
+        .map(|(name, f)| {
+            (
+                (*name).to_owned(),
+                serde_json::to_string_pretty(f).expect("facts serialize"),
+            )
+        })
+        .collect();
+    let input = Input {
+        facts: texts
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect(),
+        ..Input::default()
+    };
+    evaluate(
+        &input,
+        &Options {
+            benchmarks: vec![benchmark.parse().expect("valid")],
+            ..Options::default()
+        },
+    )
+}
+
+fn statuses(report: &Report, node: &str) -> Vec<(String, Status)> {
+    report
+        .results
+        .iter()
+        .filter(|r| r.resource.name == node)
+        .map(|r| (r.rule.clone(), r.status))
+        .collect()
+}
+
+fn automated(version: CisVersion) -> Vec<String> {
+    cis::checks()
+        .iter()
+        .filter(|c| c.in_version(version) && c.manual.is_none())
+        .map(|c| c.code())
+        .collect()
+}
+
+#[test]
+fn every_automated_check_passes_on_the_good_node_and_fails_on_the_bad_one() {
+    for version in [CisVersion::V1_11, CisVersion::V1_12] {
+        let benchmark = format!("cis-k8s@{}", version.label());
+        let report = scan(
+            &[("good.json", &compliant()), ("bad.json", &noncompliant())],
+            &benchmark,
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let good = statuses(&report, "cp-good");
+        let bad = statuses(&report, "cp-bad");
+        // 4.2.3 (the kubelet has a client CA) cannot fail on the node whose client CA file is
+        // checked by 4.1.7 and 4.1.8: a second bad node without a client CA covers it.
+        let mut no_ca = noncompliant();
+        no_ca.node.hostname = "cp-bad-no-ca".to_owned();
+        for f in &mut no_ca.files {
+            if let Some(c) = f.content.as_mut() {
+                *c = c.replace("  x509:\n    clientCAFile: /srv/kubelet/ca.crt\n", "");
+            }
+        }
+        let no_ca_report = scan(&[("bad-no-ca.json", &no_ca)], &benchmark);
+        let no_ca = statuses(&no_ca_report, "cp-bad-no-ca");
+        for code in automated(version) {
+            let status =
+                |all: &[(String, Status)]| all.iter().find(|(c, _)| *c == code).map(|(_, s)| *s);
+            assert_eq!(
+                status(&good),
+                Some(Status::Pass),
+                "{code} on the good node ({benchmark})"
+            );
+            let bad_status = if code == "CIS-4.2.3" {
+                status(&no_ca)
+            } else {
+                status(&bad)
+            };
+            assert_eq!(
+                bad_status,
+                Some(Status::Fail),
+                "{code} on the bad node ({benchmark})"
+            );
+        }
+        for (code, status) in good.iter().chain(&bad) {
+            if !automated(version).contains(code) {
+                assert_eq!(*status, Status::Manual, "{code}");
+            }
+        }
+    }
+}
+
+#[test]
+fn reports_on_the_good_and_bad_nodes_are_snapshotted() {
+    let report = scan(
+        &[("good.json", &compliant()), ("bad.json", &noncompliant())],
+        "cis-k8s",
+    );
+    insta::assert_snapshot!(
+        "cis_text",
+        text::render(&report, text::TextOptions { color: false })
+    );
+    let fails: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail && r.rule.starts_with("CIS-4.2"))
+        .collect();
+    insta::assert_snapshot!(
+        "cis_kubelet_failures_json",
+        serde_json::to_string_pretty(&fails).expect("json")
+    );
+}
+
+#[test]
+fn the_version_follows_each_node_s_kubernetes_version() {
+    let report = scan(
+        &[("good.json", &compliant()), ("bad.json", &noncompliant())],
+        "cis-k8s",
+    );
+    let benchmark_of = |node: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.resource.name == node)
+            .map(|r| r.benchmark.clone())
+    };
+    assert_eq!(benchmark_of("cp-good").as_deref(), Some("cis-k8s@1.12"));
+    assert_eq!(benchmark_of("cp-bad").as_deref(), Some("cis-k8s@1.11"));
+    // 4.2.15 exists in 1.11 only.
+    assert!(
+        report
+            .results
+            .iter()
+            .any(|r| r.resource.name == "cp-bad" && r.rule == "CIS-4.2.15")
+    );
+    assert!(
+        !report
+            .results
+            .iter()
+            .any(|r| r.resource.name == "cp-good" && r.rule == "CIS-4.2.15")
+    );
+}
+
+#[test]
+fn results_show_expected_actual_and_source() {
+    let report = scan(&[("bad.json", &noncompliant())], "cis-k8s@1.12");
+    let find = |code: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.rule == code)
+            .expect(code)
+            .clone()
+    };
+    let anonymous = find("CIS-4.2.1");
+    assert_eq!(anonymous.actual.as_deref(), Some("true"));
+    assert_eq!(anonymous.expected.as_deref(), Some("false"));
+    assert_eq!(
+        anonymous.source.as_deref(),
+        Some("/srv/kubelet/custom.yaml: authentication.anonymous.enabled")
+    );
+    let profiling = find("CIS-1.3.2");
+    assert_eq!(profiling.actual.as_deref(), Some("true"));
+    assert!(
+        profiling
+            .source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("flag --profiling"))
+    );
+    assert_eq!(profiling.pointer, "/processes/1/argv/2");
+    let mode = find("CIS-1.1.1");
+    assert_eq!(
+        mode.actual.as_deref(),
+        Some("/etc/kubernetes/manifests/kube-apiserver.yaml 644")
+    );
+    // Flags override the config file, as in the kubelet.
+    let mut flagged = noncompliant();
+    if let Some(kubelet) = flagged
+        .processes
+        .iter_mut()
+        .find(|p| p.argv[0].ends_with("kubelet"))
+    {
+        kubelet.argv.push("--anonymous-auth=false".to_owned());
+    }
+    let report = scan(&[("flagged.json", &flagged)], "cis-k8s@1.12");
+    let anonymous = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CIS-4.2.1")
+        .expect("4.2.1");
+    assert_eq!(anonymous.status, Status::Pass);
+}
+
+#[test]
+fn absent_components_skip_and_missing_facts_never_pass() {
+    // A worker: no control plane, a kubelet without a config file.
+    let mut worker = NodeFacts::new("worker-1");
+    worker.processes = vec![process(
+        7,
+        &["kubelet", "--kubeconfig=/etc/kubernetes/kubelet.conf"],
+    )];
+    worker.errors.push(stockade_core::facts::CollectionError {
+        path: Some("/etc/kubernetes/kubelet.conf".to_owned()),
+        message: "permission denied".to_owned(),
+    });
+    let report = scan(&[("worker.json", &worker)], "cis-k8s@1.12");
+    let status = |code: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.rule == code)
+            .map(|r| r.status)
+    };
+    assert_eq!(status("CIS-1.2.1"), Some(Status::Skip));
+    assert_eq!(status("CIS-1.1.1"), Some(Status::Skip));
+    assert_eq!(
+        status("CIS-4.1.5"),
+        Some(Status::Error),
+        "a collection error is an error, never a pass"
+    );
+    assert_eq!(
+        status("CIS-4.1.9"),
+        Some(Status::Skip),
+        "no --config: the kubelet uses no config file"
+    );
+    assert_eq!(
+        status("CIS-4.1.1"),
+        Some(Status::Warn),
+        "unit files were not collected"
+    );
+    // Without a config file, the kubelet's flag defaults apply: anonymous auth is on.
+    assert_eq!(status("CIS-4.2.1"), Some(Status::Fail));
+    assert_eq!(
+        status("CIS-4.2.4"),
+        Some(Status::Fail),
+        "read-only port defaults to 10255 without a config file"
+    );
+    let skip = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CIS-1.2.1")
+        .expect("1.2.1");
+    assert!(
+        skip.message
+            .contains("kube-apiserver is not running on this node")
+    );
+}
+
+#[test]
+fn bad_facts_are_input_errors_and_other_inputs_still_count() {
+    let good = serde_json::to_string(&compliant()).expect("json");
+    let input = Input {
+        facts: vec![
+            SourceFile {
+                name: "broken.json",
+                text: "{\"apiVersion\": \"stockade.dev/v1alpha1\", \"kind\": \"NodeFacts\", \"node\": 3}",
+            },
+            SourceFile {
+                name: "good.json",
+                text: &good,
+            },
+        ],
+        ..Input::default()
+    };
+    let report = evaluate(
+        &input,
+        &Options {
+            benchmarks: vec!["cis-k8s".parse().expect("valid")],
+            ..Options::default()
+        },
+    );
+    assert_eq!(report.summary.input_errors, 1);
+    assert_eq!(report.errors[0].file, "broken.json");
+    assert!(report.summary.pass > 50);
+    assert_eq!(report.exit_code(), 2);
+    let rendered = json::render(&report);
+    assert!(rendered.contains("\"source\""));
+}

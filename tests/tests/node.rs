@@ -1,0 +1,469 @@
+//! `stockade collect --root` on synthetic node trees, then `stockade scan --facts`: a compliant
+//! kubeadm control plane, a misconfigured worker whose kubelet config is passed through
+//! `--config`, and a node whose files cannot be read. The trees are built here; ownership needs
+//! root (as in CI), since the benchmark checks owners.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown, symlink};
+use std::path::Path;
+
+use common::stockade;
+use serde_json::Value;
+
+struct Tree {
+    dir: tempfile::TempDir,
+}
+
+const ROOT: u32 = 0;
+const ETCD: u32 = 1001;
+
+impl Tree {
+    fn new(hostname: &str) -> Tree {
+        let tree = Tree {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        tree.file("/etc/hostname", 0o644, ROOT, &format!("{hostname}\n"));
+        tree.file(
+            "/etc/passwd",
+            0o644,
+            ROOT,
+            "root:x:0:0::/root:/bin/bash\netcd:x:1001:1001::/var/lib/etcd:/bin/false\n",
+        );
+        tree.file("/etc/group", 0o644, ROOT, "root:x:0:\netcd:x:1001:\n");
+        tree.file(
+            "/etc/os-release",
+            0o644,
+            ROOT,
+            "ID=ubuntu\nVERSION_ID=\"22.04\"\nPRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\n",
+        );
+        tree
+    }
+
+    fn path(&self, path: &str) -> std::path::PathBuf {
+        self.dir.path().join(path.trim_start_matches('/'))
+    }
+
+    fn own(&self, path: &Path, mode: u32, owner: u32) {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+        chown(path, Some(owner), Some(owner)).expect("chown (these tests run as root, like CI)");
+    }
+
+    fn dir(&self, path: &str, mode: u32, owner: u32) {
+        let p = self.path(path);
+        fs::create_dir_all(&p).expect("mkdir");
+        self.own(&p, mode, owner);
+    }
+
+    fn file(&self, path: &str, mode: u32, owner: u32, content: &str) {
+        let p = self.path(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(&p, content).expect("write");
+        self.own(&p, mode, owner);
+    }
+
+    fn process(&self, pid: u32, argv: &[&str], environ: &[&str]) {
+        let dir = self.path(&format!("/proc/{pid}"));
+        fs::create_dir_all(&dir).expect("mkdir");
+        let join = |parts: &[&str]| parts.iter().map(|a| format!("{a}\0")).collect::<String>();
+        fs::write(dir.join("cmdline"), join(argv)).expect("cmdline");
+        fs::write(dir.join("environ"), join(environ)).expect("environ");
+    }
+
+    fn collect(&self) -> (Value, String) {
+        let out = stockade()
+            .args(["collect", "--root"])
+            .arg(self.dir.path())
+            .output()
+            .expect("collect runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        (serde_json::from_str(&text).expect("facts JSON"), text)
+    }
+
+    fn scan(&self, benchmark: &str) -> (Value, i32) {
+        let (_, facts) = self.collect();
+        let out = stockade()
+            .args(["scan", "--facts", "-", "-b", benchmark, "-f", "json"])
+            .write_stdin(facts)
+            .output()
+            .expect("scan runs");
+        (
+            serde_json::from_slice(&out.stdout).expect("report JSON"),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+}
+
+fn status_of(report: &Value, rule: &str) -> String {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|| panic!("no result for {rule}"))
+}
+
+fn result_of<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no result for {rule}"))
+}
+
+fn kubeadm_control_plane() -> Tree {
+    let t = Tree::new("cp-1");
+    t.process(101, &[
+        "kube-apiserver", "--anonymous-auth=false", "--authorization-mode=Node,RBAC",
+        "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+        "--enable-admission-plugins=NodeRestriction,EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs",
+        "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt", "--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+        "--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key",
+        "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+        "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
+        "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt", "--profiling=false",
+        "--audit-log-path=/var/log/kubernetes/audit.log", "--audit-log-maxage=30", "--audit-log-maxbackup=10",
+        "--audit-log-maxsize=100", "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+        "--service-account-key-file=/etc/kubernetes/pki/sa.pub", "--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
+        "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
+        "--encryption-provider-config=/etc/kubernetes/encryption.yaml",
+        "--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "--service-account-extend-token-expiration=false",
+    ], &[]);
+    t.process(
+        102,
+        &[
+            "kube-controller-manager",
+            "--kubeconfig=/etc/kubernetes/controller-manager.conf",
+            "--terminated-pod-gc-threshold=10",
+            "--profiling=false",
+            "--use-service-account-credentials=true",
+            "--service-account-private-key-file=/etc/kubernetes/pki/sa.key",
+            "--root-ca-file=/etc/kubernetes/pki/ca.crt",
+            "--bind-address=127.0.0.1",
+        ],
+        &[],
+    );
+    t.process(
+        103,
+        &[
+            "kube-scheduler",
+            "--kubeconfig=/etc/kubernetes/scheduler.conf",
+            "--profiling=false",
+            "--bind-address=127.0.0.1",
+        ],
+        &[],
+    );
+    t.process(
+        104,
+        &[
+            "etcd",
+            "--data-dir=/var/lib/etcd",
+            "--client-cert-auth=true",
+            "--peer-client-cert-auth=true",
+        ],
+        &[
+            "ETCD_CERT_FILE=/etc/kubernetes/pki/etcd/server.crt",
+            "ETCD_KEY_FILE=/etc/kubernetes/pki/etcd/server.key",
+            "ETCD_PEER_CERT_FILE=/etc/kubernetes/pki/etcd/peer.crt",
+            "ETCD_PEER_KEY_FILE=/etc/kubernetes/pki/etcd/peer.key",
+            "SECRET_THING=do-not-collect",
+        ],
+    );
+    t.process(
+        105,
+        &[
+            "/usr/bin/kubelet",
+            "--config=/var/lib/kubelet/config.yaml",
+            "--kubeconfig=/etc/kubernetes/kubelet.conf",
+        ],
+        &[],
+    );
+    t.process(
+        106,
+        &[
+            "/usr/local/bin/kube-proxy",
+            "--config=/var/lib/kube-proxy/config.conf",
+        ],
+        &[],
+    );
+    t.process(107, &["/usr/sbin/sshd", "-D"], &[]);
+    for c in [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ] {
+        t.file(
+            &format!("/etc/kubernetes/manifests/{c}.yaml"),
+            0o600,
+            ROOT,
+            &format!("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: {c}\n    image: registry.k8s.io/{c}:v1.33.2\n    command: [{c}]\n"),
+        );
+    }
+    t.file("/var/lib/kubelet/config.yaml", 0o600, ROOT, "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: false\n  x509:\n    clientCAFile: /etc/kubernetes/pki/ca.crt\nauthorization:\n  mode: Webhook\nreadOnlyPort: 0\ntlsCertFile: /var/lib/kubelet/pki/kubelet.crt\ntlsPrivateKeyFile: /var/lib/kubelet/pki/kubelet.key\nrotateCertificates: true\ntlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\npodPidsLimit: 4096\nseccompDefault: true\nstaticPodPath: /etc/kubernetes/manifests\n");
+    t.file("/var/lib/kube-proxy/config.conf", 0o600, ROOT, "kind: KubeProxyConfiguration\nclientConnection:\n  kubeconfig: /var/lib/kube-proxy/kubeconfig.conf\nmetricsBindAddress: 127.0.0.1:10249\n");
+    let kubeconfig = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: UFJJVkFURS1LRVktTUFURVJJQUw=\n";
+    for f in [
+        "admin.conf",
+        "super-admin.conf",
+        "scheduler.conf",
+        "controller-manager.conf",
+        "kubelet.conf",
+    ] {
+        t.file(&format!("/etc/kubernetes/{f}"), 0o600, ROOT, kubeconfig);
+    }
+    t.file(
+        "/var/lib/kube-proxy/kubeconfig.conf",
+        0o600,
+        ROOT,
+        kubeconfig,
+    );
+    t.dir("/etc/kubernetes/pki/etcd", 0o755, ROOT);
+    t.dir("/etc/kubernetes/pki", 0o755, ROOT);
+    for f in ["ca", "apiserver", "etcd/ca", "etcd/server"] {
+        t.file(
+            &format!("/etc/kubernetes/pki/{f}.crt"),
+            0o644,
+            ROOT,
+            "-----BEGIN CERTIFICATE-----\n",
+        );
+        t.file(
+            &format!("/etc/kubernetes/pki/{f}.key"),
+            0o600,
+            ROOT,
+            "-----BEGIN PRIVATE KEY-----\nPRIVATE-KEY-MATERIAL\n",
+        );
+    }
+    t.dir("/var/lib/etcd", 0o700, ETCD);
+    t.file("/etc/cni/net.d/10-calico.conflist", 0o600, ROOT, "{}\n");
+    t.file(
+        "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+        0o600,
+        ROOT,
+        "[Service]\n",
+    );
+    t
+}
+
+#[test]
+fn a_compliant_kubeadm_control_plane_passes_every_automated_check() {
+    let t = kubeadm_control_plane();
+    let (facts, text) = t.collect();
+    assert_eq!(facts["node"]["hostname"], "cp-1");
+    assert_eq!(facts["os"]["versionId"], "22.04");
+    assert_eq!(
+        facts["processes"].as_array().map(Vec::len),
+        Some(6),
+        "only Kubernetes components are collected"
+    );
+    assert!(
+        !text.contains("PRIVATE-KEY-MATERIAL"),
+        "key files are never read"
+    );
+    assert!(
+        !text.contains("UFJJVkFURS1LRVktTUFURVJJQUw="),
+        "kubeconfig credentials are never collected"
+    );
+    assert!(
+        !text.contains("do-not-collect"),
+        "only ETCD_* environment is collected"
+    );
+    let (report, code) = t.scan("cis-k8s");
+    let results = report["results"].as_array().expect("results");
+    let bad: Vec<String> = results
+        .iter()
+        .filter(|r| !["pass", "manual"].contains(&r["status"].as_str().unwrap_or_default()))
+        .map(|r| format!("{} {}: {}", r["rule"], r["status"], r["message"]))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(code, 0);
+    assert_eq!(
+        results[0]["benchmark"], "cis-k8s@1.12",
+        "picked from the manifests' image tags"
+    );
+    assert_eq!(
+        status_of(&report, "CIS-1.1.12"),
+        "pass",
+        "etcd:etcd owns the data dir"
+    );
+    assert_eq!(
+        status_of(&report, "CIS-2.1"),
+        "pass",
+        "etcd's TLS files come from its environment"
+    );
+    assert_eq!(
+        result_of(&report, "CIS-2.1")["source"],
+        "environment ETCD_CERT_FILE of etcd"
+    );
+}
+
+#[test]
+fn a_misconfigured_worker_with_its_kubelet_config_passed_through_config() {
+    let t = Tree::new("worker-7");
+    t.process(
+        42,
+        &[
+            "/usr/bin/kubelet",
+            "--config=/srv/kubelet/custom.yaml",
+            "--kubeconfig=/srv/kubelet/kubelet.conf",
+            "--hostname-override=w7",
+        ],
+        &[],
+    );
+    // A decoy at the default path: the kubelet does not read it, and neither may Stockade.
+    t.file(
+        "/var/lib/kubelet/config.yaml",
+        0o600,
+        ROOT,
+        "authentication:\n  anonymous:\n    enabled: false\nreadOnlyPort: 0\n",
+    );
+    t.file("/srv/kubelet/custom.yaml", 0o644, ROOT, "kind: KubeletConfiguration\nauthentication:\n  anonymous:\n    enabled: true\n  webhook:\n    token: not-for-your-eyes\nauthorization:\n  mode: AlwaysAllow\nreadOnlyPort: 10255\n");
+    t.file(
+        "/srv/kubelet/kubelet.conf",
+        0o644,
+        ROOT,
+        "apiVersion: v1\nkind: Config\n",
+    );
+    t.file(
+        "/lib/systemd/system/kubelet.service",
+        0o644,
+        ROOT,
+        "[Service]\n",
+    );
+    let (facts, text) = t.collect();
+    assert!(
+        !text.contains("not-for-your-eyes"),
+        "credentials in config files are redacted"
+    );
+    assert!(
+        facts["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .any(|f| f["path"] == "/srv/kubelet/custom.yaml" && f["redacted"] == true)
+    );
+    let (report, code) = t.scan("cis-k8s@1.12");
+    assert_eq!(code, 1);
+    for (rule, status) in [
+        ("CIS-1.1.1", "skip"),
+        ("CIS-1.2.1", "skip"),
+        ("CIS-2.1", "skip"),
+        ("CIS-4.1.1", "fail"),
+        ("CIS-4.1.5", "fail"),
+        ("CIS-4.1.9", "fail"),
+        ("CIS-4.1.10", "pass"),
+        ("CIS-4.2.1", "fail"),
+        ("CIS-4.2.2", "fail"),
+        ("CIS-4.2.3", "fail"),
+        ("CIS-4.2.4", "fail"),
+        ("CIS-4.2.7", "fail"),
+        ("CIS-4.2.10", "pass"),
+        ("CIS-4.3.1", "skip"),
+    ] {
+        assert_eq!(status_of(&report, rule), status, "{rule}");
+    }
+    let anonymous = result_of(&report, "CIS-4.2.1");
+    assert_eq!(
+        anonymous["source"],
+        "/srv/kubelet/custom.yaml: authentication.anonymous.enabled"
+    );
+    assert_eq!(anonymous["actual"], "true");
+    let unit = result_of(&report, "CIS-4.1.1");
+    assert!(
+        unit["actual"]
+            .as_str()
+            .is_some_and(|a| a.contains("/lib/systemd/system/kubelet.service 644"))
+    );
+}
+
+#[test]
+fn unreadable_files_become_errors_never_passes() {
+    let t = Tree::new("odd-1");
+    let outside = tempfile::tempdir().expect("outside");
+    fs::write(
+        outside.path().join("kubelet.conf"),
+        "secret outside the root",
+    )
+    .expect("write");
+    t.process(
+        9,
+        &[
+            "kubelet",
+            "--config=/etc/kubelet/missing-target.yaml",
+            "--kubeconfig=/etc/kubelet/kubelet.conf",
+        ],
+        &[],
+    );
+    t.dir("/etc/kubelet", 0o755, ROOT);
+    symlink(
+        outside.path().join("kubelet.conf"),
+        t.path("/etc/kubelet/kubelet.conf"),
+    )
+    .expect("symlink out of the root");
+    symlink(
+        "/nonexistent/target.yaml",
+        t.path("/etc/kubelet/missing-target.yaml"),
+    )
+    .expect("dangling symlink");
+    // A process that vanished between listing and reading: a /proc entry without a cmdline.
+    fs::create_dir_all(t.path("/proc/77")).expect("mkdir");
+    let (facts, text) = t.collect();
+    assert!(!text.contains("secret outside the root"));
+    let errors = facts["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"] == "/etc/kubelet/kubelet.conf"
+                && e["message"].as_str().is_some_and(|m| m.contains("outside"))),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"] == "/etc/kubelet/missing-target.yaml"),
+        "{errors:?}"
+    );
+    let (report, _) = t.scan("cis-k8s@1.12");
+    assert_eq!(status_of(&report, "CIS-4.1.5"), "error");
+    assert_eq!(status_of(&report, "CIS-4.1.9"), "error");
+}
+
+#[test]
+fn collect_writes_atomically_with_output_flag() {
+    let t = kubeadm_control_plane();
+    let out = tempfile::tempdir().expect("tempdir");
+    let target = out.path().join("facts.json");
+    stockade()
+        .args(["collect", "--root"])
+        .arg(t.dir.path())
+        .arg("-o")
+        .arg(&target)
+        .assert()
+        .success()
+        .stdout(predicates::str::is_empty());
+    let facts: Value =
+        serde_json::from_str(&fs::read_to_string(&target).expect("written")).expect("JSON");
+    assert_eq!(facts["kind"], "NodeFacts");
+    // Facts and manifests in one report.
+    stockade()
+        .args(["scan", "examples/privileged-daemonset.yaml", "--facts"])
+        .arg(&target)
+        .args(["-f", "json"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicates::str::contains("\"kind\": \"Node\"")
+                .and(predicates::str::contains("\"kind\": \"DaemonSet\"")),
+        );
+}
+
+use predicates::prelude::PredicateBooleanExt;
