@@ -1,9 +1,10 @@
 //! # stockade-core
 //!
-//! The Stockade compliance engine: Kubernetes manifests in, a report out. It checks every
-//! workload against the Pod Security Standards exactly as Kubernetes' Pod Security Admission
-//! decides, for every policy version, and says for each check: pass or fail, on which resource,
-//! at which line and column, and how to fix it.
+//! The Stockade compliance engine: Kubernetes manifests and node facts in, a report out. It
+//! checks every workload against the Pod Security Standards exactly as Kubernetes' Pod Security
+//! Admission decides, for every policy version, and nodes (and control-plane static pods)
+//! against the CIS Kubernetes Benchmark, and says for each check: pass, fail, manual or skip,
+//! on which resource, at which line and column, and how to fix it.
 //!
 //! The crate does no I/O at all (no files, network, processes, environment or clock), so the
 //! same code runs natively and in WebAssembly, and the same input always gives the same report.
@@ -12,7 +13,7 @@
 //! use stockade_core::{evaluate, Input, Options, SourceFile};
 //!
 //! let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n  containers: [{name: app, image: nginx}]\n";
-//! let input = Input { files: vec![SourceFile { name: "pod.yaml", text }], errors: vec![] };
+//! let input = Input { files: vec![SourceFile { name: "pod.yaml", text }], ..Input::default() };
 //! let report = evaluate(&input, &Options::default());
 //! assert!(report.results.iter().any(|r| r.rule == "PSS002" && r.location.line == 5));
 //! ```

@@ -107,6 +107,7 @@ impl Collector {
                     }
                 }
             }
+            let argv = argv.into_iter().map(|a| redact_arg(&a)).collect();
             self.facts.processes.push(Process { pid, argv, env });
         }
     }
@@ -206,6 +207,28 @@ impl Collector {
     }
 }
 
+/// Hides the value of a credential flag (one whose name ends in `token`, `password` or
+/// `secret`, e.g. `--token=...`); `--token-auth-file` and the like are paths and are kept.
+pub fn redact_arg(arg: &str) -> String {
+    const SECRET_FLAGS: &[&str] = &["token", "password", "secret"];
+    match arg.split_once('=') {
+        Some((name, _))
+            if name.starts_with('-')
+                && SECRET_FLAGS.contains(
+                    &name
+                        .rsplit('-')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                        .as_str(),
+                ) =>
+        {
+            format!("{name}=REDACTED")
+        }
+        _ => arg.to_owned(),
+    }
+}
+
 /// Replaces the values of credential-looking keys in a config file.
 pub fn redact(text: &str) -> (String, bool) {
     const SECRET_KEYS: &[&str] = &[
@@ -292,7 +315,25 @@ fn read_id_names(root: &Path, file: &str) -> BTreeMap<u32, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, redact_arg};
+
+    #[test]
+    fn credential_flags_are_redacted_and_file_flags_kept() {
+        assert_eq!(redact_arg("--token=abc"), "--token=REDACTED");
+        assert_eq!(
+            redact_arg("--bootstrap-token-secret=x"),
+            "--bootstrap-token-secret=REDACTED"
+        );
+        assert_eq!(
+            redact_arg("--token-auth-file=/etc/tokens.csv"),
+            "--token-auth-file=/etc/tokens.csv"
+        );
+        assert_eq!(redact_arg("--profiling=false"), "--profiling=false");
+        assert_eq!(
+            redact_arg("--service-account-extend-token-expiration=false"),
+            "--service-account-extend-token-expiration=false"
+        );
+    }
 
     #[test]
     fn credentials_are_redacted_and_paths_kept() {

@@ -99,6 +99,9 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                     p.paint(DIM, &format!("rendered from {source}"))
                 );
             }
+            if let Some(source) = &f.source {
+                let _ = writeln!(out, "      {} {source}", p.paint(DIM, "source:"));
+            }
             if !f.remediation.is_empty() {
                 let _ = writeln!(out, "      {} {}", p.paint(DIM, "fix:"), f.remediation);
             }
