@@ -12,7 +12,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use stockade_core::facts::plan::{Component, plan};
-use stockade_core::facts::{CollectionError, FileFact, FileType, NodeFacts, OsInfo, Process};
+use stockade_core::facts::{
+    CollectionError, FileFact, FileType, KubernetesInfo, NodeFacts, OsInfo, Process,
+};
 
 /// Largest config file whose content is collected.
 const MAX_CONTENT: u64 = 1024 * 1024;
@@ -20,7 +22,9 @@ const MAX_CONTENT: u64 = 1024 * 1024;
 const MAX_LISTED: usize = 2000;
 
 /// Collects the facts of the node whose file system is at `root` (`/` for this node).
-pub fn collect(root: &Path) -> NodeFacts {
+/// `kubernetes_version`, when the operator knows it, picks the CIS benchmark version on nodes
+/// without control-plane manifests (whose image tags otherwise tell it).
+pub fn collect(root: &Path, kubernetes_version: Option<String>) -> NodeFacts {
     let mut c = Collector {
         root: fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
         users: read_id_names(root, "etc/passwd"),
@@ -28,6 +32,9 @@ pub fn collect(root: &Path) -> NodeFacts {
         facts: NodeFacts::new(&hostname(root)),
     };
     c.facts.os = Some(os_info(root));
+    c.facts.kubernetes = kubernetes_version.map(|version| KubernetesInfo {
+        version: Some(version),
+    });
     c.processes();
     for _round in 0..5 {
         let requests = plan(&c.facts);
@@ -80,10 +87,12 @@ impl Collector {
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect();
         pids.sort_unstable();
+        let mut vanished = 0usize;
         for pid in pids {
             let dir = self.root.join("proc").join(pid.to_string());
-            // A process may exit between the listing and the read: that is not an error.
+            // A process may exit between the listing and the read: counted, not fatal.
             let Ok(raw) = fs::read(dir.join("cmdline")) else {
+                vanished += 1;
                 continue;
             };
             let argv: Vec<String> = raw
@@ -109,6 +118,14 @@ impl Collector {
             }
             let argv = argv.into_iter().map(|a| redact_arg(&a)).collect();
             self.facts.processes.push(Process { pid, argv, env });
+        }
+        if vanished > 0 {
+            self.facts.errors.push(CollectionError {
+                path: Some("/proc".to_owned()),
+                message: format!(
+                    "{vanished} processes exited (or hid their command line) while being read"
+                ),
+            });
         }
     }
 

@@ -50,6 +50,10 @@ enum Command {
         /// Write the facts to FILE (atomically) instead of stdout.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<String>,
+        /// The node's Kubernetes version (e.g. v1.31.4), when known: it picks the CIS benchmark
+        /// version on nodes without control-plane manifests.
+        #[arg(long, value_name = "VERSION")]
+        kubernetes_version: Option<String>,
     },
 }
 
@@ -116,8 +120,12 @@ fn run(cli: Cli) -> Result<u8> {
             write_stdout(&explain(&rule)?)?;
             Ok(0)
         }
-        Command::Collect { root, output } => {
-            let facts = collect::collect(Path::new(&root));
+        Command::Collect {
+            root,
+            output,
+            kubernetes_version,
+        } => {
+            let facts = collect::collect(Path::new(&root), kubernetes_version);
             let mut text = serde_json::to_string_pretty(&facts).context("serializing facts")?;
             text.push('\n');
             match output {

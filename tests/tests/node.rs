@@ -432,9 +432,46 @@ fn unreadable_files_become_errors_never_passes() {
             .any(|e| e["path"] == "/etc/kubelet/missing-target.yaml"),
         "{errors:?}"
     );
+    assert!(
+        errors.iter().any(|e| e["path"] == "/proc"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("1 processes exited"))),
+        "the vanished process is recorded: {errors:?}"
+    );
     let (report, _) = t.scan("cis-k8s@1.12");
     assert_eq!(status_of(&report, "CIS-4.1.5"), "error");
     assert_eq!(status_of(&report, "CIS-4.1.9"), "error");
+}
+
+#[test]
+fn the_operator_can_state_the_kubernetes_version_of_a_worker() {
+    let t = Tree::new("worker-2");
+    t.process(
+        5,
+        &["kubelet", "--kubeconfig=/etc/kubernetes/kubelet.conf"],
+        &[],
+    );
+    let out = stockade()
+        .args(["collect", "--kubernetes-version", "v1.30.4", "--root"])
+        .arg(t.dir.path())
+        .output()
+        .expect("collect runs");
+    let facts = String::from_utf8(out.stdout).expect("utf-8");
+    let scanned = stockade()
+        .args(["scan", "--facts", "-", "-f", "json"])
+        .write_stdin(facts)
+        .output()
+        .expect("scan runs");
+    let report: Value = serde_json::from_slice(&scanned.stdout).expect("JSON");
+    let node = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["resource"]["kind"] == "Node")
+        .expect("node results")
+        .clone();
+    assert_eq!(node["benchmark"], "cis-k8s@1.11");
 }
 
 #[test]

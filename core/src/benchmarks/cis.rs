@@ -782,14 +782,13 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
     let mut actuals = Vec::new();
     for f in &targets {
         let (ok, actual, expected) = if let Some(mode) = &test.mode {
-            let want = u32::from_str_radix(mode, 8).unwrap_or(0);
             match f
                 .mode
                 .as_deref()
                 .and_then(|m| u32::from_str_radix(m, 8).ok())
             {
                 Some(have) => (
-                    have & 0o7777 & !want == 0,
+                    mode_within(have, mode),
                     format!("{:o}", have & 0o7777),
                     format!("{mode} or more restrictive"),
                 ),
@@ -850,6 +849,15 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
             source: Some(how),
             evidence: Evidence::File(first.clone()),
         },
+    }
+}
+
+/// Whether a file mode is `max` (octal text, e.g. `600`) or more restrictive: no permission bit
+/// (setuid, setgid and sticky included) beyond those of `max`.
+pub fn mode_within(mode: u32, max: &str) -> bool {
+    match u32::from_str_radix(max, 8) {
+        Ok(max) => mode & 0o7777 & !max == 0,
+        Err(_) => false,
     }
 }
 
@@ -957,6 +965,25 @@ mod tests {
                 *expected,
                 "{op:?} {actual:?} {want:?}"
             );
+        }
+    }
+
+    #[test]
+    fn bitmask_table() {
+        for (mode, max, ok) in [
+            (0o600, "600", true),
+            (0o400, "600", true),
+            (0o000, "600", true),
+            (0o644, "600", false),
+            (0o640, "644", true),
+            (0o664, "644", false),
+            (0o700, "700", true),
+            (0o750, "700", false),
+            (0o4755, "755", false),
+            (0o100600, "600", true),
+            (0o600, "6x0", false),
+        ] {
+            assert_eq!(mode_within(mode, max), ok, "{mode:o} within {max}");
         }
     }
 
