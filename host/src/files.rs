@@ -32,11 +32,7 @@ pub fn load(paths: &[String]) -> Inputs {
     let mut inputs = Inputs::default();
     for path in paths {
         if path == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().read_to_end(&mut bytes) {
-                Ok(_) => push_text(&mut inputs, "<stdin>".to_owned(), bytes),
-                Err(e) => inputs.errors.push(file_error("<stdin>", &e.to_string())),
-            }
+            read_stdin(&mut inputs);
             continue;
         }
         let p = Path::new(path);
@@ -57,11 +53,7 @@ pub fn load_files(paths: &[String]) -> Inputs {
     let mut inputs = Inputs::default();
     for path in paths {
         if path == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().read_to_end(&mut bytes) {
-                Ok(_) => push_text(&mut inputs, "<stdin>".to_owned(), bytes),
-                Err(e) => inputs.errors.push(file_error("<stdin>", &e.to_string())),
-            }
+            read_stdin(&mut inputs);
         } else {
             read_file(Path::new(path), &mut inputs);
         }
@@ -108,6 +100,14 @@ fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
                 .errors
                 .push(file_error(&path.display().to_string(), &e.to_string())),
         }
+    }
+}
+
+fn read_stdin(inputs: &mut Inputs) {
+    let mut bytes = Vec::new();
+    match std::io::stdin().read_to_end(&mut bytes) {
+        Ok(_) => push_text(inputs, "<stdin>".to_owned(), bytes),
+        Err(e) => inputs.errors.push(file_error("<stdin>", &e.to_string())),
     }
 }
 

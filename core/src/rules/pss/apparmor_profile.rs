@@ -1,8 +1,8 @@
 //! PSA check `appArmorProfile` (baseline, all versions).
 
 use super::{
-    Level, Outcome, PssCheck, SortedSet, Version, Violation, containers_phrase, go_quote,
-    join_quote, pluralize,
+    Level, Outcome, PssCheck, SortedSet, Version, Violation, bad_setters, go_quote, join_quote,
+    pluralize,
 };
 use crate::input::pod::Pod;
 use crate::rules::{RuleKind, Severity};
@@ -63,50 +63,20 @@ fn allowed_annotation(v: &str) -> bool {
 }
 
 fn evaluate(pod: &Pod, _version: Version) -> Option<Outcome> {
-    let mut setters = Vec::new();
-    let mut values = SortedSet::new();
-    let mut violations = Vec::new();
-    if let Some(t) = pod
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.app_armor_profile_type.as_ref())
-        .filter(|t| !allowed_type(&t.value))
-    {
-        setters.push("pod".to_owned());
-        values.insert(t.value.clone());
-        violations.push(Violation {
-            container: None,
-            loc: t.loc.clone(),
-            message: format!(
-                "pod must not set securityContext.appArmorProfile.type to {}",
-                go_quote(&t.value)
-            ),
-        });
-    }
-    let mut bad = Vec::new();
-    for c in &pod.containers {
-        if let Some(t) = c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.app_armor_profile_type.as_ref())
-            .filter(|t| !allowed_type(&t.value))
-        {
-            bad.push(c.name.clone());
-            values.insert(t.value.clone());
-            violations.push(Violation {
-                container: Some(c.name.clone()),
-                loc: t.loc.clone(),
-                message: format!(
-                    "{} must not set securityContext.appArmorProfile.type to {}",
-                    containers_phrase(&[&c.name]),
-                    go_quote(&t.value)
-                ),
-            });
-        }
-    }
-    if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
-    }
+    let found = bad_setters(
+        pod,
+        |sc| sc.app_armor_profile_type.as_ref(),
+        |t| !allowed_type(t),
+        |who, t| {
+            format!(
+                "{who} must not set securityContext.appArmorProfile.type to {}",
+                go_quote(t)
+            )
+        },
+    );
+    let setters = found.setters;
+    let values: SortedSet = found.values.iter().map(|v| v.value.clone()).collect();
+    let mut violations = found.violations;
     let mut annotations = SortedSet::new();
     for (key, value) in &pod.annotations {
         if key.starts_with(ANNOTATION_PREFIX) && !allowed_annotation(&value.value) {

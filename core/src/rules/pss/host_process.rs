@@ -1,6 +1,6 @@
 //! PSA check `windowsHostProcess` (baseline, all versions).
 
-use super::{Level, Outcome, PssCheck, Version, Violation, containers_phrase};
+use super::{Level, Outcome, PssCheck, Version, bad_setters};
 use crate::input::pod::Pod;
 use crate::rules::{RuleKind, Severity};
 
@@ -51,47 +51,19 @@ crate::declare_rule! {
 const FIELD: &str = "securityContext.windowsOptions.hostProcess=true";
 
 fn evaluate(pod: &Pod, _version: Version) -> Option<Outcome> {
-    let mut setters = Vec::new();
-    let mut violations = Vec::new();
-    if let Some(hp) = pod
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.windows_host_process.as_ref())
-        .filter(|hp| hp.value)
-    {
-        setters.push("pod".to_owned());
-        violations.push(Violation {
-            container: None,
-            loc: hp.loc.clone(),
-            message: format!("pod must not set {FIELD}"),
-        });
-    }
-    let mut bad = Vec::new();
-    for c in &pod.containers {
-        if let Some(hp) = c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.windows_host_process.as_ref())
-            .filter(|hp| hp.value)
-        {
-            bad.push(c.name.clone());
-            violations.push(Violation {
-                container: Some(c.name.clone()),
-                loc: hp.loc.clone(),
-                message: format!("{} must not set {FIELD}", containers_phrase(&[&c.name])),
-            });
-        }
-    }
-    if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
-    }
-    if setters.is_empty() {
+    let found = bad_setters(
+        pod,
+        |sc| sc.windows_host_process.as_ref(),
+        |on| *on,
+        |who, _| format!("{who} must not set {FIELD}"),
+    );
+    if found.setters.is_empty() {
         return None;
     }
     Some(Outcome {
         reason: "hostProcess".to_owned(),
-        detail: format!("{} must not set {FIELD}", setters.join(" and ")),
-        violations,
+        detail: format!("{} must not set {FIELD}", found.setters.join(" and ")),
+        violations: found.violations,
     })
 }
 

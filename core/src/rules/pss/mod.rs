@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::input::pod::{Container, Loc, Pod};
+use crate::input::pod::{At, Container, Loc, Pod, SecurityContext};
 
 /// A Pod Security Standards level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -169,6 +169,94 @@ pub(crate) fn container_sc_loc(c: &Container) -> Loc {
         .as_ref()
         .and_then(|sc| sc.loc.clone())
         .unwrap_or_else(|| c.loc.clone())
+}
+
+/// A security-context field set to a forbidden value at pod level or in containers.
+pub(crate) struct BadSetters<'p, T> {
+    /// PSA's wording of who set it: `pod`, then `container "a"` / `containers "a", "b"`.
+    pub setters: Vec<String>,
+    /// The offending values, pod first, then in container order.
+    pub values: Vec<&'p At<T>>,
+    /// One violation per offending value.
+    pub violations: Vec<Violation>,
+}
+
+/// Finds the pod-level and container-level settings of `field` that are `bad`; `message` words
+/// a violation from who set it (`pod`, `container "a"`) and the value.
+pub(crate) fn bad_setters<'p, T>(
+    pod: &'p Pod,
+    field: impl Fn(&'p SecurityContext) -> Option<&'p At<T>>,
+    bad: impl Fn(&T) -> bool,
+    message: impl Fn(&str, &T) -> String,
+) -> BadSetters<'p, T> {
+    let mut out = BadSetters {
+        setters: Vec::new(),
+        values: Vec::new(),
+        violations: Vec::new(),
+    };
+    if let Some(v) = pod
+        .security_context
+        .as_ref()
+        .and_then(&field)
+        .filter(|v| bad(&v.value))
+    {
+        out.setters.push("pod".to_owned());
+        out.violations.push(Violation {
+            container: None,
+            loc: v.loc.clone(),
+            message: message("pod", &v.value),
+        });
+        out.values.push(v);
+    }
+    let mut names = Vec::new();
+    for c in &pod.containers {
+        if let Some(v) = c
+            .security_context
+            .as_ref()
+            .and_then(&field)
+            .filter(|v| bad(&v.value))
+        {
+            out.violations.push(Violation {
+                container: Some(c.name.clone()),
+                loc: v.loc.clone(),
+                message: message(&containers_phrase(&[&c.name]), &v.value),
+            });
+            out.values.push(v);
+            names.push(c.name.clone());
+        }
+    }
+    if !names.is_empty() {
+        out.setters.push(containers_phrase(&names));
+    }
+    out
+}
+
+/// Containers that leave `field` unset when the pod level does not cover them: PSA's
+/// "implicitly bad" containers. Returns their names and one violation each, pointing at the
+/// closest existing parent of the missing field.
+pub(crate) fn unset_in_containers(
+    pod: &Pod,
+    covered_by_pod: bool,
+    is_set: impl Fn(&SecurityContext) -> bool,
+    message: impl Fn(&str) -> String,
+) -> (Vec<String>, Vec<Violation>) {
+    let mut names = Vec::new();
+    let mut violations = Vec::new();
+    if covered_by_pod {
+        return (names, violations);
+    }
+    for c in &pod.containers {
+        if c.security_context.as_ref().is_some_and(&is_set) {
+            continue;
+        }
+        violations.push(Violation {
+            container: Some(c.name.clone()),
+            loc: container_sc_loc(c),
+            message: message(&containers_phrase(&[&c.name])),
+        });
+        names.push(c.name.clone());
+    }
+    (names, violations)
 }
 
 /// PSA's `pluralize`.

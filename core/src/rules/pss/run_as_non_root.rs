@@ -1,6 +1,8 @@
 //! PSA check `runAsNonRoot` (restricted, all versions; relaxed for user-namespaced pods from v1.35).
 
-use super::{Level, Outcome, PssCheck, Version, Violation, container_sc_loc, containers_phrase};
+use super::{
+    Level, Outcome, PssCheck, Version, bad_setters, containers_phrase, unset_in_containers,
+};
 use crate::input::pod::Pod;
 use crate::rules::{RuleKind, Severity};
 
@@ -54,68 +56,33 @@ fn evaluate(pod: &Pod, version: Version) -> Option<Outcome> {
     if version.at_least(35) && pod.in_user_namespace() {
         return None;
     }
-    let mut bad_setters = Vec::new();
-    let mut violations = Vec::new();
-    let pod_setting = pod
+    let explicit = bad_setters(
+        pod,
+        |sc| sc.run_as_non_root.as_ref(),
+        |non_root| !non_root,
+        |who, _| format!("{who} must not set securityContext.runAsNonRoot=false"),
+    );
+    let pod_non_root = pod
         .security_context
         .as_ref()
-        .and_then(|sc| sc.run_as_non_root.as_ref());
-    if let Some(s) = pod_setting.filter(|s| !s.value) {
-        bad_setters.push("pod".to_owned());
-        violations.push(Violation {
-            container: None,
-            loc: s.loc.clone(),
-            message: "pod must not set securityContext.runAsNonRoot=false".to_owned(),
-        });
-    }
-    let pod_non_root = pod_setting.is_some_and(|s| s.value);
-    let mut explicit = Vec::new();
-    let mut implicit = Vec::new();
-    let mut implicit_violations = Vec::new();
-    for c in &pod.containers {
-        match c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.run_as_non_root.as_ref())
-        {
-            Some(s) if !s.value => {
-                explicit.push(c.name.clone());
-                violations.push(Violation {
-                    container: Some(c.name.clone()),
-                    loc: s.loc.clone(),
-                    message: format!(
-                        "{} must not set securityContext.runAsNonRoot=false",
-                        containers_phrase(&[&c.name])
-                    ),
-                });
-            }
-            Some(_) => {}
-            None if pod_non_root => {}
-            None => {
-                implicit.push(c.name.clone());
-                implicit_violations.push(Violation {
-                    container: Some(c.name.clone()),
-                    loc: container_sc_loc(c),
-                    message: format!(
-                        "pod or {} must set securityContext.runAsNonRoot=true",
-                        containers_phrase(&[&c.name])
-                    ),
-                });
-            }
-        }
-    }
-    if !explicit.is_empty() {
-        bad_setters.push(containers_phrase(&explicit));
-    }
-    if !bad_setters.is_empty() {
-        // As in PSA, an explicit false is reported on its own; we still list the implicit
-        // misses so that fixing the explicit ones does not reveal new findings.
+        .and_then(|sc| sc.run_as_non_root.as_ref())
+        .is_some_and(|s| s.value);
+    let (implicit, implicit_violations) = unset_in_containers(
+        pod,
+        pod_non_root,
+        |sc| sc.run_as_non_root.is_some(),
+        |who| format!("pod or {who} must set securityContext.runAsNonRoot=true"),
+    );
+    if !explicit.setters.is_empty() {
+        // As in PSA, an explicit false is reported on its own; the implicit misses are still
+        // listed as violations so that fixing the explicit ones does not reveal new findings.
+        let mut violations = explicit.violations;
         violations.extend(implicit_violations);
         return Some(Outcome {
             reason: "runAsNonRoot != true".to_owned(),
             detail: format!(
                 "{} must not set securityContext.runAsNonRoot=false",
-                bad_setters.join(" and ")
+                explicit.setters.join(" and ")
             ),
             violations,
         });

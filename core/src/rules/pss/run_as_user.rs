@@ -1,6 +1,6 @@
 //! PSA check `runAsUser` (restricted, from v1.23; relaxed for user-namespaced pods from v1.35).
 
-use super::{Level, Outcome, PssCheck, Version, Violation, containers_phrase};
+use super::{Level, Outcome, PssCheck, Version, bad_setters};
 use crate::input::pod::Pod;
 use crate::rules::{RuleKind, Severity};
 
@@ -50,47 +50,19 @@ fn evaluate(pod: &Pod, version: Version) -> Option<Outcome> {
     if version.at_least(35) && pod.in_user_namespace() {
         return None;
     }
-    let mut setters = Vec::new();
-    let mut violations = Vec::new();
-    if let Some(u) = pod
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.run_as_user.as_ref())
-        .filter(|u| u.value == 0)
-    {
-        setters.push("pod".to_owned());
-        violations.push(Violation {
-            container: None,
-            loc: u.loc.clone(),
-            message: "pod must not set runAsUser=0".to_owned(),
-        });
-    }
-    let mut bad = Vec::new();
-    for c in &pod.containers {
-        if let Some(u) = c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.run_as_user.as_ref())
-            .filter(|u| u.value == 0)
-        {
-            bad.push(c.name.clone());
-            violations.push(Violation {
-                container: Some(c.name.clone()),
-                loc: u.loc.clone(),
-                message: format!("{} must not set runAsUser=0", containers_phrase(&[&c.name])),
-            });
-        }
-    }
-    if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
-    }
-    if setters.is_empty() {
+    let found = bad_setters(
+        pod,
+        |sc| sc.run_as_user.as_ref(),
+        |uid| *uid == 0,
+        |who, _| format!("{who} must not set runAsUser=0"),
+    );
+    if found.setters.is_empty() {
         return None;
     }
     Some(Outcome {
         reason: "runAsUser=0".to_owned(),
-        detail: format!("{} must not set runAsUser=0", setters.join(" and ")),
-        violations,
+        detail: format!("{} must not set runAsUser=0", found.setters.join(" and ")),
+        violations: found.violations,
     })
 }
 

@@ -1,7 +1,7 @@
 //! PSA check `seccompProfile_baseline` (baseline; annotations before v1.19, fields from v1.19).
 
 use super::{
-    Level, Outcome, PssCheck, SortedSet, Version, Violation, containers_phrase, go_quote,
+    BadSetters, Level, Outcome, PssCheck, SortedSet, Version, Violation, bad_setters, go_quote,
     join_quote, pluralize,
 };
 use crate::input::pod::Pod;
@@ -112,63 +112,37 @@ pub(crate) fn annotations(pod: &Pod) -> Option<Outcome> {
     })
 }
 
+/// Pod and container seccomp profiles explicitly set to a type other than RuntimeDefault or
+/// Localhost (shared with the restricted check).
+pub(crate) fn explicitly_unconfined(pod: &Pod) -> BadSetters<'_, String> {
+    bad_setters(
+        pod,
+        |sc| sc.seccomp_profile_type.as_ref(),
+        |t| !valid_type(t),
+        |who, t| {
+            format!(
+                "{who} must not set securityContext.seccompProfile.type to {}",
+                go_quote(t)
+            )
+        },
+    )
+}
+
 /// v1.19+: `securityContext.seccompProfile.type`.
 fn fields(pod: &Pod) -> Option<Outcome> {
-    let mut setters = Vec::new();
-    let mut values = SortedSet::new();
-    let mut violations = Vec::new();
-    if let Some(t) = pod
-        .security_context
-        .as_ref()
-        .and_then(|sc| sc.seccomp_profile_type.as_ref())
-        .filter(|t| !valid_type(&t.value))
-    {
-        setters.push("pod".to_owned());
-        values.insert(t.value.clone());
-        violations.push(Violation {
-            container: None,
-            loc: t.loc.clone(),
-            message: format!(
-                "pod must not set securityContext.seccompProfile.type to {}",
-                go_quote(&t.value)
-            ),
-        });
-    }
-    let mut bad = Vec::new();
-    for c in &pod.containers {
-        if let Some(t) = c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.seccomp_profile_type.as_ref())
-            .filter(|t| !valid_type(&t.value))
-        {
-            bad.push(c.name.clone());
-            values.insert(t.value.clone());
-            violations.push(Violation {
-                container: Some(c.name.clone()),
-                loc: t.loc.clone(),
-                message: format!(
-                    "{} must not set securityContext.seccompProfile.type to {}",
-                    containers_phrase(&[&c.name]),
-                    go_quote(&t.value)
-                ),
-            });
-        }
-    }
-    if !bad.is_empty() {
-        setters.push(containers_phrase(&bad));
-    }
-    if setters.is_empty() {
+    let found = explicitly_unconfined(pod);
+    if found.setters.is_empty() {
         return None;
     }
+    let values: SortedSet = found.values.iter().map(|v| v.value.clone()).collect();
     Some(Outcome {
         reason: "seccompProfile".to_owned(),
         detail: format!(
             "{} must not set securityContext.seccompProfile.type to {}",
-            setters.join(" and "),
+            found.setters.join(" and "),
             join_quote(&values)
         ),
-        violations,
+        violations: found.violations,
     })
 }
 

@@ -1,9 +1,9 @@
 //! PSA check `seccompProfile_restricted` (restricted, from v1.19; Windows pods exempt from v1.25).
 
-use super::seccomp_baseline::valid_type;
+use super::seccomp_baseline::{explicitly_unconfined, valid_type};
 use super::{
-    Level, Outcome, PssCheck, SortedSet, Version, Violation, container_sc_loc, containers_phrase,
-    go_quote, join_quote,
+    Level, Outcome, PssCheck, SortedSet, Version, containers_phrase, join_quote,
+    unset_in_containers,
 };
 use crate::input::pod::Pod;
 use crate::rules::{RuleKind, Severity};
@@ -56,81 +56,35 @@ crate::declare_rule! {
     };
 }
 
+const REQUIRED: &str = "securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"";
+
 fn evaluate(pod: &Pod, version: Version) -> Option<Outcome> {
     if version.at_least(25) && pod.is_windows() {
         return None;
     }
-    let mut setters = Vec::new();
-    let mut values = SortedSet::new();
-    let mut violations = Vec::new();
-    let mut pod_set = false;
-    if let Some(t) = pod
+    let explicit = explicitly_unconfined(pod);
+    let pod_set = pod
         .security_context
         .as_ref()
         .and_then(|sc| sc.seccomp_profile_type.as_ref())
-    {
-        if valid_type(&t.value) {
-            pod_set = true;
-        } else {
-            setters.push("pod".to_owned());
-            values.insert(t.value.clone());
-            violations.push(Violation {
-                container: None,
-                loc: t.loc.clone(),
-                message: format!(
-                    "pod must not set securityContext.seccompProfile.type to {}",
-                    go_quote(&t.value)
-                ),
-            });
-        }
-    }
-    let mut explicit = Vec::new();
-    let mut implicit = Vec::new();
-    let mut implicit_violations = Vec::new();
-    for c in &pod.containers {
-        match c
-            .security_context
-            .as_ref()
-            .and_then(|sc| sc.seccomp_profile_type.as_ref())
-        {
-            Some(t) if !valid_type(&t.value) => {
-                explicit.push(c.name.clone());
-                values.insert(t.value.clone());
-                violations.push(Violation {
-                    container: Some(c.name.clone()),
-                    loc: t.loc.clone(),
-                    message: format!(
-                        "{} must not set securityContext.seccompProfile.type to {}",
-                        containers_phrase(&[&c.name]),
-                        go_quote(&t.value)
-                    ),
-                });
-            }
-            Some(_) => {}
-            None if pod_set => {}
-            None => {
-                implicit.push(c.name.clone());
-                implicit_violations.push(Violation {
-                    container: Some(c.name.clone()),
-                    loc: container_sc_loc(c),
-                    message: format!(
-                        "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
-                        containers_phrase(&[&c.name])
-                    ),
-                });
-            }
-        }
-    }
-    if !explicit.is_empty() {
-        setters.push(containers_phrase(&explicit));
-    }
-    if !setters.is_empty() {
+        .is_some_and(|t| valid_type(&t.value));
+    let (implicit, implicit_violations) = unset_in_containers(
+        pod,
+        pod_set,
+        |sc| sc.seccomp_profile_type.is_some(),
+        |who| format!("pod or {who} must set {REQUIRED}"),
+    );
+    if !explicit.setters.is_empty() {
+        // As PSA, report the explicit bad values; the missing ones are still listed as
+        // violations so that fixing the first does not reveal new findings.
+        let values: SortedSet = explicit.values.iter().map(|v| v.value.clone()).collect();
+        let mut violations = explicit.violations;
         violations.extend(implicit_violations);
         return Some(Outcome {
             reason: "seccompProfile".to_owned(),
             detail: format!(
                 "{} must not set securityContext.seccompProfile.type to {}",
-                setters.join(" and "),
+                explicit.setters.join(" and "),
                 join_quote(&values)
             ),
             violations,
@@ -142,7 +96,7 @@ fn evaluate(pod: &Pod, version: Version) -> Option<Outcome> {
     Some(Outcome {
         reason: "seccompProfile".to_owned(),
         detail: format!(
-            "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+            "pod or {} must set {REQUIRED}",
             containers_phrase(&implicit)
         ),
         violations: implicit_violations,
