@@ -1,13 +1,37 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, skipping what is already there. Safe to run often.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 have_target() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }
 
+# The core is built for the browser (wasm32) by the npm package and by CI's purity check.
 if command -v rustup >/dev/null 2>&1; then
-  # The core must build for the browser: CI proves it has no I/O by compiling it for wasm32.
   have_target wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
+fi
+
+# wasm-bindgen's CLI must be exactly the version of the crate in Cargo.lock.
+wbg=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
+  cargo install wasm-bindgen-cli --version "$wbg"
+fi
+
+# npm packages (binaryen's wasm-opt, TypeScript, Vite, playwright-core), from the lock file.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.stockade-lock 2>/dev/null)" != "$lock_hash" ]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.stockade-lock
+fi
+
+# A real browser for the package's browser test (Debian's Chromium; never a downloaded one).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium is missing; install Debian's chromium package (sudo apt-get install chromium)" >&2
+    exit 1
+  fi
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, the core built for wasm32 (proof that
-# it does no I/O), unit, fixture, snapshot, conformance and end-to-end tests, and doc tests.
+# it does no I/O), unit, fixture, snapshot, conformance and end-to-end tests, doc tests, then
+# the npm package: built, tested with node's test runner (API, parity with the CLI, and a
+# consumer project: npm pack, ESM, tsc, a Vite build in Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,3 +18,6 @@ cargo test --workspace --locked --doc
 echo "== tests"
 # insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
 cargo nextest run --workspace --locked --no-fail-fast
+echo "== npm package"
+node scripts/build-npm.mjs
+node --test tests/npm/

@@ -53,6 +53,42 @@ impl Default for Options {
     }
 }
 
+/// Options as users write them: the npm package's options object (and the CLI's flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionsSpec {
+    /// Benchmarks as `ID[@VERSION]`: `pss-baseline`, `pss-restricted` (`@latest`, `@v1.N`),
+    /// `cis-k8s` (`@1.11`, `@1.12`). Empty: `pss-restricted@latest` and `cis-k8s`.
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
+    /// Deepest nesting of one YAML document (default 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
+    /// Most values one YAML document may expand to, aliases included (default 2,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_nodes: Option<usize>,
+}
+
+impl OptionsSpec {
+    /// Checks and converts to [`Options`].
+    pub fn resolve(&self) -> Result<Options, crate::benchmarks::SelectionError> {
+        let benchmarks = self
+            .benchmarks
+            .iter()
+            .map(|b| b.parse())
+            .collect::<Result<Vec<Selection>, _>>()?;
+        let defaults = Limits::default();
+        Ok(Options {
+            benchmarks,
+            limits: Limits {
+                max_depth: self.max_depth.unwrap_or(defaults.max_depth),
+                max_nodes: self.max_nodes.unwrap_or(defaults.max_nodes),
+            },
+        })
+    }
+}
+
 /// The engine's version, as reports state it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -289,7 +325,7 @@ fn cis_result(
 }
 
 /// `API server rejects anonymous requests` → `api-server-rejects-anonymous-requests`.
-fn slug(title: &str) -> String {
+pub(crate) fn slug(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
     for ch in title.chars() {
         if ch.is_ascii_alphanumeric() {

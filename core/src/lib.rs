@@ -44,8 +44,8 @@ pub mod report;
 pub mod rules;
 
 pub use benchmarks::{Benchmark, Selection, SelectionError};
-pub use engine::{Input, Options, SourceFile, VERSION, evaluate};
-pub use registry::{RULES, find_rule};
+pub use engine::{Input, Options, OptionsSpec, SourceFile, VERSION, evaluate};
+pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};
 pub use report::{Report, Status};
 pub use rules::pss::{Level, Version};
 pub use rules::{Rule, Severity};

@@ -1,6 +1,10 @@
 //! The one table of rule codes. Codes are stable and never reused.
 
-use crate::rules::{Rule, pss};
+use serde::{Deserialize, Serialize};
+
+use crate::benchmarks::cis;
+use crate::report::Control;
+use crate::rules::{Rule, RuleKind, Severity, pss};
 
 /// Every rule, ordered by code.
 pub static RULES: &[&Rule] = &[
@@ -32,6 +36,141 @@ pub fn find_rule(key: &str) -> Option<&'static Rule> {
             || r.name == key
             || matches!(&r.kind, crate::rules::RuleKind::Pss(c) if c.id == key)
     })
+}
+
+/// A rule or benchmark check, as `stockade rules` and the npm package list them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RuleInfo {
+    /// Stable code (`PSS102`, `CIS-4.2.1`).
+    pub code: String,
+    /// Kebab-case name.
+    pub name: String,
+    /// One line: what it wants.
+    pub title: String,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// The benchmark family (`pss`, `cis-k8s`).
+    pub benchmark: String,
+    /// The controls it implements.
+    pub controls: Vec<Control>,
+    /// How to fix a failure.
+    pub remediation: String,
+    /// Full documentation (markdown).
+    pub documentation: String,
+}
+
+/// Every rule and CIS check (the newest text of each CIS control id).
+pub fn catalog() -> Vec<RuleInfo> {
+    let mut out: Vec<RuleInfo> = RULES
+        .iter()
+        .map(|r| {
+            let RuleKind::Pss(check) = &r.kind;
+            RuleInfo {
+                code: r.code.to_owned(),
+                name: r.name.to_owned(),
+                title: r.title.to_owned(),
+                severity: r.severity,
+                benchmark: "pss".to_owned(),
+                controls: vec![Control {
+                    benchmark: "pss".to_owned(),
+                    id: check.id.to_owned(),
+                    level: Some(check.level),
+                }],
+                remediation: r.remediation.to_owned(),
+                documentation: r.documentation(),
+            }
+        })
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for check in cis::checks().iter().rev() {
+        if seen.contains(&check.id.as_str()) {
+            continue;
+        }
+        seen.push(&check.id);
+        out.push(RuleInfo {
+            code: check.code(),
+            name: crate::engine::slug(&check.title),
+            title: check.title.clone(),
+            severity: check.severity,
+            benchmark: "cis-k8s".to_owned(),
+            controls: vec![Control {
+                benchmark: "cis-k8s".to_owned(),
+                id: check.id.clone(),
+                level: None,
+            }],
+            remediation: check.remediation.clone(),
+            documentation: explain_cis(&check.id).unwrap_or_default(),
+        });
+    }
+    let cis_start = RULES.len();
+    if let Some(cis) = out.get_mut(cis_start..) {
+        cis.sort_by_key(|a| cis_order(&a.code));
+    }
+    out
+}
+
+fn cis_order(code: &str) -> Vec<u32> {
+    code.trim_start_matches("CIS-")
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect()
+}
+
+/// A rule's documentation as markdown, by code, name, PSA check id or CIS control id.
+pub fn explain(key: &str) -> Option<String> {
+    if let Some(r) = find_rule(key) {
+        return Some(format!(
+            "# {} {}: {}\n\n{}",
+            r.code,
+            r.name,
+            r.title,
+            r.documentation()
+        ));
+    }
+    let id = key
+        .strip_prefix("CIS-")
+        .or_else(|| key.strip_prefix("cis-"))
+        .unwrap_or(key);
+    explain_cis(id)
+}
+
+fn explain_cis(id: &str) -> Option<String> {
+    let versions: Vec<&cis::CheckDef> = cis::checks().iter().filter(|c| c.id == id).collect();
+    let last = versions.last()?;
+    let mut text = format!(
+        "# {} (CIS Kubernetes Benchmark): {}\n\nComponent: {}\nSeverity: {}\n",
+        last.code(),
+        last.title,
+        last.component.component().binary(),
+        last.severity.as_str()
+    );
+    for c in &versions {
+        let which = if c.only.is_empty() {
+            "1.11 and 1.12".to_owned()
+        } else {
+            c.only.join(", ")
+        };
+        text.push_str(&format!("\n## Benchmark {which}\n"));
+        if let Some(files) = &c.files {
+            let want = files
+                .mode
+                .as_ref()
+                .map(|m| format!("mode {m} or more restrictive"))
+                .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
+                .unwrap_or_default();
+            text.push_str(&format!("Checks the files of {:?}: {want}\n", files.role));
+        }
+        if let Some(test) = &c.test {
+            text.push_str(&format!("Test: {}\n", cis::describe_test(test)));
+        }
+        if let Some(manual) = &c.manual {
+            text.push_str(&format!("Manual: {manual}\n"));
+        }
+        text.push_str(&format!("Fix: {}\n", c.remediation));
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -101,6 +240,25 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 19);
+    }
+
+    #[test]
+    fn the_catalog_lists_every_rule_and_cis_control_once() {
+        let catalog = catalog();
+        let mut codes: Vec<&str> = catalog.iter().map(|r| r.code.as_str()).collect();
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n);
+        assert!(
+            catalog.iter().any(|r| r.code == "CIS-4.2.15"),
+            "1.11-only controls are listed"
+        );
+        assert!(
+            explain("CIS-1.2.29")
+                .is_some_and(|d| d.contains("Benchmark 1.11") && d.contains("Benchmark 1.12"))
+        );
+        assert!(explain("PSS001").is_some_and(|d| d.contains("## What it does")));
     }
 
     #[test]

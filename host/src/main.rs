@@ -12,9 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use stockade_core::benchmarks::cis;
 use stockade_core::report::{json, text};
-use stockade_core::{Input, Options, RULES, Selection, SourceFile, find_rule};
+use stockade_core::{Input, Options, Selection, SourceFile};
 
 #[derive(Parser)]
 #[command(
@@ -138,105 +137,28 @@ fn run(cli: Cli) -> Result<u8> {
 }
 
 fn rules_text() -> String {
-    let line = |code: &str, name: &str, severity: &str, title: &str| {
-        format!("{code:<10} {name:<28} {severity:<9} {title}\n")
-    };
-    let mut out: String = RULES
+    stockade_core::catalog()
         .iter()
-        .map(|r| line(r.code, r.name, r.severity.as_str(), r.title))
-        .collect();
-    for c in latest_cis_checks() {
-        out.push_str(&line(&c.code(), "cis-k8s", c.severity.as_str(), &c.title));
-    }
-    out
+        .map(|r| {
+            let name = if r.benchmark == "pss" {
+                r.name.as_str()
+            } else {
+                "cis-k8s"
+            };
+            format!(
+                "{:<10} {name:<28} {:<9} {}\n",
+                r.code,
+                r.severity.as_str(),
+                r.title
+            )
+        })
+        .collect()
 }
 
 fn explain(rule: &str) -> Result<String> {
-    if let Some(r) = find_rule(rule) {
-        return Ok(format!(
-            "# {} {}: {}\n\n{}",
-            r.code,
-            r.name,
-            r.title,
-            r.documentation()
-        ));
-    }
-    let id = rule
-        .strip_prefix("CIS-")
-        .or_else(|| rule.strip_prefix("cis-"))
-        .unwrap_or(rule);
-    let versions: Vec<&cis::CheckDef> = cis::checks().iter().filter(|c| c.id == id).collect();
-    let Some(last) = versions.last() else {
-        bail!("no rule `{rule}`; `stockade rules` lists them");
-    };
-    let mut text = format!(
-        "# {} (CIS Kubernetes Benchmark): {}\n\nComponent: {}\nSeverity: {}\n",
-        last.code(),
-        last.title,
-        last.component.component().binary(),
-        last.severity.as_str()
-    );
-    for c in &versions {
-        let which = if c.only.is_empty() {
-            "1.11 and 1.12".to_owned()
-        } else {
-            c.only.join(", ")
-        };
-        text.push_str(&format!("\n## Benchmark {which}\n"));
-        if let Some(files) = &c.files {
-            let want = files
-                .mode
-                .as_ref()
-                .map(|m| format!("mode {m} or more restrictive"))
-                .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
-                .unwrap_or_default();
-            text.push_str(&format!("Checks the files of {:?}: {want}\n", files.role));
-        }
-        if let Some(test) = &c.test {
-            text.push_str(&format!("Test: {}\n", test_json(test)));
-        }
-        if let Some(manual) = &c.manual {
-            text.push_str(&format!("Manual: {manual}\n"));
-        }
-        text.push_str(&format!("Fix: {}\n", c.remediation));
-    }
-    Ok(text)
-}
-
-/// The checks of the newest CIS version (for listing).
-fn latest_cis_checks() -> impl Iterator<Item = &'static cis::CheckDef> {
-    cis::checks()
-        .iter()
-        .filter(|c| c.in_version(cis::CisVersion::NEWEST))
-}
-
-fn test_json(test: &cis::Test) -> serde_json::Value {
-    match test {
-        cis::Test::All { all } => {
-            serde_json::json!({"all": all.iter().map(test_json).collect::<Vec<_>>()})
-        }
-        cis::Test::Any { any } => {
-            serde_json::json!({"any": any.iter().map(test_json).collect::<Vec<_>>()})
-        }
-        cis::Test::Item(i) => {
-            let mut v = serde_json::Map::new();
-            for (k, val) in [
-                ("flag", i.flag.clone()),
-                ("config", i.config.clone()),
-                ("env", i.env.clone()),
-                ("op", i.op.map(|o| format!("{o:?}").to_lowercase())),
-                ("value", i.value.clone()),
-                ("default", i.default.clone()),
-            ] {
-                if let Some(val) = val {
-                    v.insert(k.to_owned(), serde_json::Value::String(val));
-                }
-            }
-            if let Some(set) = i.set {
-                v.insert("set".to_owned(), serde_json::Value::Bool(set));
-            }
-            serde_json::Value::Object(v)
-        }
+    match stockade_core::explain(rule) {
+        Some(text) => Ok(text),
+        None => bail!("no rule `{rule}`; `stockade rules` lists them"),
     }
 }
 
@@ -293,33 +215,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
 }
 
 fn rules_json() -> String {
-    let rules: Vec<_> = RULES
-        .iter()
-        .map(|r| {
-            let stockade_core::rules::RuleKind::Pss(check) = &r.kind;
-            serde_json::json!({
-                "code": r.code,
-                "name": r.name,
-                "title": r.title,
-                "severity": r.severity,
-                "remediation": r.remediation,
-                "controls": [{"benchmark": "pss", "id": check.id, "level": check.level, "since": format!("v1.{}", check.since)}],
-                "documentation": r.documentation(),
-            })
-        })
-        .chain(latest_cis_checks().map(|c| {
-            serde_json::json!({
-                "code": c.code(),
-                "name": "cis-k8s",
-                "title": c.title,
-                "severity": c.severity,
-                "remediation": c.remediation,
-                "controls": [{"benchmark": "cis-k8s", "id": c.id}],
-                "documentation": c.manual.clone().unwrap_or_default(),
-            })
-        }))
-        .collect();
-    let mut out = serde_json::to_string_pretty(&rules).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&stockade_core::catalog()).unwrap_or_default();
     out.push('\n');
     out
 }

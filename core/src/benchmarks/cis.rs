@@ -691,6 +691,45 @@ fn is_bool(v: &str) -> bool {
     v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
 }
 
+/// A test in words, e.g. `kube-apiserver flag --profiling eq false (default true)`.
+pub fn describe_test(test: &Test) -> String {
+    match test {
+        Test::All { all } => format!(
+            "all of ({})",
+            all.iter().map(describe_test).collect::<Vec<_>>().join("; ")
+        ),
+        Test::Any { any } => format!(
+            "any of ({})",
+            any.iter().map(describe_test).collect::<Vec<_>>().join("; ")
+        ),
+        Test::Item(i) => {
+            let mut parts = Vec::new();
+            if let Some(f) = &i.flag {
+                parts.push(format!("flag --{f}"));
+            }
+            if let Some(c) = &i.config {
+                parts.push(format!("config {c}"));
+            }
+            if let Some(e) = &i.env {
+                parts.push(format!("env {e}"));
+            }
+            let mut text = parts.join(" / ");
+            match (i.set, i.op) {
+                (Some(false), _) => text.push_str(" not set"),
+                (_, Some(op)) => text.push_str(&format!(
+                    " {}",
+                    describe_op(op, i.value.as_deref().unwrap_or_default())
+                )),
+                _ => text.push_str(" set"),
+            }
+            if let Some(d) = &i.default {
+                text.push_str(&format!(" (default {d})"));
+            }
+            text
+        }
+    }
+}
+
 /// Compares an actual value with an expected one.
 pub fn compare(op: Op, actual: &str, want: &str) -> bool {
     let number = |s: &str| s.trim().parse::<i64>().ok();

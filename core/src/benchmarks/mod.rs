@@ -56,6 +56,48 @@ impl Benchmark {
     }
 }
 
+/// A benchmark as the npm package and the docs list it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BenchmarkInfo {
+    /// `pss-baseline`, `pss-restricted`, `cis-k8s`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Versions that can follow `@`.
+    pub versions: Vec<String>,
+    /// The version used when none is given.
+    pub default_version: String,
+}
+
+/// Every benchmark with its versions.
+pub fn catalog() -> Vec<BenchmarkInfo> {
+    ALL.iter()
+        .map(|b| {
+            let (versions, default_version) = match b {
+                Benchmark::CisK8s => (
+                    vec!["1.11".to_owned(), "1.12".to_owned()],
+                    "from each node's Kubernetes version".to_owned(),
+                ),
+                _ => (
+                    (0..=crate::rules::pss::LATEST_MINOR)
+                        .map(|m| format!("v1.{m}"))
+                        .chain(std::iter::once("latest".to_owned()))
+                        .collect(),
+                    "latest".to_owned(),
+                ),
+            };
+            BenchmarkInfo {
+                id: b.id().to_owned(),
+                title: b.title().to_owned(),
+                versions,
+                default_version,
+            }
+        })
+        .collect()
+}
+
 /// The version of a selected benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BenchmarkVersion {

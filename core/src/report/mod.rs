@@ -6,7 +6,7 @@
 pub mod json;
 pub mod text;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::Severity;
 use crate::rules::pss::Level;
@@ -15,7 +15,8 @@ use crate::rules::pss::Level;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// What Stockade found.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// Version of this report format.
@@ -38,7 +39,8 @@ pub struct Report {
 }
 
 /// Name and version of the engine.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Tool {
     /// `stockade`
     pub name: String,
@@ -47,7 +49,8 @@ pub struct Tool {
 }
 
 /// A benchmark that was evaluated.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BenchmarkRun {
     /// `pss-baseline@v1.23`, as results refer to it.
@@ -61,7 +64,8 @@ pub struct BenchmarkRun {
 }
 
 /// One input file.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InputSummary {
     /// The file name as given.
     pub file: String,
@@ -72,7 +76,8 @@ pub struct InputSummary {
 }
 
 /// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The resource complies.
@@ -104,7 +109,8 @@ impl Status {
 }
 
 /// Identity of a Kubernetes object.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRef {
     /// `apiVersion`
@@ -112,7 +118,7 @@ pub struct ResourceRef {
     /// `kind`
     pub kind: String,
     /// `metadata.namespace`, when set.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// `metadata.name` (or `generateName` followed by `*`).
     pub name: String,
@@ -129,7 +135,8 @@ impl ResourceRef {
 }
 
 /// A position in an input file.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     /// File name as given.
@@ -139,12 +146,13 @@ pub struct Location {
     /// 1-based column.
     pub column: u32,
     /// The Helm template that rendered this object (`# Source:`), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub helm_source: Option<String>,
 }
 
 /// A benchmark control a result maps to.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Control {
     /// Benchmark family (`pss`).
@@ -152,12 +160,13 @@ pub struct Control {
     /// Control id (the PSA check id for PSS).
     pub id: String,
     /// Level, where the benchmark has levels.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
 }
 
 /// One result.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     /// Rule code (`PSS102`).
@@ -175,7 +184,7 @@ pub struct CheckResult {
     /// The object.
     pub resource: ResourceRef,
     /// The container at fault, if one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// The offending field (or its closest existing parent); the object itself for a pass.
     pub location: Location,
@@ -184,21 +193,22 @@ pub struct CheckResult {
     /// What is wrong (or what was checked, for a pass).
     pub message: String,
     /// How to fix it (empty for a pass).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remediation: String,
     /// What the benchmark expects (node checks).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
     /// What was found (node checks).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
     /// Where the value came from: a flag, a config file and key, the environment or a default.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
 
 /// How bad an input problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorLevel {
     /// The input was used anyway (e.g. a duplicate key).
@@ -208,7 +218,8 @@ pub enum ErrorLevel {
 }
 
 /// A problem with the input.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InputError {
     /// File name as given.
@@ -231,7 +242,8 @@ impl InputError {
 }
 
 /// The Pod Security Admission mode a namespace label sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AdmissionMode {
     /// Violating pods are rejected.
@@ -254,7 +266,8 @@ impl AdmissionMode {
 }
 
 /// What PSA would do with one workload in a labelled namespace.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionVerdict {
     /// The namespace.
@@ -276,12 +289,13 @@ pub struct AdmissionVerdict {
     /// or `allowed`.
     pub effect: String,
     /// PSA's message, e.g. `violates PodSecurity "restricted:latest": ...` (empty if allowed).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
 
 /// Counts.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Input files read.

@@ -1,0 +1,117 @@
+// Every API function of the built package (dist/), through its Node.js entry point.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as stockade from '../../dist/node.js';
+
+const privileged = `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: app
+      image: nginx
+      securityContext:
+        privileged: true
+`;
+
+test('evaluate a string, locate the finding, count it in the summary', async () => {
+  await stockade.init();
+  const report = stockade.evaluate(privileged, { benchmarks: ['pss-baseline'] });
+  const fail = report.results.find((r) => r.status === 'fail');
+  assert.equal(fail.rule, 'PSS003');
+  assert.deepEqual([fail.location.file, fail.location.line, fail.location.column], ['<input>', 10, 9]);
+  assert.equal(fail.pointer, '/spec/containers/0/securityContext/privileged');
+  assert.equal(report.summary.fail, 1);
+  assert.equal(report.summary.pass, 11);
+});
+
+test('evaluate named files and node facts together', () => {
+  const facts = JSON.stringify({
+    apiVersion: 'stockade.dev/v1alpha1',
+    kind: 'NodeFacts',
+    node: { hostname: 'n1' },
+    processes: [{ pid: 1, argv: ['kube-apiserver', '--anonymous-auth=true'] }],
+  });
+  const report = stockade.evaluate({ files: [{ name: 'pod.yaml', text: privileged }], facts: [{ name: 'n1.json', text: facts }] });
+  assert.ok(report.results.some((r) => r.location.file === 'pod.yaml' && r.rule === 'PSS003'));
+  const anonymous = report.results.find((r) => r.rule === 'CIS-1.2.1');
+  assert.equal(anonymous.status, 'fail');
+  assert.equal(anonymous.resource.kind, 'Node');
+  assert.equal(anonymous.actual, 'true');
+  assert.match(anonymous.source, /^flag --anonymous-auth/);
+  assert.deepEqual(report.benchmarks.map((b) => b.id), ['pss-restricted@latest', 'cis-k8s']);
+});
+
+test('options: benchmarks and versions change the verdicts', () => {
+  const probe = 'kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    readinessProbe: {httpGet: {host: example.com, port: 80}}\n';
+  assert.equal(stockade.evaluate(probe, { benchmarks: ['pss-baseline@v1.33'] }).summary.fail, 0);
+  assert.equal(stockade.evaluate(probe, { benchmarks: ['pss-baseline@v1.34'] }).summary.fail, 1);
+  const deep = 'a: '.repeat(1) + '['.repeat(50) + ']'.repeat(50);
+  const limited = stockade.evaluate(deep, { maxDepth: 10 });
+  assert.match(limited.errors[0].message, /nesting deeper than 10/);
+});
+
+test('input errors keep their location and the rest is still evaluated', () => {
+  const report = stockade.evaluate([
+    { name: 'bad.yaml', text: 'kind: Pod\nmetadata: {name: [\n' },
+    { name: 'good.yaml', text: privileged },
+  ], { benchmarks: ['pss-baseline'] });
+  assert.equal(report.errors.length, 1);
+  assert.equal(report.errors[0].file, 'bad.yaml');
+  assert.equal(report.errors[0].level, 'error');
+  assert.equal(report.summary.fail, 1);
+  assert.throws(
+    () => stockade.evaluate([{ name: 'bad.yaml', text: 'kind: Pod\nmetadata: {name: [\n' }], { failOnInputError: true }),
+    (e) => e instanceof stockade.StockadeInputError && e instanceof Error && e.file === 'bad.yaml' && e.line >= 2 && e.column >= 1,
+  );
+});
+
+test('misuse throws Error with a message', () => {
+  assert.throws(() => stockade.evaluate(privileged, { benchmarks: ['nope'] }), { message: /unknown benchmark `nope`/ });
+  assert.throws(() => stockade.evaluate(privileged, { bogus: 1 }), { message: /invalid options/ });
+  assert.throws(() => stockade.evaluate(42), TypeError);
+  assert.throws(() => stockade.render({}, 'json'), { message: /invalid report/ });
+  const report = stockade.evaluate(privileged);
+  assert.throws(() => stockade.render(report, 'pdf'), { message: /unknown format `pdf`/ });
+});
+
+test('render: JSON and text', () => {
+  const report = stockade.evaluate(privileged, { benchmarks: ['pss-baseline'] });
+  const json = stockade.render(report, 'json');
+  assert.deepEqual(JSON.parse(json), report);
+  assert.ok(json.endsWith('\n'));
+  const text = stockade.render(report, 'text');
+  assert.match(text, /<input>:10:9 PSS003 privileged \[critical\]/);
+});
+
+test('rules, explain, benchmarks, version', () => {
+  const rules = stockade.rules();
+  assert.equal(rules.filter((r) => r.benchmark === 'pss').length, 19);
+  assert.ok(rules.filter((r) => r.benchmark === 'cis-k8s').length > 90);
+  assert.match(rules[0].documentation, /## What it does/);
+  assert.match(stockade.explain('allowPrivilegeEscalation'), /^# PSS102/);
+  assert.match(stockade.explain('CIS-4.2.1'), /Kubelet rejects anonymous requests/);
+  assert.equal(stockade.explain('nope'), undefined);
+  const benchmarks = stockade.benchmarks();
+  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s']);
+  assert.ok(benchmarks[0].versions.includes('v1.37'));
+  assert.match(stockade.version(), /^\d+\.\d+\.\d+$/);
+});
+
+test('a panic does not leave the module broken for the next call', () => {
+  assert.throws(() => stockade.__panicForTests(), WebAssembly.RuntimeError);
+  const report = stockade.evaluate(privileged, { benchmarks: ['pss-baseline'] });
+  assert.equal(report.summary.fail, 1);
+  assert.throws(() => stockade.__panicForTests(), WebAssembly.RuntimeError);
+  assert.equal(stockade.rules().length > 100, true);
+});
+
+test('large input: 10,000 documents', () => {
+  const doc = (i) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d${i}, namespace: n}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        securityContext: {privileged: ${i % 2 === 0}}\n`;
+  const text = Array.from({ length: 10000 }, (_, i) => doc(i)).join('---\n');
+  const report = stockade.evaluate(text, { benchmarks: ['pss-baseline'] });
+  assert.equal(report.summary.resources, 10000);
+  assert.equal(report.summary.fail, 5000);
+  assert.equal(report.errors.length, 0);
+});

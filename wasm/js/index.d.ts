@@ -1,0 +1,50 @@
+// The npm package's API. The data types (Report, OptionsSpec, RuleInfo, ...) are generated from
+// the Rust types into types.d.ts.
+import type { BenchmarkInfo, NodeFacts, OptionsSpec, Report, RuleInfo } from './types.js';
+
+export type {
+  BenchmarkInfo, CheckResult, Control, InputError, Location, NodeFacts, OptionsSpec, Report,
+  ResourceRef, RuleInfo, Severity, Status, Summary,
+} from './types.js';
+
+/** A named text: a manifest file or a node facts document. */
+export interface NamedText {
+  name: string;
+  text: string;
+}
+
+/** Manifests as one string, a list of files, or files and node facts. */
+export type EvaluateInput = string | Array<NamedText | string> | { files?: Array<NamedText | string>; facts?: Array<NamedText | string> };
+
+/** The engine's options, plus `failOnInputError` to throw the first input error. */
+export interface EvaluateOptions extends Partial<OptionsSpec> {
+  failOnInputError?: boolean;
+}
+
+/** Loads the engine (browsers and bundlers); resolves at once in Node.js. */
+export function init(source?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+/** Evaluates manifests and node facts; the same report as `stockade scan -f json`. */
+export function evaluate(input: EvaluateInput, options?: EvaluateOptions): Report;
+/** Renders a report as JSON (byte for byte what the CLI writes) or text. */
+export function render(report: Report, format?: 'json' | 'text'): string;
+/** Every rule and CIS check, with documentation. */
+export function rules(): RuleInfo[];
+/** A rule's documentation (markdown), or undefined. */
+export function explain(rule: string): string | undefined;
+/** The benchmarks and their versions. */
+export function benchmarks(): BenchmarkInfo[];
+/** The engine's version. */
+export function version(): string;
+
+/** An input error with its location (thrown with `failOnInputError: true`). */
+export class StockadeInputError extends Error {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** @internal */
+export function __panicForTests(): never;
+
+/** Node facts documents can be built with this type and passed as `facts` (JSON text). */
+export type { NodeFacts as NodeFactsDocument };
