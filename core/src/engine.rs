@@ -135,6 +135,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
         results: Vec::new(),
         admission: Vec::new(),
         errors: input.errors.clone(),
+        scores: Vec::new(),
         summary: Summary::default(),
     };
 

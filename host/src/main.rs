@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use stockade_core::report::{json, text};
-use stockade_core::{Input, Options, Selection, SourceFile};
+use stockade_core::report::{Gate, json, junit, markdown, sarif, text};
+use stockade_core::{Input, Options, Selection, Severity, SourceFile};
 
 #[derive(Parser)]
 #[command(
@@ -33,8 +33,8 @@ enum Command {
     /// List the rules.
     Rules {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
     },
     /// Print a rule's documentation (by code, name or PSA check id; CIS checks by id).
     Explain {
@@ -78,12 +78,35 @@ struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Exit 1 only for failing results of this severity or worse (default: any).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
+    /// Exit 1 when a benchmark's compliance score is below N (0-100).
+    #[arg(long, value_name = "N")]
+    min_score: Option<f64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Json,
+    Sarif,
+    Junit,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,8 +132,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Scan(args) => scan(args),
         Command::Rules { format } => {
             let out = match format {
-                Format::Json => rules_json(),
-                Format::Text => rules_text(),
+                ListFormat::Json => rules_json(),
+                ListFormat::Text => rules_text(),
             };
             write_stdout(&out)?;
             Ok(0)
@@ -204,14 +227,26 @@ fn scan(args: ScanArgs) -> Result<u8> {
         }
     };
     let rendered = match args.format {
-        Format::Json => json::render(&report),
         Format::Text => text::render(&report, text::TextOptions { color }),
+        Format::Json => json::render(&report),
+        Format::Sarif => sarif::render(&report),
+        Format::Junit => junit::render(&report),
+        Format::Markdown => markdown::render(&report),
     };
     match &args.output {
         Some(path) => write_atomically(Path::new(path), &rendered)?,
         None => write_stdout(&rendered)?,
     }
-    Ok(u8::try_from(report.exit_code()).unwrap_or(2))
+    let gate = Gate {
+        fail_on: args.fail_on.map(|s| match s {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }),
+        min_score: args.min_score,
+    };
+    Ok(u8::try_from(report.gate(&gate)).unwrap_or(2))
 }
 
 fn rules_json() -> String {

@@ -73,7 +73,18 @@ test('misuse throws Error with a message', () => {
   assert.throws(() => stockade.evaluate(42), TypeError);
   assert.throws(() => stockade.render({}, 'json'), { message: /invalid report/ });
   const report = stockade.evaluate(privileged);
-  assert.throws(() => stockade.render(report, 'pdf'), { message: /unknown format `pdf`/ });
+  assert.throws(() => stockade.render(report, 'pdf'), { message: /unknown format `pdf` \(known: text, json, sarif, junit, markdown\)/ });
+});
+
+test('render: every format the core has', () => {
+  const report = stockade.evaluate(privileged, { benchmarks: ['pss-baseline'] });
+  const sarif = JSON.parse(stockade.render(report, 'sarif'));
+  assert.equal(sarif.version, '2.1.0');
+  assert.equal(sarif.runs[0].results[0].ruleId, 'PSS003');
+  assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine, 10);
+  assert.match(stockade.render(report, 'junit'), /^<\?xml version="1.0"/);
+  assert.match(stockade.render(report, 'markdown'), /^## Stockade: 1 failing check in 1 resources/);
+  assert.equal(report.scores[0].benchmark, 'pss-baseline@latest');
 });
 
 test('render: JSON and text', () => {

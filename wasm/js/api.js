@@ -72,7 +72,7 @@ export function evaluate(input, options = {}) {
   return report;
 }
 
-/** Renders a report as `json` (byte for byte what the CLI writes) or `text`. */
+/** Renders a report as `json` (byte for byte what the CLI writes), `text`, `sarif`, `junit` or `markdown`. */
 export function render(report, format = 'json') {
   if (!report || typeof report !== 'object') throw new TypeError('stockade: render takes a report object');
   return call(() => raw.renderJson(JSON.stringify(report), String(format)));

@@ -4,7 +4,7 @@ import type { BenchmarkInfo, NodeFacts, OptionsSpec, Report, RuleInfo } from './
 
 export type {
   BenchmarkInfo, CheckResult, Control, InputError, Location, NodeFacts, OptionsSpec, Report,
-  ResourceRef, RuleInfo, Severity, Status, Summary,
+  ResourceRef, RuleInfo, Severity, Status, Summary, BenchmarkScore, SectionScore,
 } from './types.js';
 
 /** A named text: a manifest file or a node facts document. */
@@ -25,8 +25,8 @@ export interface EvaluateOptions extends Partial<OptionsSpec> {
 export function init(source?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 /** Evaluates manifests and node facts; the same report as `stockade scan -f json`. */
 export function evaluate(input: EvaluateInput, options?: EvaluateOptions): Report;
-/** Renders a report as JSON (byte for byte what the CLI writes) or text. */
-export function render(report: Report, format?: 'json' | 'text'): string;
+/** Renders a report as JSON (byte for byte what the CLI writes), text, SARIF 2.1.0, JUnit XML or Markdown. */
+export function render(report: Report, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown'): string;
 /** Every rule and CIS check, with documentation. */
 export function rules(): RuleInfo[];
 /** A rule's documentation (markdown), or undefined. */

@@ -7,7 +7,7 @@
 //! The JavaScript wrappers in `wasm/js/` give the package its API and types.
 
 use serde::{Deserialize, Serialize};
-use stockade_core::report::{Report, json, text};
+use stockade_core::report::Report;
 use stockade_core::{Input, OptionsSpec, SourceFile};
 use wasm_bindgen::prelude::*;
 
@@ -66,17 +66,16 @@ pub fn evaluate_json(input: &str, options: &str) -> Result<String, JsError> {
     to_json(&stockade_core::evaluate(&core_input, &options))
 }
 
-/// Renders a report (JSON text, as `evaluateJson` returns it) as `json` or `text`.
+/// Renders a report (JSON text, as `evaluateJson` returns it) as `text`, `json`, `sarif`,
+/// `junit` or `markdown`.
 #[wasm_bindgen(js_name = renderJson)]
 pub fn render_json(report: &str, format: &str) -> Result<String, JsError> {
     let report: Report = parse(report, "report")?;
-    match format {
-        "json" => Ok(json::render(&report)),
-        "text" => Ok(text::render(&report, text::TextOptions { color: false })),
-        other => Err(JsError::new(&format!(
-            "stockade: unknown format `{other}` (known: json, text)"
-        ))),
-    }
+    report.render(format).ok_or_else(|| {
+        JsError::new(&format!(
+            "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown)"
+        ))
+    })
 }
 
 /// Every rule and CIS check with its documentation (JSON text).

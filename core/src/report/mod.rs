@@ -4,6 +4,10 @@
 //! added, never renamed or removed, within a `schemaVersion`.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub mod score;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +38,9 @@ pub struct Report {
     pub admission: Vec<AdmissionVerdict>,
     /// Problems with the input, each with its location.
     pub errors: Vec<InputError>,
+    /// Compliance scores per benchmark run and section.
+    #[serde(default)]
+    pub scores: Vec<score::BenchmarkScore>,
     /// Counts.
     pub summary: Summary,
 }
@@ -348,16 +355,52 @@ impl Report {
             .filter(|v| v.mode == AdmissionMode::Enforce && !v.allowed)
             .count();
         self.summary = s;
+        let runs: Vec<String> = self.benchmarks.iter().map(|b| b.id.clone()).collect();
+        self.scores = score::scores(&runs, &self.results);
     }
 
     /// The exit code the CLI uses: 2 if input was lost, 1 if anything failed, else 0.
     pub fn exit_code(&self) -> i32 {
+        self.gate(&Gate::default())
+    }
+
+    /// The exit code under gates: 2 if input was lost; 1 if a failing (or unevaluable) result
+    /// reaches `fail_on` (any severity when unset) or a benchmark scores below `min_score`;
+    /// else 0.
+    pub fn gate(&self, gate: &Gate) -> i32 {
         if self.summary.input_errors > 0 {
-            2
-        } else if self.summary.fail > 0 || self.summary.error > 0 {
-            1
-        } else {
-            0
+            return 2;
         }
+        let failing = self.results.iter().any(|r| {
+            matches!(r.status, Status::Fail | Status::Error)
+                && gate.fail_on.is_none_or(|min| r.severity >= min)
+        });
+        let low_score = gate
+            .min_score
+            .is_some_and(|min| self.scores.iter().any(|s| s.score < min));
+        if failing || low_score { 1 } else { 0 }
+    }
+}
+
+/// When a run fails (`--fail-on`, `--min-score`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Gate {
+    /// Fail only on failing results of this severity or worse (`None`: any failing result).
+    pub fail_on: Option<Severity>,
+    /// Fail when a benchmark scores below this percentage.
+    pub min_score: Option<f64>,
+}
+
+impl Report {
+    /// Renders in a named format: `text`, `json`, `sarif`, `junit`, `markdown`.
+    pub fn render(&self, format: &str) -> Option<String> {
+        Some(match format {
+            "text" => text::render(self, text::TextOptions { color: false }),
+            "json" => json::render(self),
+            "sarif" => sarif::render(self),
+            "junit" => junit::render(self),
+            "markdown" | "md" => markdown::render(self),
+            _ => return None,
+        })
     }
 }

@@ -1,0 +1,142 @@
+//! Markdown: a summary for pull request comments. Scores first, then the failures (most severe
+//! first, capped so that a comment stays readable), admission verdicts and input errors.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status};
+
+/// Failures listed before the rest is summarised.
+const MAX_ROWS: usize = 50;
+
+/// Escapes text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let verdict = if s.fail > 0 {
+        format!(
+            "{} failing check{} in {} resources",
+            s.fail,
+            if s.fail == 1 { "" } else { "s" },
+            s.resources
+        )
+    } else {
+        format!("no failing checks in {} resources", s.resources)
+    };
+    let _ = writeln!(out, "## Stockade: {verdict}\n");
+    if !report.scores.is_empty() {
+        out.push_str(
+            "| Benchmark | Score | Controls passed | Passed | Failed | Manual | Skipped |\n",
+        );
+        out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        for score in &report.scores {
+            let of = |status: Status| {
+                report
+                    .results
+                    .iter()
+                    .filter(|r| r.benchmark == score.benchmark && r.status == status)
+                    .count()
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {:.1}% | {}/{} | {} | {} | {} | {} |",
+                cell(&score.benchmark),
+                score.score,
+                score.controls_passed,
+                score.controls,
+                of(Status::Pass),
+                of(Status::Fail),
+                of(Status::Manual),
+                of(Status::Skip)
+            );
+        }
+        out.push('\n');
+    }
+    let mut failures: Vec<&super::CheckResult> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Warn | Status::Error))
+        .collect();
+    // Most severe first; input order otherwise (a stable sort keeps it).
+    failures.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    if !failures.is_empty() {
+        out.push_str("### Findings\n\n");
+        out.push_str("| Severity | Rule | Resource | Where | Finding |\n|---|---|---|---|---|\n");
+        for r in failures.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | `{}:{}` | {} |",
+                r.severity.as_str(),
+                cell(&r.rule),
+                cell(&r.resource.display()),
+                cell(&r.location.file),
+                r.location.line,
+                cell(&r.message)
+            );
+        }
+        if failures.len() > MAX_ROWS {
+            let _ = writeln!(
+                out,
+                "\n…and {} more; the full list is in the JSON or SARIF report.",
+                failures.len() - MAX_ROWS
+            );
+        }
+        out.push('\n');
+    }
+    let denied: Vec<_> = report.admission.iter().filter(|v| !v.allowed).collect();
+    if !denied.is_empty() {
+        out.push_str("<details><summary>Pod Security Admission</summary>\n\n");
+        for v in denied {
+            let _ = writeln!(
+                out,
+                "- **{}** in `{}` ({} {}:{}): {}",
+                cell(&v.resource.display()),
+                cell(&v.namespace),
+                v.mode.as_str(),
+                v.level.as_str(),
+                cell(&v.version),
+                cell(&v.message)
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if !report.errors.is_empty() {
+        out.push_str("### Input problems\n\n");
+        for e in &report.errors {
+            let _ = writeln!(
+                out,
+                "- `{}:{}:{}` ({}): {}",
+                cell(&e.file),
+                e.line,
+                e.column,
+                if e.is_error() { "error" } else { "warning" },
+                cell(&e.message)
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "<sub>Stockade {} · {} passed, {} failed, {} manual, {} skipped</sub>",
+        report.tool.version, s.pass, s.fail, s.manual, s.skip
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
+    }
+}

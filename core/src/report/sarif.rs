@@ -1,0 +1,202 @@
+//! SARIF 2.1.0, for GitHub code scanning and other static-analysis viewers.
+//!
+//! Findings (`fail`, `warn`, `error`) become results; passes, skips and manual checks do not.
+//! Every rule that has a result is described in `tool.driver.rules` with its title, its
+//! documentation as help, and a `security-severity` that code scanning understands.
+
+use serde_json::{Value, json};
+
+use super::{ErrorLevel, Report, Status};
+use crate::registry::{RuleInfo, catalog};
+use crate::rules::Severity;
+
+/// SARIF's `level` for a severity.
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// The CVSS-like number GitHub code scanning sorts by.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// A relative path as a URI reference: unreserved characters and `/` kept, the rest
+/// percent-encoded (so `<stdin>` or a space cannot break the URI).
+pub(crate) fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a: a stable fingerprint of a finding across runs (not a security hash).
+fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+fn descriptor(info: &RuleInfo) -> Value {
+    json!({
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": format!("{}. Fix: {}", info.title, info.remediation)},
+        "help": {"text": info.documentation, "markdown": info.documentation},
+        "defaultConfiguration": {"level": level(info.severity)},
+        "properties": {
+            "tags": ["security", "kubernetes", info.benchmark],
+            "security-severity": security_severity(info.severity),
+            "precision": "very-high",
+        },
+    })
+}
+
+/// Renders the report as SARIF 2.1.0 (pretty-printed JSON).
+pub fn render(report: &Report) -> String {
+    let catalog = catalog();
+    let findings: Vec<&super::CheckResult> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Warn | Status::Error))
+        .collect();
+    let mut rule_ids: Vec<&str> = Vec::new();
+    for r in &findings {
+        if !rule_ids.contains(&r.rule.as_str()) {
+            rule_ids.push(&r.rule);
+        }
+    }
+    let rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| match catalog.iter().find(|c| c.code == *id) {
+            Some(info) => descriptor(info),
+            None => json!({"id": id, "shortDescription": {"text": id}}),
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|r| {
+            let rule_index = rule_ids.iter().position(|id| *id == r.rule).unwrap_or(0);
+            let qualified = r.resource.display().replace(' ', "/");
+            let message = match r.status {
+                Status::Fail => r.message.clone(),
+                Status::Warn => format!("could not be decided: {}", r.message),
+                _ => format!("could not be evaluated: {}", r.message),
+            };
+            let mut properties = json!({
+                "status": r.status.as_str(),
+                "benchmark": r.benchmark,
+                "controls": r.controls.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+                "pointer": r.pointer,
+            });
+            if let Some(map) = properties.as_object_mut() {
+                for (key, value) in [("expected", &r.expected), ("actual", &r.actual), ("source", &r.source)] {
+                    if let Some(v) = value {
+                        map.insert(key.to_owned(), Value::String(v.clone()));
+                    }
+                }
+                if let Some(c) = &r.container {
+                    map.insert("container".to_owned(), Value::String(c.clone()));
+                }
+            }
+            json!({
+                "ruleId": r.rule,
+                "ruleIndex": rule_index,
+                "level": if r.status == Status::Fail { level(r.severity) } else { "warning" },
+                "message": {"text": if r.remediation.is_empty() { message } else { format!("{message}. Fix: {}", r.remediation) }},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&r.location.file)},
+                        "region": {"startLine": r.location.line.max(1), "startColumn": r.location.column.max(1)},
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": qualified, "kind": "resource"}],
+                }],
+                "partialFingerprints": {
+                    "stockadeFinding/v1": fingerprint(&[&r.rule, &r.benchmark, &qualified, &r.pointer, &r.location.file]),
+                },
+                "properties": properties,
+            })
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let mut n = json!({
+                "level": if e.level == ErrorLevel::Error { "error" } else { "warning" },
+                "message": {"text": e.message},
+            });
+            if e.line > 0
+                && let Some(map) = n.as_object_mut()
+            {
+                map.insert(
+                    "locations".to_owned(),
+                    json!([{"physicalLocation": {
+                        "artifactLocation": {"uri": uri(&e.file)},
+                        "region": {"startLine": e.line, "startColumn": e.column.max(1)},
+                    }}]),
+                );
+            }
+            n
+        })
+        .collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "Stockade",
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.summary.input_errors == 0,
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_owned());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri("examples/a b.yaml"), "examples/a%20b.yaml");
+        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(uri("../shared/x_y-z~.yml"), "../shared/x_y-z~.yml");
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+    }
+}

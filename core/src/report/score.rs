@@ -1,0 +1,237 @@
+//! Compliance scores: per benchmark run and per section.
+//!
+//! A control scores 100 when every resource passes it, otherwise the share of resources that
+//! pass it (a resource passes a control when all of its results for that control pass). A
+//! section or a benchmark scores the mean of its controls. Only decided results count: `manual`
+//! and `skip` results are left out, while `warn` and `error` count as not passed, since nothing
+//! proved them compliant.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CheckResult, Status};
+
+/// The score of one benchmark run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BenchmarkScore {
+    /// The benchmark run (`pss-restricted@latest`, `cis-k8s@1.12`).
+    pub benchmark: String,
+    /// Compliance percentage, 0 to 100, one decimal.
+    pub score: f64,
+    /// Controls with at least one decided result.
+    pub controls: usize,
+    /// Controls every resource passes.
+    pub controls_passed: usize,
+    /// Per section (PSS: the level; CIS: the section, e.g. `1.2`).
+    pub sections: Vec<SectionScore>,
+}
+
+/// The score of one section of a benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SectionScore {
+    /// `baseline`, `restricted`, `1.1`, `4.2`, ...
+    pub section: String,
+    /// Compliance percentage, 0 to 100, one decimal.
+    pub score: f64,
+    /// Controls with at least one decided result.
+    pub controls: usize,
+    /// Controls every resource passes.
+    pub controls_passed: usize,
+}
+
+/// The section a control belongs to.
+fn section_of(result: &CheckResult) -> String {
+    let Some(control) = result.controls.first() else {
+        return String::new();
+    };
+    match control.level {
+        Some(level) => level.as_str().to_owned(),
+        None => {
+            let parts: Vec<&str> = control.id.split('.').collect();
+            match parts.len() {
+                0 | 1 => control.id.clone(),
+                2 => parts.first().copied().unwrap_or_default().to_owned(),
+                _ => parts.get(..2).map(|p| p.join(".")).unwrap_or_default(),
+            }
+        }
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+#[derive(Default)]
+struct Tally {
+    /// resource key -> passed all of its results so far
+    resources: BTreeMap<String, bool>,
+}
+
+impl Tally {
+    fn score(&self) -> f64 {
+        let total = self.resources.len();
+        let passed = self.resources.values().filter(|p| **p).count();
+        if total == 0 {
+            100.0
+        } else {
+            100.0 * passed as f64 / total as f64
+        }
+    }
+}
+
+fn mean_of(scores: &[f64]) -> f64 {
+    if scores.is_empty() {
+        100.0
+    } else {
+        scores.iter().sum::<f64>() / scores.len() as f64
+    }
+}
+
+/// Scores the results of every benchmark run, in the order of `benchmarks`.
+pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkScore> {
+    // benchmark -> section -> control -> tally
+    let mut tree: BTreeMap<&str, BTreeMap<String, BTreeMap<String, Tally>>> = BTreeMap::new();
+    for r in results {
+        if matches!(r.status, Status::Manual | Status::Skip) {
+            continue;
+        }
+        let control = r.controls.first().map(|c| c.id.clone()).unwrap_or_default();
+        let resource = format!(
+            "{}|{}|{}|{:?}|{}",
+            r.location.file,
+            r.resource.kind,
+            r.resource.api_version,
+            r.resource.namespace,
+            r.resource.name
+        );
+        let passed = r.status == Status::Pass;
+        let tally = tree
+            .entry(r.benchmark.as_str())
+            .or_default()
+            .entry(section_of(r))
+            .or_default()
+            .entry(control)
+            .or_default();
+        let entry = tally.resources.entry(resource).or_insert(true);
+        *entry = *entry && passed;
+    }
+    // Runs whose version is picked per node appear under their resolved ids: list those too.
+    let mut order: Vec<String> = benchmarks.to_vec();
+    for key in tree.keys() {
+        if !order.iter().any(|b| b == key) {
+            order.push((*key).to_owned());
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|benchmark| {
+            let sections = tree.get(benchmark.as_str())?;
+            let mut all_controls = Vec::new();
+            let mut passed_total = 0;
+            let section_scores = sections
+                .iter()
+                .map(|(section, controls)| {
+                    let scores: Vec<f64> = controls.values().map(Tally::score).collect();
+                    let passed = scores.iter().filter(|s| **s >= 100.0).count();
+                    passed_total += passed;
+                    all_controls.extend(scores.iter().copied());
+                    SectionScore {
+                        section: section.clone(),
+                        score: round1(mean_of(&scores)),
+                        controls: scores.len(),
+                        controls_passed: passed,
+                    }
+                })
+                .collect();
+            Some(BenchmarkScore {
+                score: round1(mean_of(&all_controls)),
+                controls: all_controls.len(),
+                controls_passed: passed_total,
+                sections: section_scores,
+                benchmark,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Control, Location, ResourceRef};
+    use crate::rules::Severity;
+
+    fn result(benchmark: &str, control: &str, resource: &str, status: Status) -> CheckResult {
+        CheckResult {
+            rule: control.to_owned(),
+            name: String::new(),
+            status,
+            severity: Severity::Low,
+            benchmark: benchmark.to_owned(),
+            controls: vec![Control {
+                benchmark: "cis-k8s".to_owned(),
+                id: control.to_owned(),
+                level: None,
+            }],
+            resource: ResourceRef {
+                api_version: "v1".to_owned(),
+                kind: "Node".to_owned(),
+                namespace: None,
+                name: resource.to_owned(),
+            },
+            container: None,
+            location: Location {
+                file: "f".to_owned(),
+                line: 1,
+                column: 1,
+                helm_source: None,
+            },
+            pointer: String::new(),
+            message: String::new(),
+            remediation: String::new(),
+            expected: None,
+            actual: None,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn controls_score_by_resource_and_benchmarks_by_mean_of_controls() {
+        let b = "cis-k8s@1.12";
+        let results = vec![
+            result(b, "1.2.1", "a", Status::Pass),
+            result(b, "1.2.1", "b", Status::Fail),
+            result(b, "1.2.2", "a", Status::Pass),
+            result(b, "1.2.2", "b", Status::Pass),
+            result(b, "4.2.1", "a", Status::Warn),
+            result(b, "4.2.2", "a", Status::Manual),
+            result(b, "4.2.3", "a", Status::Skip),
+        ];
+        let scores = scores(&[b.to_owned()], &results);
+        assert_eq!(scores.len(), 1);
+        let s = &scores[0];
+        // 1.2.1: 50, 1.2.2: 100, 4.2.1: 0 (warn is not a pass); manual and skip left out.
+        assert_eq!(s.controls, 3);
+        assert_eq!(s.controls_passed, 1);
+        assert_eq!(s.score, 50.0);
+        assert_eq!(s.sections[0].section, "1.2");
+        assert_eq!(s.sections[0].score, 75.0);
+        assert_eq!(s.sections[1].section, "4.2");
+        assert_eq!(s.sections[1].score, 0.0);
+    }
+
+    #[test]
+    fn a_resource_with_one_failing_result_fails_the_control() {
+        let b = "pss-baseline@latest";
+        let results = vec![
+            result(b, "privileged", "a", Status::Fail),
+            result(b, "privileged", "a", Status::Pass),
+        ];
+        assert_eq!(scores(&[b.to_owned()], &results)[0].score, 0.0);
+        assert!(scores(&[b.to_owned()], &[]).is_empty());
+    }
+}
