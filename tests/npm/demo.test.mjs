@@ -1,0 +1,187 @@
+// The web demo end to end in Debian's Chromium: load the page, paste a privileged pod, see the
+// finding at the right line, click it and see the editor move, switch to baseline and see the
+// count change, download SARIF, and make sure the page made no network request after loading.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { root } from './helpers.mjs';
+
+const site = join(root, 'web-demo', 'dist');
+let server;
+let browser;
+let page;
+const requests = [];
+let loaded = false;
+let typedLine = 0;
+
+const privilegedPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+  namespace: team-a
+spec:
+  containers:
+    - name: shell
+      image: busybox:1.36
+      securityContext:
+        privileged: true
+`;
+
+before(async () => {
+  execFileSync('node', [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web-demo', 'vite.config.js')], { cwd: root, stdio: 'inherit' });
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+  server = createServer((req, res) => {
+    const path = join(site, req.url === '/' ? 'index.html' : decodeURIComponent(req.url.split('?')[0]));
+    try {
+      const body = readFileSync(path);
+      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1366, height: 900 } });
+  page = await context.newPage();
+  page.on('request', (r) => requests.push({ url: r.url(), afterLoad: loaded }));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForSelector('body[data-ready="yes"]', { timeout: 30000 });
+  loaded = true;
+  assert.deepEqual(errors, []);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function paste(text) {
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+A');
+  await page.evaluate((t) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', t);
+    document.querySelector('.cm-content').dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+const failing = () => page.$$eval('.finding.fail', (items) => items.length);
+
+test('pasting a privileged pod shows the finding at the right line, with a gutter marker', async () => {
+  await paste(privilegedPod);
+  await page.waitForSelector('.finding[data-rule="PSS003"][data-line="11"]', { timeout: 10000 });
+  const message = await page.textContent('.finding[data-rule="PSS003"] .message');
+  assert.equal(message, 'container "shell" must not set securityContext.privileged=true');
+  assert.ok(await page.$('.cm-lint-marker-error'), 'the editor gutter marks the line');
+  assert.match(await page.textContent('#scores'), /pss-restricted@latest/);
+});
+
+test('clicking a finding selects its line in the editor', async () => {
+  await page.click('.finding[data-rule="PSS003"] .loc');
+  await page.waitForFunction(() => document.querySelector('#editor').dataset.selectedLine === '11');
+  const selected = await page.evaluate(() => window.getSelection().toString());
+  assert.match(selected, /privileged: true/);
+});
+
+test('switching to baseline changes the count', async () => {
+  const restricted = await failing();
+  await page.uncheck('input[value="pss-restricted"]');
+  await page.check('input[value="pss-baseline"]');
+  await page.waitForFunction((n) => document.querySelectorAll('.finding.fail').length !== n, restricted);
+  const baseline = await failing();
+  assert.ok(baseline < restricted, `baseline ${baseline} < restricted ${restricted}`);
+  assert.equal(baseline, 1);
+  await page.selectOption('#pss-version', 'v1.0');
+  await page.waitForFunction(() => document.querySelector('#scores').textContent.includes('pss-baseline@v1.0'));
+});
+
+test('the SARIF download holds the finding', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-download="sarif"]')]);
+  assert.equal(download.suggestedFilename(), 'stockade-report.sarif');
+  const sarif = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const result = sarif.runs[0].results.find((r) => r.ruleId === 'PSS003');
+  assert.equal(result.locations[0].physicalLocation.region.startLine, 11);
+  assert.equal(result.locations[0].physicalLocation.artifactLocation.uri, 'privileged-daemonset.yaml');
+});
+
+test('samples open as tabs and node facts are evaluated', async () => {
+  await page.click('[data-sample="facts"]');
+  await page.check('input[value="cis-k8s"]');
+  await page.waitForSelector('.finding[data-rule="CIS-1.2.1"]', { timeout: 10000 });
+  assert.equal(await page.textContent('.tab[aria-selected="true"]'), 'cp-1.json');
+});
+
+test('rule documentation is one click away', async () => {
+  await page.click('.finding[data-rule="CIS-1.2.1"] .rule');
+  await page.waitForSelector('#docs[open]');
+  assert.match(await page.textContent('#docs-title'), /CIS-1\.2\.1/);
+  await page.keyboard.press('Escape');
+});
+
+test('results update as you type', async () => {
+  await page.click('.tab >> text=privileged-daemonset.yaml');
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+End');
+  const before = await failing();
+  await page.keyboard.insertText('\n---\nkind: Pod\nmetadata: {name: typed, namespace: team-a}\nspec: {hostPID: true, containers: [{name: a, image: x}]}\n');
+  await page.waitForFunction((n) => document.querySelectorAll('.finding.fail').length > n, before);
+  const specLine = 1 + (await page.$$eval('.cm-content .cm-line', (l) => l.findIndex((x) => x.textContent.startsWith('spec: {hostPID'))));
+  const found = await page.$$eval('.finding', (items) => items.map((i) => `${i.dataset.rule}@${i.dataset.line}`));
+  assert.ok(found.includes(`PSS002@${specLine}`), `${specLine}: ${found.join(' ')}`);
+  typedLine = specLine;
+});
+
+test('the keyboard reaches a finding and moves the editor', async () => {
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+Home');
+  await page.focus('.finding[data-rule="PSS002"] .loc');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((line) => document.querySelector('#editor').dataset.selectedLine === String(line), typedLine);
+});
+
+test('a shared link carries the manifests in its fragment and restores them', async () => {
+  await page.click('#share');
+  await page.waitForFunction(() => location.hash.startsWith('#s='));
+  const url = page.url();
+  const other = await page.context().newPage();
+  const seen = [];
+  other.on('request', (r) => seen.push(r.url()));
+  await other.goto(url);
+  await other.waitForSelector('body[data-ready="yes"]');
+  await other.waitForSelector('.finding[data-rule="PSS002"]');
+  assert.ok(seen.every((u) => !u.includes('#s=')), 'the fragment is never sent');
+  assert.equal(await other.isChecked('input[value="pss-baseline"]'), true);
+  await other.close();
+});
+
+test('readable on a phone, and dark when the system is', async () => {
+  const phone = await page.context().newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.emulateMedia({ colorScheme: 'dark' });
+  await phone.goto(page.url().split('#')[0]);
+  await phone.waitForSelector('body[data-ready="yes"]');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
+  const background = await phone.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(background, 'rgb(22, 24, 29)');
+  await phone.screenshot({ path: join(root, 'target', 'web-demo-phone-dark.png') });
+  await phone.close();
+});
+
+test('nothing leaves the page: no request after loading, none off this host', async () => {
+  mkdirSync(join(root, 'target'), { recursive: true });
+  await page.screenshot({ path: join(root, 'target', 'web-demo.png'), fullPage: false });
+  const origin = `http://127.0.0.1:${server.address().port}/`;
+  assert.deepEqual(requests.filter((r) => r.afterLoad && !r.url.startsWith('blob:')), []);
+  assert.deepEqual(requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith('blob:') && !r.url.startsWith('data:')), []);
+});
