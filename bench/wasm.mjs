@@ -56,3 +56,9 @@ const table = [
 ].join('\n');
 console.log(table);
 writeFileSync(join(root, 'bench', 'wasm-results.md'), `# The npm package: size and speed\n\n${table}`);
+writeFileSync(join(root, 'target', 'bench-wasm.json'), JSON.stringify({
+  wasmBytes: wasm.length,
+  wasmGzipBytes: gzipSync(wasm, { level: 9 }).length,
+  nativeMs: median(nativeTimes),
+  wasmMs: median(wasmTimes),
+}));

@@ -175,6 +175,12 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                     _ => {}
                 }
             }
+            // Admission only needs Namespace labels later: free every other object's tree
+            // now, so that memory does not grow with the whole input.
+            let mut resource = resource;
+            if resource.identity.kind != "Namespace" {
+                resource.node.value = crate::input::yaml::Value::Null;
+            }
             workloads.push((resource, pod));
         }
     }
