@@ -16,7 +16,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const corpus = '../shared/corpus';
 const benchmarks = ['pss-baseline', 'pss-restricted', 'cis-k8s'];
 
-execFileSync('cargo', ['build', '--quiet', '--locked', '--release', '-p', 'stockade'], { cwd: root, stdio: 'inherit' });
+execFileSync('cargo', ['build', '--quiet', '--locked', '--release', '-p', 'stockade'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 const cli = join(root, 'target', 'release', 'stockade');
 const cliArgs = ['scan', corpus, '-f', 'json', ...benchmarks.flatMap((b) => ['-b', b])];
 

@@ -24,6 +24,19 @@ pub struct Inputs {
     pub errors: Vec<InputError>,
 }
 
+impl Inputs {
+    /// The files as the engine takes them.
+    pub fn sources(&self) -> Vec<stockade_core::SourceFile<'_>> {
+        self.files
+            .iter()
+            .map(|f| stockade_core::SourceFile {
+                name: &f.name,
+                text: &f.text,
+            })
+            .collect()
+    }
+}
+
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Reads every path: `-` is stdin, a file is read whatever its extension, a directory is walked

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use stockade_core::report::{Gate, json, junit, markdown, sarif, text};
-use stockade_core::{Input, Options, Selection, Severity, SourceFile};
+use stockade_core::{Input, Options, Selection, Severity};
 
 #[derive(Parser)]
 #[command(
@@ -189,27 +189,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if args.paths.iter().any(|p| p == "-") && args.facts.iter().any(|p| p == "-") {
         bail!("stdin (`-`) can hold manifests or facts, not both");
     }
-    let loaded = files::load(&args.paths);
-    let facts = files::load_files(&args.facts);
-    let mut errors = loaded.errors;
-    errors.extend(facts.errors);
+    let mut loaded = files::load(&args.paths);
+    let mut facts = files::load_files(&args.facts);
+    let mut errors = std::mem::take(&mut loaded.errors);
+    errors.append(&mut facts.errors);
     let input = Input {
-        files: loaded
-            .files
-            .iter()
-            .map(|f| SourceFile {
-                name: &f.name,
-                text: &f.text,
-            })
-            .collect(),
-        facts: facts
-            .files
-            .iter()
-            .map(|f| SourceFile {
-                name: &f.name,
-                text: &f.text,
-            })
-            .collect(),
+        files: loaded.sources(),
+        facts: facts.sources(),
         errors,
     };
     let options = Options {

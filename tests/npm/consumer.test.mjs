@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { root, runCli } from './helpers.mjs';
+import { launchChromium, root, runCli, serveStatic } from './helpers.mjs';
 
 const sample = 'examples/privileged-daemonset.yaml';
 let app;
@@ -83,22 +82,8 @@ test('a Vite build runs in Chromium and gives the CLI findings', async () => {
   const assets = readdirSync(join(app, 'dist', 'assets'));
   assert.ok(assets.some((a) => a.endsWith('.wasm')), `the .wasm is emitted: ${assets}`);
 
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    const path = join(app, 'dist', req.url === '/' ? 'index.html' : req.url.split('?')[0]);
-    try {
-      const body = readFileSync(path);
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const server = await serveStatic(join(app, 'dist'));
+  const browser = await launchChromium(chromium);
   try {
     const page = await browser.newPage();
     const errors = [];

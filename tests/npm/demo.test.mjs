@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { root } from './helpers.mjs';
+import { launchChromium, root, serveStatic } from './helpers.mjs';
 
 const site = join(root, 'web-demo', 'dist');
 let server;
@@ -33,22 +32,8 @@ spec:
 
 before(async () => {
   execFileSync('node', [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web-demo', 'vite.config.js')], { cwd: root, stdio: 'inherit' });
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
-  server = createServer((req, res) => {
-    const path = join(site, req.url === '/' ? 'index.html' : decodeURIComponent(req.url.split('?')[0]));
-    try {
-      const body = readFileSync(path);
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  server = await serveStatic(site);
+  browser = await launchChromium(chromium);
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1366, height: 900 } });
   page = await context.newPage();
   page.on('request', (r) => requests.push({ url: r.url(), afterLoad: loaded }));

@@ -1,7 +1,8 @@
 // Shared by the npm package tests: paths, the native CLI, and the same directory walk the CLI does.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createServer } from 'node:http';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -10,7 +11,7 @@ let cli;
 /** The native `stockade` binary (built once, a no-op when fresh). */
 export function nativeCli() {
   if (!cli) {
-    execFileSync('cargo', ['build', '--quiet', '--locked', '-p', 'stockade'], { cwd: root, stdio: 'inherit' });
+    execFileSync('cargo', ['build', '--quiet', '--locked', '-p', 'stockade'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     cli = join(root, 'target', 'debug', 'stockade');
   }
   return cli;
@@ -34,4 +35,30 @@ export function walk(dir) {
   };
   visit(dir);
   return out;
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+
+/** Serves a directory on 127.0.0.1 (a free port); resolves to the server. */
+export async function serveStatic(dir) {
+  const server = createServer((req, res) => {
+    const path = join(dir, req.url === '/' ? 'index.html' : decodeURIComponent(req.url.split('?')[0]));
+    try {
+      const body = readFileSync(path);
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** Debian's Chromium, headless, with no background traffic of its own. */
+export function launchChromium(chromium) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
 }

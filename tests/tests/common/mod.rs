@@ -34,6 +34,7 @@ pub fn binary() -> &'static Path {
         let status = std::process::Command::new(env!("CARGO"))
             .args(&args)
             .current_dir(root())
+            .stdin(std::process::Stdio::null())
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the stockade binary failed");
