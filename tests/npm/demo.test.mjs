@@ -106,6 +106,16 @@ test('samples open as tabs and node facts are evaluated', async () => {
   assert.equal(await page.textContent('.tab[aria-selected="true"]'), 'cp-1.json');
 });
 
+test('a dropped file opens as a tab and is evaluated', async () => {
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['kind: Pod\nmetadata: {name: dropped}\nspec: {hostIPC: true, containers: [{name: a, image: x}]}\n'], 'dropped.yaml', { type: 'application/yaml' }));
+    document.querySelector('.input').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await page.waitForSelector('.tab[aria-selected="true"] >> text=dropped.yaml');
+  await page.waitForSelector('.finding[data-rule="PSS002"][data-line="3"]');
+});
+
 test('rule documentation is one click away', async () => {
   await page.click('.finding[data-rule="CIS-1.2.1"] .rule');
   await page.waitForSelector('#docs[open]');
