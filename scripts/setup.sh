@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, skipping what is already there. Safe to run often.
 set -euo pipefail
+# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
+# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+exec </dev/null
 cd "$(dirname "$0")/.."
 
 have_target() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }

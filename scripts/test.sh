@@ -4,6 +4,9 @@
 # the npm package: built, tested with node's test runner (API, parity with the CLI, and a
 # consumer project: npm pack, ESM, tsc, a Vite build in Chromium).
 set -euo pipefail
+# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
+# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+exec </dev/null
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
