@@ -3,8 +3,7 @@
 # Node.js vs the native CLI, then bench/compare.py (checkov, memory, cold start), which writes
 # bench/RESULTS.md. Takes a few minutes (checkov is installed into target/bench-venv once).
 set -euo pipefail
-# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
-# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+# Nothing here reads stdin: give every tool an empty one, even when started without any.
 exec </dev/null
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -2,12 +2,12 @@
 # The main job: build stockade and scan the bundled examples. Extra arguments are passed to
 # `stockade scan` (e.g. `-f json`, `-b pss-baseline@v1.29`).
 set -euo pipefail
-# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
-# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+# Nothing here reads stdin: give every tool an empty one, even when started without any.
 exec </dev/null
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release --locked --quiet -p stockade
+source scripts/lib.sh
+with_probe_retry cargo build --release --locked --quiet -p stockade
 status=0
 ./target/release/stockade scan examples "$@" || status=$?
 # The examples are meant to have findings: exit 1 (findings) is the expected outcome here.

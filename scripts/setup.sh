@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, skipping what is already there. Safe to run often.
 set -euo pipefail
-# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
-# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+# Nothing here reads stdin: give every tool an empty one, even when started without any.
 exec </dev/null
 cd "$(dirname "$0")/.."
 

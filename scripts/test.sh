@@ -4,23 +4,27 @@
 # the npm package: built, tested with node's test runner (API, parity with the CLI, and a
 # consumer project: npm pack, ESM, tsc, a Vite build in Chromium).
 set -euo pipefail
-# An explicit empty stdin: when a run starts with fd 0 closed (as CI may), the next pipe a tool
-# opens takes fd 0, and cargo's `rustc -` target probe would read another process's output.
+# Nothing here reads stdin: give every tool an empty one, even when started without any.
 exec </dev/null
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+source scripts/lib.sh
+
 echo "== format"
 cargo fmt --all --check
+echo "== probe cache (host and wasm32)"
+with_probe_retry cargo build --locked --workspace
+with_probe_retry cargo build --locked -p stockade-core --target wasm32-unknown-unknown
 echo "== clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+with_probe_retry cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== core for wasm32-unknown-unknown"
-cargo build --locked -p stockade-core --target wasm32-unknown-unknown
+with_probe_retry cargo build --locked -p stockade-core --target wasm32-unknown-unknown
 echo "== doc tests"
-cargo test --workspace --locked --doc
+with_probe_retry cargo test --workspace --locked --doc
 echo "== tests"
 # insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
-cargo nextest run --workspace --locked --no-fail-fast
+with_probe_retry cargo nextest run --workspace --locked --no-fail-fast
 echo "== npm package"
-node scripts/build-npm.mjs
+with_probe_retry node scripts/build-npm.mjs
 node --test tests/npm/
