@@ -1,10 +1,10 @@
 # Shared by the scripts (sourced, not run).
 
-# Now and then, on this kind of machine, cargo's `rustc -` target probe reads another process's
-# compiler output as its input and fails ("failed to run `rustc` to learn about target-specific
-# information ... unknown start of token"); cargo then caches the failure in
-# target/.rustc_info.json and every later build fails too. Only that failure is retried, with
-# the cache cleared; any other failure stops the run.
+# If cargo's `rustc -` target probe ever fails ("failed to run `rustc` to learn about
+# target-specific information"), cargo caches the failure in target/.rustc_info.json and every
+# later build fails too. (Seen when /dev/null had become a regular file holding other tools'
+# output; setup.sh now restores the device.) Only that failure is retried, with the cache
+# cleared; any other failure stops the run.
 with_probe_retry() {
   local attempt err status
   err=$(mktemp)

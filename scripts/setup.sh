@@ -5,6 +5,17 @@ set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
 
+# Tools read /dev/null as empty input (cargo's rustc probe does): it must be the device. (An
+# earlier `stockade -o /dev/null` renamed a file over it; the CLI now writes such paths in place.)
+if [ ! -c /dev/null ]; then
+  if [ "$(id -u)" = 0 ]; then
+    rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+  else
+    echo "setup: /dev/null is not a character device; ask an administrator to restore it" >&2
+    exit 1
+  fi
+fi
+
 have_target() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }
 
 # The core is built for the browser (wasm32) by the npm package and by CI's purity check.

@@ -255,8 +255,21 @@ fn write_stdout(text: &str) -> Result<()> {
 }
 
 /// Writes through a temporary file in the same directory and renames it into place, so that an
-/// interrupted run never leaves a truncated report.
+/// interrupted run never leaves a truncated report. A path that exists and is not a regular file
+/// (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming over it would replace the
+/// device or pipe with a file.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return file
+            .write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -297,6 +297,23 @@ fn output_file_is_written_and_stdout_stays_empty() {
     assert_eq!(leftovers, 1, "no temporary files left behind");
 }
 
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_writes_in_place_and_never_replaces_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let is_device = || fs::metadata("/dev/null").is_ok_and(|m| m.file_type().is_char_device());
+    assert!(
+        is_device(),
+        "/dev/null must be a character device before this test"
+    );
+    stockade()
+        .args(["scan", "examples", "-f", "json", "-o", "/dev/null"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    assert!(is_device(), "-o /dev/null replaced the device with a file");
+}
+
 #[test]
 fn unwritable_output_is_a_clear_error() {
     stockade()
