@@ -155,15 +155,14 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
         for resource in parsed.resources {
             let mut field_errors = Vec::new();
             let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
-            report
-                .errors
-                .extend(field_errors.into_iter().map(|e| InputError {
-                    file: resource.file.clone(),
-                    line: e.pos.line,
-                    column: e.pos.column,
-                    message: format!("{}: {}", resource.identity.display(), e.message),
-                    level: ErrorLevel::Error,
-                }));
+            report.errors.extend(field_errors.into_iter().map(|e| {
+                InputError::at(
+                    &resource.file,
+                    e.pos,
+                    ErrorLevel::Error,
+                    format!("{}: {}", resource.identity.display(), e.message),
+                )
+            }));
             for selection in &selections {
                 match (selection.pss(), &pod) {
                     (Some(_), Some(pod)) => {
@@ -546,13 +545,12 @@ fn namespace_policies(
             };
             let warn =
                 |errors: &mut Vec<InputError>, pos: crate::input::yaml::Pos, message: String| {
-                    errors.push(InputError {
-                        file: resource.file.clone(),
-                        line: pos.line,
-                        column: pos.column,
+                    errors.push(InputError::at(
+                        &resource.file,
+                        pos,
+                        ErrorLevel::Warning,
                         message,
-                        level: ErrorLevel::Warning,
-                    });
+                    ));
                 };
             let level_text = level_entry.value.as_str().unwrap_or_default();
             let level = Level::parse(level_text).unwrap_or_else(|| {

@@ -251,13 +251,7 @@ impl FactsDocument {
 
 /// Parses a facts document (JSON, or YAML). Problems are input errors naming the file and line.
 pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocument, InputError> {
-    let error = |pos: Pos, message: String| InputError {
-        file: file.to_owned(),
-        line: pos.line,
-        column: pos.column,
-        message,
-        level: ErrorLevel::Error,
-    };
+    let error = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
     let (node, errors) = yaml::parse_document(text, 0, limits);
     if let Some(e) = errors.into_iter().find(|e| !e.recoverable) {
         return Err(error(e.pos, format!("node facts: {}", e.message)));

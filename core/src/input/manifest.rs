@@ -43,17 +43,14 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
         parsed.documents += 1;
         let (root, errors) = yaml::parse_document(chunk.text, chunk.first_line - 1, limits);
         for err in errors {
-            parsed.errors.push(InputError {
-                file: file.to_owned(),
-                line: err.pos.line,
-                column: err.pos.column,
-                message: err.message,
-                level: if err.recoverable {
-                    ErrorLevel::Warning
-                } else {
-                    ErrorLevel::Error
-                },
-            });
+            let level = if err.recoverable {
+                ErrorLevel::Warning
+            } else {
+                ErrorLevel::Error
+            };
+            parsed
+                .errors
+                .push(InputError::at(file, err.pos, level, err.message));
         }
         let Some(root) = root else { continue };
         let helm_source = helm_source(chunk.text);
@@ -139,13 +136,7 @@ fn collect_objects(
     node: Node,
     parsed: &mut ParsedFile,
 ) {
-    let error = |pos: Pos, message: String| InputError {
-        file: file.to_owned(),
-        line: pos.line,
-        column: pos.column,
-        message,
-        level: ErrorLevel::Error,
-    };
+    let error = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
     if matches!(node.value, Value::Null) {
         return;
     }

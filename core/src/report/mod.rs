@@ -242,6 +242,22 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// An input problem at a position of a file.
+    pub fn at(
+        file: &str,
+        pos: crate::input::yaml::Pos,
+        level: ErrorLevel,
+        message: impl Into<String>,
+    ) -> InputError {
+        InputError {
+            file: file.to_owned(),
+            line: pos.line,
+            column: pos.column,
+            message: message.into(),
+            level,
+        }
+    }
+
     /// Whether part of the input was lost.
     pub fn is_error(&self) -> bool {
         self.level == ErrorLevel::Error
