@@ -9,22 +9,17 @@ exec </dev/null
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-source scripts/lib.sh
-
 echo "== format"
 cargo fmt --all --check
-echo "== probe cache (host and wasm32)"
-with_probe_retry cargo build --locked --workspace
-with_probe_retry cargo build --locked -p stockade-core --target wasm32-unknown-unknown
 echo "== clippy"
-with_probe_retry cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== core for wasm32-unknown-unknown"
-with_probe_retry cargo build --locked -p stockade-core --target wasm32-unknown-unknown
+cargo build --locked -p stockade-core --target wasm32-unknown-unknown
 echo "== doc tests"
-with_probe_retry cargo test --workspace --locked --doc
+cargo test --workspace --locked --doc
 echo "== tests"
 # insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
-with_probe_retry cargo nextest run --workspace --locked --no-fail-fast
+cargo nextest run --workspace --locked --no-fail-fast
 echo "== npm package"
-with_probe_retry node scripts/build-npm.mjs
+node scripts/build-npm.mjs
 node --test tests/npm/
