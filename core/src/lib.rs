@@ -39,12 +39,14 @@ pub mod benchmarks;
 pub mod engine;
 pub mod facts;
 pub mod input;
+pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod rules;
 
 pub use benchmarks::{Benchmark, Selection, SelectionError};
-pub use engine::{Input, Options, OptionsSpec, SourceFile, VERSION, evaluate};
+pub use engine::{Input, Options, SourceFile, VERSION, evaluate};
+pub use policy::{OptionsSpec, load_policy_file};
 pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};
 pub use report::{Report, Status};
 pub use rules::pss::{Level, Version};

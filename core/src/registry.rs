@@ -4,10 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::benchmarks::cis;
 use crate::report::Control;
-use crate::rules::{Rule, RuleKind, Severity, pss};
+use crate::rules::{Rule, RuleKind, Severity, image, network, pss, rbac, workload};
 
 /// Every rule, ordered by code.
 pub static RULES: &[&Rule] = &[
+    &image::image_tag::RULE,
+    &image::image_digest::RULE,
+    &image::allowed_registries::RULE,
+    &image::image_pull_policy::RULE,
+    &image::shell_command::RULE,
+    &network::namespace_network_policy::RULE,
     &pss::host_process::RULE,
     &pss::host_namespaces::RULE,
     &pss::privileged::RULE,
@@ -27,6 +33,26 @@ pub static RULES: &[&Rule] = &[
     &pss::seccomp_restricted::RULE,
     &pss::capabilities_restricted::RULE,
     &pss::proc_mount_restricted::RULE,
+    &rbac::cluster_admin_binding::RULE,
+    &rbac::secrets_access::RULE,
+    &rbac::rbac_wildcards::RULE,
+    &rbac::pod_creation::RULE,
+    &rbac::default_service_account_token::RULE,
+    &rbac::default_service_account_binding::RULE,
+    &rbac::system_masters_binding::RULE,
+    &rbac::escalation_verbs::RULE,
+    &rbac::persistent_volume_creation::RULE,
+    &rbac::node_proxy_access::RULE,
+    &rbac::csr_approval::RULE,
+    &rbac::webhook_configuration_access::RULE,
+    &rbac::token_creation::RULE,
+    &workload::read_only_root_filesystem::RULE,
+    &workload::resource_limits::RULE,
+    &workload::secrets_in_env::RULE,
+    &workload::automount_service_account_token::RULE,
+    &workload::default_namespace::RULE,
+    &workload::net_raw_capability::RULE,
+    &workload::added_capabilities::RULE,
 ];
 
 /// Finds a rule by code (`PSS003`, case-insensitive), name (`privileged`) or PSA check id.
@@ -51,7 +77,7 @@ pub struct RuleInfo {
     pub title: String,
     /// Severity of a failure.
     pub severity: Severity,
-    /// The benchmark family (`pss`, `cis-k8s`).
+    /// The rule family (`pss`, `rbac`, `workload`, `network`, `image`) or `cis-k8s` for node checks.
     pub benchmark: String,
     /// The controls it implements.
     pub controls: Vec<Control>,
@@ -65,22 +91,15 @@ pub struct RuleInfo {
 pub fn catalog() -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = RULES
         .iter()
-        .map(|r| {
-            let RuleKind::Pss(check) = &r.kind;
-            RuleInfo {
-                code: r.code.to_owned(),
-                name: r.name.to_owned(),
-                title: r.title.to_owned(),
-                severity: r.severity,
-                benchmark: "pss".to_owned(),
-                controls: vec![Control {
-                    benchmark: "pss".to_owned(),
-                    id: check.id.to_owned(),
-                    level: Some(check.level),
-                }],
-                remediation: r.remediation.to_owned(),
-                documentation: r.documentation(),
-            }
+        .map(|r| RuleInfo {
+            code: r.code.to_owned(),
+            name: r.name.to_owned(),
+            title: r.title.to_owned(),
+            severity: r.severity,
+            benchmark: r.family().to_owned(),
+            controls: rule_controls(r),
+            remediation: r.remediation.to_owned(),
+            documentation: r.documentation(),
         })
         .collect();
     let mut seen: Vec<&str> = Vec::new();
@@ -107,6 +126,33 @@ pub fn catalog() -> Vec<RuleInfo> {
     let cis_start = RULES.len();
     if let Some(cis) = out.get_mut(cis_start..) {
         cis.sort_by_key(|a| cis_order(&a.code));
+    }
+    out
+}
+
+/// The controls a rule implements in every benchmark (CIS rows of the newest version).
+pub fn rule_controls(rule: &Rule) -> Vec<Control> {
+    let mut out = Vec::new();
+    if let RuleKind::Pss(check) = &rule.kind {
+        out.push(Control {
+            benchmark: "pss".to_owned(),
+            id: check.id.to_owned(),
+            level: Some(check.level),
+        });
+    }
+    for c in crate::benchmarks::manifest::controls() {
+        let newest =
+            c.only.is_empty() || c.only.iter().any(|v| v == cis::CisVersion::NEWEST.label());
+        if newest && c.rule_refs().any(|(r, _)| r.code == rule.code) {
+            let control = Control {
+                benchmark: c.benchmark.clone(),
+                id: c.id.clone(),
+                level: None,
+            };
+            if !out.contains(&control) {
+                out.push(control);
+            }
+        }
     }
     out
 }
@@ -193,7 +239,13 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), RULES.len(), "rule names must be unique");
         for r in RULES {
-            assert!(r.code.len() == 6 && r.code.starts_with("PSS"), "{}", r.code);
+            let letters = r.code.trim_end_matches(|c: char| c.is_ascii_digit());
+            assert!(
+                ["PSS", "RBAC", "WKL", "NET", "IMG"].contains(&letters)
+                    && r.code.len() == letters.len() + 3,
+                "{}",
+                r.code
+            );
             assert!(
                 r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
                 "{}",
@@ -233,8 +285,9 @@ mod tests {
     fn all_nineteen_psa_checks_are_implemented_once() {
         let mut ids: Vec<_> = RULES
             .iter()
-            .map(|r| match &r.kind {
-                RuleKind::Pss(c) => c.id,
+            .filter_map(|r| match &r.kind {
+                RuleKind::Pss(c) => Some(c.id),
+                RuleKind::Manifest(_) => None,
             })
             .collect();
         ids.sort_unstable();

@@ -3,7 +3,8 @@
 //! that any change in verdicts or wording shows up in review.
 //!
 //! A fixture's first line may pin the benchmark: `# stockade-fixture: pss-baseline@v1.18`.
-//! Otherwise it runs at its rule's level at `latest`.
+//! Otherwise a PSS rule runs at its level at `latest`, and any other rule in the first
+//! benchmark that maps it. A line `# stockade-policy: {...}` gives policy options (settings).
 
 // Tests may read their fixtures; the no-I/O rule (clippy.toml) is for the library.
 #![allow(clippy::disallowed_methods)]
@@ -11,18 +12,29 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use stockade_core::registry::rule_controls;
 use stockade_core::report::{json, text};
 use stockade_core::rules::RuleKind;
-use stockade_core::{Input, Level, Options, RULES, Rule, Selection, SourceFile, Status, evaluate};
+use stockade_core::{
+    Input, Level, Options, RULES, Rule, Selection, SourceFile, Status, evaluate, load_policy_file,
+};
 
 fn fixture_dir(rule: &Rule) -> PathBuf {
-    let family = match rule.kind {
-        RuleKind::Pss(_) => "pss",
-    };
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(family)
+        .join(rule.family())
         .join(rule.name)
+}
+
+fn options_for(rule: &Rule, text: &str) -> Options {
+    let policy = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# stockade-policy:"))
+        .unwrap_or("{}");
+    let mut options = load_policy_file("fixture policy", policy).expect("a valid fixture policy");
+    options.benchmarks = vec![selection_for(rule, text)];
+    options
 }
 
 fn selection_for(rule: &Rule, text: &str) -> Selection {
@@ -36,10 +48,14 @@ fn selection_for(rule: &Rule, text: &str) -> Selection {
             .parse()
             .expect("a valid benchmark in the fixture header");
     }
-    let RuleKind::Pss(check) = &rule.kind;
-    let id = match check.level {
-        Level::Restricted => "pss-restricted",
-        _ => "pss-baseline",
+    let id = match &rule.kind {
+        RuleKind::Pss(check) if check.level == Level::Restricted => "pss-restricted",
+        RuleKind::Pss(_) => "pss-baseline",
+        RuleKind::Manifest(_) => {
+            let controls = rule_controls(rule);
+            let first = controls.first().expect("a manifest rule maps to a control");
+            return first.benchmark.parse().expect("known benchmark");
+        }
     };
     id.parse().expect("known benchmark")
 }
@@ -87,7 +103,8 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                 .to_string_lossy()
                 .into_owned();
             let text = fs::read_to_string(&path).expect("readable fixture");
-            let selection = selection_for(rule, &text);
+            let options = options_for(rule, &text);
+            let selection = options.benchmarks[0];
             let shown = format!("{}/{file_name}", rule.name);
             let input = Input {
                 files: vec![SourceFile {
@@ -96,13 +113,7 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                 }],
                 ..Default::default()
             };
-            let report = evaluate(
-                &input,
-                &Options {
-                    benchmarks: vec![selection],
-                    ..Options::default()
-                },
-            );
+            let report = evaluate(&input, &options);
             assert!(
                 report.errors.is_empty(),
                 "{shown}: input errors {:?}",
@@ -114,7 +125,10 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                 .filter(|r| r.rule == rule.code)
                 .collect();
             let fails = of_rule.iter().filter(|r| r.status == Status::Fail).count();
-            let RuleKind::Pss(check) = &rule.kind;
+            let since = match &rule.kind {
+                RuleKind::Pss(check) => check.since,
+                RuleKind::Manifest(_) => 0,
+            };
             if file_name.starts_with("fail") {
                 assert!(fails > 0, "{shown}: expected {} to fail", rule.code);
                 for f in of_rule.iter().filter(|r| r.status == Status::Fail) {
@@ -126,10 +140,7 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                 }
             } else {
                 assert_eq!(fails, 0, "{shown}: expected {} not to fail", rule.code);
-                if selection
-                    .pss()
-                    .is_some_and(|(_, v)| v.at_least(check.since))
-                {
+                if selection.pss().is_none_or(|(_, v)| v.at_least(since)) {
                     assert!(
                         of_rule.iter().any(|r| r.status == Status::Pass),
                         "{shown}: expected a pass result for {}",
@@ -140,7 +151,7 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
                         of_rule.is_empty(),
                         "{shown}: {} does not apply before v1.{}",
                         rule.code,
-                        check.since
+                        since
                     );
                 }
             }

@@ -1,6 +1,7 @@
 //! Benchmarks as data: which rules a benchmark runs at which version, and the controls they map to.
 
 pub mod cis;
+pub mod manifest;
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,8 +17,13 @@ pub enum Benchmark {
     PssBaseline,
     /// Pod Security Standards, restricted level (includes baseline).
     PssRestricted,
-    /// CIS Kubernetes Benchmark, sections 1-4 (control plane, etcd, configuration, worker nodes).
+    /// CIS Kubernetes Benchmark: sections 1-4 on node facts and static pods, section 5
+    /// (policies) on manifests.
     CisK8s,
+    /// NSA/CISA Kubernetes Hardening Guidance v1.2, on manifests.
+    NsaCisa,
+    /// Container image hygiene, on manifests.
+    ImageHygiene,
 }
 
 /// Every benchmark, in display order.
@@ -25,6 +31,8 @@ pub const ALL: &[Benchmark] = &[
     Benchmark::PssBaseline,
     Benchmark::PssRestricted,
     Benchmark::CisK8s,
+    Benchmark::NsaCisa,
+    Benchmark::ImageHygiene,
 ];
 
 impl Benchmark {
@@ -34,6 +42,8 @@ impl Benchmark {
             Benchmark::PssBaseline => "pss-baseline",
             Benchmark::PssRestricted => "pss-restricted",
             Benchmark::CisK8s => "cis-k8s",
+            Benchmark::NsaCisa => "nsa-cisa",
+            Benchmark::ImageHygiene => "image-hygiene",
         }
     }
 
@@ -43,6 +53,17 @@ impl Benchmark {
             Benchmark::PssBaseline => "Pod Security Standards: baseline",
             Benchmark::PssRestricted => "Pod Security Standards: restricted",
             Benchmark::CisK8s => "CIS Kubernetes Benchmark",
+            Benchmark::NsaCisa => "NSA/CISA Kubernetes Hardening Guidance",
+            Benchmark::ImageHygiene => "Container image hygiene",
+        }
+    }
+
+    /// The only version of a benchmark that has one.
+    pub fn single_version(self) -> Option<&'static str> {
+        match self {
+            Benchmark::NsaCisa => Some("1.2"),
+            Benchmark::ImageHygiene => Some("1"),
+            _ => None,
         }
     }
 
@@ -51,7 +72,7 @@ impl Benchmark {
         match self {
             Benchmark::PssBaseline => Some(Level::Baseline),
             Benchmark::PssRestricted => Some(Level::Restricted),
-            Benchmark::CisK8s => None,
+            _ => None,
         }
     }
 }
@@ -78,8 +99,12 @@ pub fn catalog() -> Vec<BenchmarkInfo> {
             let (versions, default_version) = match b {
                 Benchmark::CisK8s => (
                     vec!["1.11".to_owned(), "1.12".to_owned()],
-                    "from each node's Kubernetes version".to_owned(),
+                    "from each node's Kubernetes version (1.12 for manifests)".to_owned(),
                 ),
+                Benchmark::NsaCisa | Benchmark::ImageHygiene => {
+                    let v = b.single_version().unwrap_or_default().to_owned();
+                    (vec![v.clone()], v)
+                }
                 _ => (
                     (0..=crate::rules::pss::LATEST_MINOR)
                         .map(|m| format!("v1.{m}"))
@@ -105,6 +130,8 @@ pub enum BenchmarkVersion {
     Pss(Version),
     /// A CIS benchmark version; `None` picks it from each node's Kubernetes version.
     Cis(Option<cis::CisVersion>),
+    /// A benchmark with one version.
+    Single,
 }
 
 /// A benchmark at a version, as selected with `--benchmark ID[@VERSION]`.
@@ -135,6 +162,27 @@ impl Selection {
         vec![Selection::DEFAULT, Selection::CIS_AUTO]
     }
 
+    /// For a benchmark judged on manifests through its control table (CIS section 5, NSA/CISA,
+    /// image hygiene): the run label its results carry and its controls at that version.
+    pub fn manifest_controls(&self) -> Option<(String, Vec<&'static manifest::ControlDef>)> {
+        let (label, version) = match (self.benchmark, self.version) {
+            (Benchmark::CisK8s, BenchmarkVersion::Cis(v)) => {
+                let v = v.unwrap_or(cis::CisVersion::NEWEST).label();
+                (format!("cis-k8s@{v}"), v)
+            }
+            (Benchmark::NsaCisa | Benchmark::ImageHygiene, _) => (
+                self.benchmark.id().to_owned(),
+                self.benchmark.single_version().unwrap_or_default(),
+            ),
+            _ => return None,
+        };
+        let controls = manifest::controls()
+            .iter()
+            .filter(|c| c.in_benchmark(self.benchmark.id(), version))
+            .collect();
+        Some((label, controls))
+    }
+
     /// The PSS level and version, for a PSS benchmark.
     pub fn pss(&self) -> Option<(Level, Version)> {
         match (self.benchmark.level(), self.version) {
@@ -149,7 +197,9 @@ impl fmt::Display for Selection {
         match self.version {
             BenchmarkVersion::Pss(v) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
             BenchmarkVersion::Cis(Some(v)) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
-            BenchmarkVersion::Cis(None) => f.write_str(self.benchmark.id()),
+            BenchmarkVersion::Cis(None) | BenchmarkVersion::Single => {
+                f.write_str(self.benchmark.id())
+            }
         }
     }
 }
@@ -163,6 +213,9 @@ pub enum SelectionError {
     /// Not a version.
     #[error("invalid version `{0}`: expected `latest` or `v1.N` (e.g. v1.29)")]
     InvalidVersion(String),
+    /// A benchmark with one version was asked for another.
+    #[error("`{0}` has only version {1}")]
+    InvalidSingleVersion(String, String),
     /// Not a CIS benchmark version.
     #[error("invalid CIS Kubernetes Benchmark version `{0}`: expected 1.11, 1.12 or latest")]
     InvalidCisVersion(String),
@@ -189,6 +242,19 @@ impl FromStr for Selection {
                         .ok_or_else(|| SelectionError::InvalidCisVersion(v.to_owned()))?,
                 ),
             }),
+            Benchmark::NsaCisa | Benchmark::ImageHygiene => {
+                let only = benchmark.single_version().unwrap_or_default();
+                match version {
+                    None | Some("latest") => BenchmarkVersion::Single,
+                    Some(v) if v.strip_prefix('v').unwrap_or(v) == only => BenchmarkVersion::Single,
+                    Some(_) => {
+                        return Err(SelectionError::InvalidSingleVersion(
+                            id.to_owned(),
+                            only.to_owned(),
+                        ));
+                    }
+                }
+            }
             Benchmark::PssBaseline | Benchmark::PssRestricted => {
                 let v = version.unwrap_or("latest");
                 BenchmarkVersion::Pss(
@@ -212,13 +278,14 @@ pub fn pss_checks(level: Level, version: Version) -> Vec<&'static Rule> {
             RuleKind::Pss(c) => {
                 level != Level::Privileged && c.level <= level && version.at_least(c.since)
             }
+            RuleKind::Manifest(_) => false,
         })
         .collect();
     let overridden: Vec<&str> = applicable
         .iter()
         .flat_map(|r| match &r.kind {
             RuleKind::Pss(c) if level == Level::Restricted => c.overrides,
-            RuleKind::Pss(_) => &[],
+            _ => &[],
         })
         .copied()
         .collect();
@@ -226,10 +293,12 @@ pub fn pss_checks(level: Level, version: Version) -> Vec<&'static Rule> {
         .into_iter()
         .filter(|r| match &r.kind {
             RuleKind::Pss(c) => !overridden.contains(&c.id),
+            RuleKind::Manifest(_) => false,
         })
         .collect();
     checks.sort_by_key(|r| match &r.kind {
         RuleKind::Pss(c) => (c.level, c.id),
+        RuleKind::Manifest(_) => (Level::Privileged, r.code),
     });
     checks
 }
@@ -243,6 +312,7 @@ mod tests {
             .into_iter()
             .map(|r| match &r.kind {
                 RuleKind::Pss(c) => c.id,
+                RuleKind::Manifest(_) => r.code,
             })
             .collect()
     }

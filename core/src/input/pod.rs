@@ -17,14 +17,16 @@ pub struct Loc {
 }
 
 impl Loc {
-    fn child(&self, key: &str, pos: Pos) -> Loc {
+    /// The location of `key` inside this one.
+    pub fn child(&self, key: &str, pos: Pos) -> Loc {
         Loc {
             pointer: format!("{}/{}", self.pointer, escape_pointer(key)),
             pos,
         }
     }
 
-    fn index(&self, index: usize, pos: Pos) -> Loc {
+    /// The location of item `index` inside this one.
+    pub fn index(&self, index: usize, pos: Pos) -> Loc {
         Loc {
             pointer: format!("{}/{index}", self.pointer),
             pos,

@@ -89,7 +89,7 @@ pub fn render(report: &Report) -> String {
                 Status::Pass => None,
                 Status::Fail | Status::Warn => Some("failure"),
                 Status::Error => Some("error"),
-                Status::Skip | Status::Manual => Some("skipped"),
+                Status::Skip | Status::Manual | Status::Exempt => Some("skipped"),
             };
             match element {
                 None => out.push_str("/>\n"),

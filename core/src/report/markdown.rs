@@ -34,7 +34,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## Stockade: {verdict}\n");
     if !report.scores.is_empty() {
         out.push_str(
-            "| Benchmark | Score | Controls passed | Passed | Failed | Manual | Skipped |\n",
+            "| Benchmark | Score | Controls passed | Passed | Failed | Manual | Exempt |\n",
         );
         out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
         for score in &report.scores {
@@ -55,7 +55,7 @@ pub fn render(report: &Report) -> String {
                 of(Status::Pass),
                 of(Status::Fail),
                 of(Status::Manual),
-                of(Status::Skip)
+                of(Status::Exempt)
             );
         }
         out.push('\n');
@@ -63,7 +63,9 @@ pub fn render(report: &Report) -> String {
     let mut failures: Vec<&super::CheckResult> = report
         .results
         .iter()
-        .filter(|r| matches!(r.status, Status::Fail | Status::Warn | Status::Error))
+        .filter(|r| {
+            r.status.is_problem() && r.baseline_state != Some(super::BaselineState::Unchanged)
+        })
         .collect();
     // Most severe first; input order otherwise (a stable sort keeps it).
     failures.sort_by_key(|r| std::cmp::Reverse(r.severity));
@@ -90,6 +92,39 @@ pub fn render(report: &Report) -> String {
             );
         }
         out.push('\n');
+    }
+    if s.unchanged > 0 {
+        let _ = writeln!(
+            out,
+            "{} finding{} already in the baseline {} not listed.\n",
+            s.unchanged,
+            if s.unchanged == 1 { "" } else { "s" },
+            if s.unchanged == 1 { "is" } else { "are" }
+        );
+    }
+    let exempt: Vec<_> = report
+        .results
+        .iter()
+        .filter_map(|r| Some((r, r.exemption.as_ref()?)))
+        .collect();
+    if !exempt.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Exemptions ({})</summary>\n\n| Rule | Resource | Reason | Until | Source |\n|---|---|---|---|---|",
+            exempt.len()
+        );
+        for (r, e) in exempt.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                cell(&r.rule),
+                cell(&r.resource.display()),
+                cell(&e.reason),
+                e.expires.as_deref().map_or("—".to_owned(), cell),
+                cell(&e.source)
+            );
+        }
+        out.push_str("\n</details>\n\n");
     }
     let denied: Vec<_> = report.admission.iter().filter(|v| !v.allowed).collect();
     if !denied.is_empty() {
@@ -125,8 +160,8 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "<sub>Stockade {} · {} passed, {} failed, {} manual, {} skipped</sub>",
-        report.tool.version, s.pass, s.fail, s.manual, s.skip
+        "<sub>Stockade {} · {} passed, {} failed, {} manual, {} exempt, {} skipped</sub>",
+        report.tool.version, s.pass, s.fail, s.manual, s.exempt, s.skip
     );
     out
 }

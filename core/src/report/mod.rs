@@ -99,6 +99,9 @@ pub enum Status {
     Skip,
     /// The check could not run.
     Error,
+    /// A failure (or warning, error or manual check) that an exemption accepts; see
+    /// `exemption` for why, by whom and until when.
+    Exempt,
 }
 
 impl Status {
@@ -111,6 +114,7 @@ impl Status {
             Status::Manual => "manual",
             Status::Skip => "skip",
             Status::Error => "error",
+            Status::Exempt => "exempt",
         }
     }
 }
@@ -211,6 +215,40 @@ pub struct CheckResult {
     /// Where the value came from: a flag, a config file and key, the environment or a default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Why the result is `exempt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<ExemptionNote>,
+    /// With `--baseline`: whether a failing result is `new` or was already in the baseline
+    /// (`unchanged`). Unchanged results do not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
+}
+
+/// The exemption that applies to a result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ExemptionNote {
+    /// The justification.
+    pub reason: String,
+    /// Where it is written (`stockade.yaml:12`, `annotation stockade.dev/exempt of ...`).
+    pub source: String,
+    /// Its last day, if it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The status it would have without the exemption.
+    pub status: Status,
+}
+
+/// Whether a result is new relative to a baseline report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline.
+    New,
+    /// Already in the baseline.
+    Unchanged,
 }
 
 /// How bad an input problem is.
@@ -337,6 +375,12 @@ pub struct Summary {
     pub skip: usize,
     /// Results that could not be evaluated.
     pub error: usize,
+    /// Results accepted by an exemption.
+    #[serde(default)]
+    pub exempt: usize,
+    /// Failing results already in the baseline (with `--baseline`).
+    #[serde(default)]
+    pub unchanged: usize,
     /// Input errors (parts of the input lost).
     pub input_errors: usize,
     /// Input warnings.
@@ -361,6 +405,10 @@ impl Report {
                 Status::Manual => s.manual += 1,
                 Status::Skip => s.skip += 1,
                 Status::Error => s.error += 1,
+                Status::Exempt => s.exempt += 1,
+            }
+            if r.baseline_state == Some(BaselineState::Unchanged) {
+                s.unchanged += 1;
             }
         }
         s.input_errors = self.errors.iter().filter(|e| e.is_error()).count();
@@ -389,12 +437,58 @@ impl Report {
         }
         let failing = self.results.iter().any(|r| {
             matches!(r.status, Status::Fail | Status::Error)
+                && r.baseline_state != Some(BaselineState::Unchanged)
                 && gate.fail_on.is_none_or(|min| r.severity >= min)
         });
         let low_score = gate
             .min_score
             .is_some_and(|min| self.scores.iter().any(|s| s.score < min));
         if failing || low_score { 1 } else { 0 }
+    }
+}
+
+impl Report {
+    /// Marks each failing result (`fail`, `warn`, `error`) as `new` or `unchanged` relative to
+    /// an earlier report, and recomputes the summary. Results are matched by benchmark family,
+    /// rule, resource, container, JSON pointer and message, not by line, so that edits elsewhere
+    /// in a file do not make old findings look new.
+    pub fn apply_baseline(&mut self, previous: &Report) {
+        let key = |r: &CheckResult| {
+            (
+                r.benchmark.split('@').next().unwrap_or_default().to_owned(),
+                r.rule.clone(),
+                r.resource.clone(),
+                r.container.clone(),
+                r.pointer.clone(),
+                r.message.clone(),
+            )
+        };
+        let mut known: Vec<_> = previous
+            .results
+            .iter()
+            .filter(|r| {
+                r.status.is_problem() || r.exemption.as_ref().is_some_and(|e| e.status.is_problem())
+            })
+            .map(key)
+            .collect();
+        known.sort();
+        for r in &mut self.results {
+            if r.status.is_problem() {
+                r.baseline_state = Some(if known.binary_search(&key(r)).is_ok() {
+                    BaselineState::Unchanged
+                } else {
+                    BaselineState::New
+                });
+            }
+        }
+        self.summarize();
+    }
+}
+
+impl Status {
+    /// `fail`, `warn` or `error`: a result someone must act on.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Status::Fail | Status::Warn | Status::Error)
     }
 }
 

@@ -77,7 +77,9 @@ pub fn render(report: &Report) -> String {
     let findings: Vec<&super::CheckResult> = report
         .results
         .iter()
-        .filter(|r| matches!(r.status, Status::Fail | Status::Warn | Status::Error))
+        .filter(|r| {
+            r.status.is_problem() || r.exemption.as_ref().is_some_and(|e| e.status.is_problem())
+        })
         .collect();
     let mut rule_ids: Vec<&str> = Vec::new();
     for r in &findings {
@@ -97,7 +99,8 @@ pub fn render(report: &Report) -> String {
         .map(|r| {
             let rule_index = rule_ids.iter().position(|id| *id == r.rule).unwrap_or(0);
             let qualified = r.resource.display().replace(' ', "/");
-            let message = match r.status {
+            let status = r.exemption.as_ref().map_or(r.status, |e| e.status);
+            let message = match status {
                 Status::Fail => r.message.clone(),
                 Status::Warn => format!("could not be decided: {}", r.message),
                 _ => format!("could not be evaluated: {}", r.message),
@@ -118,10 +121,10 @@ pub fn render(report: &Report) -> String {
                     map.insert("container".to_owned(), Value::String(c.clone()));
                 }
             }
-            json!({
+            let mut result = json!({
                 "ruleId": r.rule,
                 "ruleIndex": rule_index,
-                "level": if r.status == Status::Fail { level(r.severity) } else { "warning" },
+                "level": if status == Status::Fail { level(r.severity) } else { "warning" },
                 "message": {"text": if r.remediation.is_empty() { message } else { format!("{message}. Fix: {}", r.remediation) }},
                 "locations": [{
                     "physicalLocation": {
@@ -134,7 +137,25 @@ pub fn render(report: &Report) -> String {
                     "stockadeFinding/v1": fingerprint(&[&r.rule, &r.benchmark, &qualified, &r.pointer, &r.location.file]),
                 },
                 "properties": properties,
-            })
+            });
+            if let Some(map) = result.as_object_mut() {
+                if let Some(e) = &r.exemption {
+                    // An annotation lives in the scanned file itself: an in-source suppression.
+                    let kind = if e.source.starts_with("annotation ") { "inSource" } else { "external" };
+                    map.insert(
+                        "suppressions".to_owned(),
+                        json!([{"kind": kind, "status": "accepted", "justification": e.reason}]),
+                    );
+                }
+                if let Some(state) = r.baseline_state {
+                    let state = match state {
+                        super::BaselineState::New => "new",
+                        super::BaselineState::Unchanged => "unchanged",
+                    };
+                    map.insert("baselineState".to_owned(), Value::String(state.to_owned()));
+                }
+            }
+            result
         })
         .collect();
     let notifications: Vec<Value> = report

@@ -2,8 +2,9 @@
 //!
 //! A control scores 100 when every resource passes it, otherwise the share of resources that
 //! pass it (a resource passes a control when all of its results for that control pass). A
-//! section or a benchmark scores the mean of its controls. Only decided results count: `manual`
-//! and `skip` results are left out, while `warn` and `error` count as not passed, since nothing
+//! section or a benchmark scores the mean of its controls. Only decided results count: `manual`,
+//! `skip` and `exempt` results are left out (an exemption is a recorded decision to accept the
+//! finding; the report lists them), while `warn` and `error` count as not passed, since nothing
 //! proved them compliant.
 
 use std::collections::BTreeMap;
@@ -45,10 +46,7 @@ pub struct SectionScore {
 }
 
 /// The section a control belongs to.
-fn section_of(result: &CheckResult) -> String {
-    let Some(control) = result.controls.first() else {
-        return String::new();
-    };
+fn section_of(control: &super::Control) -> String {
     match control.level {
         Some(level) => level.as_str().to_owned(),
         None => {
@@ -97,10 +95,9 @@ pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkSc
     // benchmark -> section -> control -> tally
     let mut tree: BTreeMap<&str, BTreeMap<String, BTreeMap<String, Tally>>> = BTreeMap::new();
     for r in results {
-        if matches!(r.status, Status::Manual | Status::Skip) {
+        if matches!(r.status, Status::Manual | Status::Skip | Status::Exempt) {
             continue;
         }
-        let control = r.controls.first().map(|c| c.id.clone()).unwrap_or_default();
         let resource = format!(
             "{}|{}|{}|{:?}|{}",
             r.location.file,
@@ -110,15 +107,17 @@ pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkSc
             r.resource.name
         );
         let passed = r.status == Status::Pass;
-        let tally = tree
-            .entry(r.benchmark.as_str())
-            .or_default()
-            .entry(section_of(r))
-            .or_default()
-            .entry(control)
-            .or_default();
-        let entry = tally.resources.entry(resource).or_insert(true);
-        *entry = *entry && passed;
+        for control in &r.controls {
+            let tally = tree
+                .entry(r.benchmark.as_str())
+                .or_default()
+                .entry(section_of(control))
+                .or_default()
+                .entry(control.id.clone())
+                .or_default();
+            let entry = tally.resources.entry(resource.clone()).or_insert(true);
+            *entry = *entry && passed;
+        }
     }
     // Runs whose version is picked per node appear under their resolved ids: list those too.
     let mut order: Vec<String> = benchmarks.to_vec();
@@ -196,6 +195,8 @@ mod tests {
             expected: None,
             actual: None,
             source: None,
+            exemption: None,
+            baseline_state: None,
         }
     }
 

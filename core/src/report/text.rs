@@ -40,17 +40,18 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     };
     let mut out = String::new();
 
-    // Results are grouped by resource in input order; a resource is identified by its file and
-    // the position of its object (results keep input order, so groups are contiguous).
+    // Results are grouped by resource (its file and identity), in the order resources first
+    // appear; cross-resource checks come after the per-resource ones but join their group.
     let mut groups: Vec<(&CheckResult, Vec<&CheckResult>, usize)> = Vec::new();
+    let mut group_of: std::collections::BTreeMap<(&str, &super::ResourceRef), usize> =
+        std::collections::BTreeMap::new();
     for r in &report.results {
-        let same = groups.last().is_some_and(|(first, _, _)| {
-            first.resource == r.resource && first.location.file == r.location.file
-        });
-        if !same {
+        let key = (r.location.file.as_str(), &r.resource);
+        let at = *group_of.entry(key).or_insert_with(|| {
             groups.push((r, Vec::new(), 0));
-        }
-        if let Some((_, fails, passes)) = groups.last_mut() {
+            groups.len() - 1
+        });
+        if let Some((_, fails, passes)) = groups.get_mut(at) {
             if r.status == Status::Pass {
                 *passes += 1;
             } else {
@@ -79,6 +80,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 Status::Warn | Status::Manual => p.paint(YELLOW, "!"),
                 Status::Pass => p.paint(GREEN, "✓"),
                 Status::Skip => p.paint(DIM, "-"),
+                Status::Exempt => p.paint(DIM, "~"),
             };
             let _ = writeln!(
                 out,
@@ -92,6 +94,24 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 p.paint(DIM, &f.benchmark),
             );
             let _ = writeln!(out, "      {}", f.message);
+            if let Some(e) = &f.exemption {
+                let until = e
+                    .expires
+                    .as_ref()
+                    .map(|d| format!(", until {d}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "      {} {} ({}{until})",
+                    p.paint(DIM, "exempt:"),
+                    e.reason,
+                    e.source
+                );
+                continue;
+            }
+            if f.baseline_state == Some(super::BaselineState::Unchanged) {
+                let _ = writeln!(out, "      {}", p.paint(DIM, "in the baseline"));
+            }
             if let Some(source) = &f.location.helm_source {
                 let _ = writeln!(
                     out,
@@ -203,6 +223,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         (s.manual, "manual"),
         (s.skip, "skipped"),
         (s.error, "check errors"),
+        (s.exempt, "exempt"),
+        (s.unchanged, "in the baseline"),
         (s.input_errors, "input errors"),
         (s.input_warnings, "input warnings"),
         (s.admission_denied, "rejected at admission"),

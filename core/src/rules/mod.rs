@@ -3,7 +3,12 @@
 //! A rule is declared with [`declare_rule!`](crate::declare_rule), which keeps the doc comment
 //! both as rustdoc and as the text `stockade explain` prints, so there is one source for both.
 
+pub mod image;
+pub mod manifest;
+pub mod network;
 pub mod pss;
+pub mod rbac;
+pub mod workload;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +28,17 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Parses a lowercase name.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +55,8 @@ impl Severity {
 pub enum RuleKind {
     /// A Pod Security Admission check.
     Pss(pss::PssCheck),
+    /// A check of manifests beyond PSA: RBAC, workloads, network, images.
+    Manifest(manifest::ManifestCheck),
 }
 
 /// A rule: stable code, documentation and how to evaluate it.
@@ -61,6 +79,14 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The folder of its fixtures and the family shown in catalogs (`pss`, `rbac`, ...).
+    pub fn family(&self) -> &'static str {
+        match &self.kind {
+            RuleKind::Pss(_) => "pss",
+            RuleKind::Manifest(m) => m.family,
+        }
+    }
+
     /// The documentation as markdown, with rustdoc's leading space removed.
     pub fn documentation(&self) -> String {
         let mut out = String::with_capacity(self.docs.len());

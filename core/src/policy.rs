@@ -1,0 +1,857 @@
+//! The policy: which benchmarks and rules run, at which severity, with which settings, and which
+//! findings are exempted, by whom, why and until when.
+//!
+//! One type, [`OptionsSpec`], is both the policy file (`stockade.yaml`) and the npm package's
+//! options object; its JSON Schema is published. [`load_policy_file`] reads the file with
+//! positions, so every unknown key or bad value is reported at its line.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::benchmarks::Selection;
+use crate::input::yaml::{self, Limits, Node, Pos};
+use crate::registry::RULES;
+use crate::report::{CheckResult, ErrorLevel, Gate, InputError, ResourceRef, Status};
+use crate::rules::Severity;
+use crate::rules::manifest::Settings;
+
+/// The policy file and options object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionsSpec {
+    /// Benchmarks as `ID[@VERSION]`: `pss-baseline`, `pss-restricted` (`@latest`, `@v1.N`),
+    /// `cis-k8s` (`@1.11`, `@1.12`), `nsa-cisa`, `image-hygiene`. Empty:
+    /// `pss-restricted@latest` and `cis-k8s`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benchmarks: Vec<String>,
+    /// Rule codes or code prefixes to report (`PSS`, `RBAC00`, `CIS-5.1`). Empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
+    /// Rule codes or code prefixes not to report. The longest matching prefix of `select` and
+    /// `ignore` decides; at equal length `ignore` wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Severity overrides by rule code or prefix (the longest match wins).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub severity: BTreeMap<String, Severity>,
+    /// Settings of the rules that take them.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub settings: Settings,
+    /// Accepted findings: they are reported with status `exempt`, their reason and source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exemptions: Vec<ExemptionSpec>,
+    /// Whether resources may exempt themselves with the `stockade.dev/exempt` annotation.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub annotations: AnnotationPolicy,
+    /// Fail the run (exit 1) only for failing results of this severity or worse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Severity>,
+    /// Fail the run when a benchmark scores below this percentage (0-100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f64>,
+    /// Deepest nesting of one YAML document (default 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
+    /// Most values one YAML document may expand to, aliases included (default 2,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_nodes: Option<usize>,
+    /// Today's date (`YYYY-MM-DD`), against which exemptions expire. The engine reads no
+    /// clock: the CLI passes the current date, the npm package today's UTC date. Without it,
+    /// exemptions that have an expiry date do not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<String>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// One exemption, in the policy file or in a resource's annotation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExemptionSpec {
+    /// Rule codes or code prefixes (`PSS003`, `RBAC`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// Benchmark controls as `BENCHMARK:ID` (`cis-k8s:5.2.2`, `pss:privileged`,
+    /// `nsa-cisa:pod-security.non-root`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
+    /// Which resources (policy file only; an annotation exempts its own resource).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceSelector>,
+    /// Only findings about these containers (by name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<String>,
+    /// Why the finding is accepted (required).
+    pub reason: String,
+    /// The last day the exemption applies (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// Which resources an exemption covers; every given field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceSelector {
+    /// The kind (`DaemonSet`, `Node`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The name; `*` matches any run of characters, `?` any one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Labels the resource must carry with these values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What annotation exemptions may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnnotationPolicy {
+    /// Whether `stockade.dev/exempt` annotations are honoured (default true).
+    #[serde(default = "yes")]
+    pub allow: bool,
+    /// If set, annotations may only exempt rules with these codes or prefixes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for AnnotationPolicy {
+    fn default() -> Self {
+        AnnotationPolicy {
+            allow: true,
+            rules: None,
+        }
+    }
+}
+
+/// The annotation through which a resource exempts itself.
+pub const EXEMPT_ANNOTATION: &str = "stockade.dev/exempt";
+
+/// A problem in the options: where (a JSON pointer into them) and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if pointer.is_empty() { String::new() } else { format!("{pointer}: ") })]
+pub struct PolicyError {
+    /// JSON pointer of the bad value (`/exemptions/0/reason`).
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn error(pointer: impl Into<String>, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
+/// A calendar date.
+pub type Date = jiff::civil::Date;
+
+fn parse_date(text: &str, pointer: &str) -> Result<Date, PolicyError> {
+    let ok = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    ok.then(|| text.parse::<Date>().ok())
+        .flatten()
+        .ok_or_else(|| error(pointer, format!("{text:?} is not a date (YYYY-MM-DD)")))
+}
+
+/// `select`/`ignore` by code prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFilter {
+    select: Vec<String>,
+    ignore: Vec<String>,
+}
+
+/// Whether a rule code falls under a code prefix: case-insensitive, and a dotted CIS id only at
+/// a dot (`CIS-1.2.1` covers `CIS-1.2.1` but not `CIS-1.2.10`; `CIS-1.2` covers both).
+pub fn code_matches(prefix: &str, code: &str) -> bool {
+    let (p, c) = (prefix.to_ascii_uppercase(), code.to_ascii_uppercase());
+    let Some(rest) = c.strip_prefix(&p) else {
+        return false;
+    };
+    let dotted = c.starts_with("CIS-") && p.len() > 4;
+    !dotted || rest.is_empty() || rest.starts_with('.') || p.ends_with('.')
+}
+
+fn longest_match(prefixes: &[String], code: &str) -> Option<usize> {
+    prefixes
+        .iter()
+        .filter(|p| code_matches(p, code))
+        .map(String::len)
+        .max()
+}
+
+impl RuleFilter {
+    /// Whether results of a rule are reported.
+    pub fn allows(&self, code: &str) -> bool {
+        let selected = if self.select.is_empty() {
+            Some(0)
+        } else {
+            longest_match(&self.select, code)
+        };
+        match (selected, longest_match(&self.ignore, code)) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(s), Some(i)) => s > i,
+        }
+    }
+}
+
+/// An exemption ready to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    /// What it says.
+    pub spec: ExemptionSpec,
+    /// Its expiry, parsed.
+    pub expires: Option<Date>,
+    /// Where it is written: `stockade.yaml:12`, `options.exemptions[0]`, or the annotation.
+    pub source: String,
+    /// The file and position to report problems at.
+    pub file: String,
+    /// Position in `file`.
+    pub pos: Pos,
+}
+
+/// The compiled policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Policy {
+    /// Rule selection.
+    pub filter: RuleFilter,
+    /// Severity overrides (prefix, severity).
+    pub severity: Vec<(String, Severity)>,
+    /// Rule settings.
+    pub settings: Settings,
+    /// Exemptions of the policy.
+    pub exemptions: Vec<Exemption>,
+    /// What annotations may exempt.
+    pub annotations: AnnotationPolicy,
+    /// Today, for expiry.
+    pub now: Option<Date>,
+    /// Exit-code gates.
+    pub gate: Gate,
+}
+
+fn known_prefix(prefix: &str) -> bool {
+    RULES.iter().any(|r| code_matches(prefix, r.code))
+        || crate::benchmarks::cis::checks()
+            .iter()
+            .any(|c| code_matches(prefix, &c.code()))
+        // Plugin rules are namespaced `<plugin>/<code>` and unknown until plugins load.
+        || prefix.contains('/')
+}
+
+fn check_prefixes(list: &[String], pointer: &str) -> Result<(), PolicyError> {
+    for (i, p) in list.iter().enumerate() {
+        if p.trim().is_empty() || !known_prefix(p) {
+            return Err(error(
+                format!("{pointer}/{i}"),
+                format!("{p:?} matches no rule code (`stockade rules` lists them)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ExemptionSpec {
+    fn compile(
+        &self,
+        pointer: &str,
+        source: String,
+        file: &str,
+        pos: Pos,
+    ) -> Result<Exemption, PolicyError> {
+        if self.reason.trim().is_empty() {
+            return Err(error(
+                format!("{pointer}/reason"),
+                "an exemption needs a reason",
+            ));
+        }
+        if self.rules.is_empty() && self.controls.is_empty() {
+            return Err(error(
+                pointer,
+                "an exemption names `rules` or `controls` (or both)",
+            ));
+        }
+        check_prefixes(&self.rules, &format!("{pointer}/rules"))?;
+        for (i, c) in self.controls.iter().enumerate() {
+            let ok = c
+                .split_once(':')
+                .is_some_and(|(b, id)| !b.is_empty() && !id.is_empty());
+            if !ok {
+                return Err(error(
+                    format!("{pointer}/controls/{i}"),
+                    format!("{c:?} is not BENCHMARK:ID (e.g. cis-k8s:5.2.2)"),
+                ));
+            }
+        }
+        let expires = match &self.expires {
+            Some(text) => Some(parse_date(text, &format!("{pointer}/expires"))?),
+            None => None,
+        };
+        Ok(Exemption {
+            spec: self.clone(),
+            expires,
+            source,
+            file: file.to_owned(),
+            pos,
+        })
+    }
+}
+
+impl OptionsSpec {
+    /// Checks and converts to [`crate::Options`]. Exemption sources read `options.exemptions[i]`.
+    pub fn resolve(&self) -> Result<crate::Options, PolicyError> {
+        self.resolve_in("options", &|_| Pos::default())
+    }
+
+    /// Checks and converts; `file` names the policy and `pos_of` finds a pointer's position.
+    fn resolve_in(
+        &self,
+        file: &str,
+        pos_of: &dyn Fn(&str) -> Pos,
+    ) -> Result<crate::Options, PolicyError> {
+        let mut benchmarks = Vec::new();
+        for (i, b) in self.benchmarks.iter().enumerate() {
+            let s: Selection = b.parse().map_err(|e: crate::SelectionError| {
+                error(format!("/benchmarks/{i}"), e.to_string())
+            })?;
+            benchmarks.push(s);
+        }
+        check_prefixes(&self.select, "/select")?;
+        check_prefixes(&self.ignore, "/ignore")?;
+        for key in self.severity.keys() {
+            check_prefixes(std::slice::from_ref(key), "/severity")
+                .map_err(|e| error(format!("/severity/{key}"), e.message))?;
+        }
+        if let Some(rules) = &self.annotations.rules {
+            check_prefixes(rules, "/annotations/rules")?;
+        }
+        if let Some(score) = self.min_score
+            && !(0.0..=100.0).contains(&score)
+        {
+            return Err(error("/minScore", "must be between 0 and 100"));
+        }
+        for (i, r) in self.settings.allowed_registries.iter().enumerate() {
+            if r.trim().is_empty() || r.contains("://") || r.contains(char::is_whitespace) {
+                return Err(error(
+                    format!("/settings/allowedRegistries/{i}"),
+                    format!("{r:?} is not a registry host or host/path prefix (e.g. ghcr.io/acme)"),
+                ));
+            }
+        }
+        let mut exemptions = Vec::new();
+        for (i, e) in self.exemptions.iter().enumerate() {
+            let pointer = format!("/exemptions/{i}");
+            let pos = pos_of(&pointer);
+            let source = if pos.line > 0 {
+                format!("{file}:{}", pos.line)
+            } else {
+                format!("{file}.exemptions[{i}]")
+            };
+            exemptions.push(e.compile(&pointer, source, file, pos)?);
+        }
+        let now = match &self.now {
+            Some(text) => Some(parse_date(text, "/now")?),
+            None => None,
+        };
+        let defaults = Limits::default();
+        let mut severity: Vec<(String, Severity)> =
+            self.severity.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        severity.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        Ok(crate::Options {
+            benchmarks,
+            limits: Limits {
+                max_depth: self.max_depth.unwrap_or(defaults.max_depth),
+                max_nodes: self.max_nodes.unwrap_or(defaults.max_nodes),
+            },
+            policy: Policy {
+                filter: RuleFilter {
+                    select: self.select.clone(),
+                    ignore: self.ignore.clone(),
+                },
+                severity,
+                settings: self.settings.clone(),
+                exemptions,
+                annotations: self.annotations.clone(),
+                now,
+                gate: Gate {
+                    fail_on: self.fail_on,
+                    min_score: self.min_score,
+                },
+            },
+        })
+    }
+}
+
+/// The position of the value at a JSON pointer in a YAML tree (the closest existing parent's
+/// when it is missing; a mapping value's key position).
+fn locate(root: &Node, pointer: &str) -> Pos {
+    let mut node = root;
+    let mut pos = root.pos;
+    for part in pointer.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if let Some(entry) = node.entry(&part) {
+            pos = entry.key_pos;
+            node = &entry.value;
+        } else if let Some(item) = part
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| node.as_seq().and_then(|s| s.get(i)))
+        {
+            pos = item.pos;
+            node = item;
+        } else {
+            break;
+        }
+    }
+    pos
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Reads a policy file (`stockade.yaml`, YAML or JSON). Every problem is an input error at the
+/// line of the offending key or value.
+pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (node, errors) = yaml::parse_document(text, 0, Limits::default());
+    let at = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
+    if let Some(e) = errors.iter().find(|e| !e.recoverable).or(errors.first()) {
+        return Err(at(e.pos, e.message.clone()));
+    }
+    let root = node.unwrap_or(Node {
+        pos: Pos { line: 1, column: 1 },
+        value: yaml::Value::Map(Vec::new()),
+    });
+    if matches!(root.value, yaml::Value::Null) {
+        return OptionsSpec::default()
+            .resolve_in(file, &|_| Pos::default())
+            .map_err(|e| at(root.pos, e.to_string()));
+    }
+    let json = root.to_json();
+    let spec: OptionsSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let pointer = path_to_pointer(e.path());
+        let message = e.inner().to_string();
+        // serde names an unknown field by itself; point at it.
+        let pointer = match unknown_field(&message) {
+            Some(field) if !pointer.ends_with(&format!("/{field}")) => {
+                format!("{pointer}/{field}")
+            }
+            _ => pointer,
+        };
+        at(locate(&root, &pointer), described(&pointer, &message))
+    })?;
+    spec.resolve_in(file, &|p| locate(&root, p))
+        .map_err(|e| at(locate(&root, &e.pointer), e.to_string()))
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+fn described(pointer: &str, message: &str) -> String {
+    if pointer.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{pointer}: {message}")
+    }
+}
+
+/// Glob match with `*` and `?`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+/// What an exemption needs to know about the resource of a result.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The resource.
+    pub resource: &'a ResourceRef,
+    /// Its labels.
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+impl Exemption {
+    /// Whether the exemption covers a result (expiry aside).
+    pub fn covers(&self, result: &CheckResult, target: Target<'_>) -> bool {
+        let spec = &self.spec;
+        let by_rule = spec.rules.iter().any(|p| code_matches(p, &result.rule));
+        let by_control = spec.controls.iter().any(|c| {
+            c.split_once(':').is_some_and(|(bench, id)| {
+                result.controls.iter().any(|rc| {
+                    let family = rc.benchmark.split('@').next().unwrap_or_default();
+                    (family == bench || rc.benchmark == bench) && rc.id == id
+                })
+            })
+        });
+        if !(by_rule || by_control) {
+            return false;
+        }
+        if !spec.containers.is_empty()
+            && !result
+                .container
+                .as_ref()
+                .is_some_and(|c| spec.containers.contains(c))
+        {
+            return false;
+        }
+        let Some(sel) = &spec.resources else {
+            return true;
+        };
+        let r = target.resource;
+        sel.kind.as_ref().is_none_or(|k| *k == r.kind)
+            && sel
+                .namespace
+                .as_ref()
+                .is_none_or(|n| r.namespace.as_ref() == Some(n))
+            && sel.name.as_ref().is_none_or(|n| glob_match(n, &r.name))
+            && sel
+                .labels
+                .iter()
+                .all(|(k, v)| target.labels.get(k) == Some(v))
+    }
+
+    /// Whether it has expired by `now` (the expiry day itself still counts). Without a date
+    /// an exemption that expires cannot be trusted, so it counts as expired.
+    pub fn expired(&self, now: Option<Date>) -> bool {
+        match (self.expires, now) {
+            (None, _) => false,
+            (Some(e), Some(now)) => now > e,
+            (Some(_), None) => true,
+        }
+    }
+}
+
+/// Reads a resource's `stockade.dev/exempt` annotation: a YAML list of exemptions without
+/// `resources`. Problems become input errors at the annotation.
+pub fn annotation_exemptions(
+    resource: &crate::input::manifest::Resource,
+    policy: &AnnotationPolicy,
+    errors: &mut Vec<InputError>,
+) -> Vec<Exemption> {
+    let Some(entry) = resource
+        .node
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.entry(EXEMPT_ANNOTATION))
+    else {
+        return Vec::new();
+    };
+    let who = resource.identity.display();
+    let warn = |errors: &mut Vec<InputError>, level, message: String| {
+        errors.push(InputError::at(
+            &resource.file,
+            entry.key_pos,
+            level,
+            format!("{who}: annotation {EXEMPT_ANNOTATION}: {message}"),
+        ));
+    };
+    if !policy.allow {
+        warn(
+            errors,
+            ErrorLevel::Warning,
+            "ignored: the policy does not allow annotation exemptions".to_owned(),
+        );
+        return Vec::new();
+    }
+    let Some(text) = entry.value.as_str() else {
+        warn(
+            errors,
+            ErrorLevel::Error,
+            format!(
+                "expected a YAML list as a string, found a {}",
+                entry.value.type_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let (node, parse_errors) = yaml::parse_document(text, 0, Limits::default());
+    if let Some(e) = parse_errors.iter().find(|e| !e.recoverable) {
+        warn(
+            errors,
+            ErrorLevel::Error,
+            format!("line {} of the value: {}", e.pos.line, e.message),
+        );
+        return Vec::new();
+    }
+    let json = node.map_or(serde_json::Value::Null, |n| n.to_json());
+    let specs: Vec<ExemptionSpec> = match serde_path_to_error::deserialize(&json) {
+        Ok(s) => s,
+        Err(e) => {
+            let pointer = path_to_pointer(e.path());
+            warn(
+                errors,
+                ErrorLevel::Error,
+                described(&pointer, &e.inner().to_string()),
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, spec) in specs.into_iter().enumerate() {
+        if spec.resources.is_some() {
+            warn(
+                errors,
+                ErrorLevel::Error,
+                format!(
+                    "/{i}/resources: an annotation exempts its own resource; remove `resources`"
+                ),
+            );
+            continue;
+        }
+        if let Some(allowed) = &policy.rules {
+            let outside: Vec<&String> = spec
+                .rules
+                .iter()
+                .filter(|r| !allowed.iter().any(|a| code_matches(a, r)))
+                .collect();
+            if !outside.is_empty() || !spec.controls.is_empty() {
+                warn(
+                    errors,
+                    ErrorLevel::Warning,
+                    format!(
+                        "/{i}: ignored: the policy lets annotations exempt only {} (this one names {})",
+                        allowed.join(", "),
+                        spec.rules
+                            .iter()
+                            .chain(spec.controls.iter())
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                continue;
+            }
+        }
+        match spec.compile(
+            &format!("/{i}"),
+            format!("annotation {EXEMPT_ANNOTATION} of {who}"),
+            &resource.file,
+            entry.key_pos,
+        ) {
+            Ok(e) => out.push(e),
+            Err(e) => warn(errors, ErrorLevel::Error, e.to_string()),
+        }
+    }
+    out
+}
+
+/// Each scanned resource's labels and annotation exemptions, by file and identity.
+pub type Targets = BTreeMap<(String, ResourceRef), (BTreeMap<String, String>, Vec<Exemption>)>;
+
+/// Applies the policy to results: selection, severities, then exemptions. `targets` gives each
+/// result's resource labels and annotation exemptions (by file and resource).
+pub fn apply(
+    policy: &Policy,
+    results: &mut Vec<CheckResult>,
+    targets: &Targets,
+    errors: &mut Vec<InputError>,
+) {
+    results.retain(|r| policy.filter.allows(&r.rule));
+    for r in results.iter_mut() {
+        if let Some((_, severity)) = policy
+            .severity
+            .iter()
+            .find(|(prefix, _)| code_matches(prefix, &r.rule))
+        {
+            r.severity = *severity;
+        }
+    }
+    let mut warned: Vec<(String, u32, u32)> = Vec::new();
+    let no_labels = BTreeMap::new();
+    for r in results.iter_mut() {
+        if !matches!(
+            r.status,
+            Status::Fail | Status::Warn | Status::Error | Status::Manual
+        ) {
+            continue;
+        }
+        let key = (r.location.file.clone(), r.resource.clone());
+        let (labels, own) = targets
+            .get(&key)
+            .map_or((&no_labels, &[][..]), |(l, e)| (l, e.as_slice()));
+        let target = Target {
+            resource: &r.resource,
+            labels,
+        };
+        let found = own
+            .iter()
+            .chain(policy.exemptions.iter())
+            .filter(|e| e.covers(r, target))
+            .find(|e| {
+                let expired = e.expired(policy.now);
+                if expired {
+                    let id = (e.file.clone(), e.pos.line, e.pos.column);
+                    if !warned.contains(&id) {
+                        warned.push(id);
+                        errors.push(InputError::at(
+                            &e.file,
+                            e.pos,
+                            ErrorLevel::Warning,
+                            match (&e.spec.expires, policy.now) {
+                                (Some(d), Some(_)) => format!(
+                                    "exemption ({}) expired on {d}; it no longer applies",
+                                    e.source
+                                ),
+                                _ => format!(
+                                    "exemption ({}) has an expiry date but no current date was given; it does not apply",
+                                    e.source
+                                ),
+                            },
+                        ));
+                    }
+                }
+                !expired
+            });
+        if let Some(e) = found {
+            r.exemption = Some(crate::report::ExemptionNote {
+                reason: e.spec.reason.clone(),
+                source: e.source.clone(),
+                expires: e.spec.expires.clone(),
+                status: r.status,
+            });
+            r.status = Status::Exempt;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_prefix_wins_and_ignore_wins_ties() {
+        let f = RuleFilter {
+            select: vec!["PSS".into(), "RBAC001".into()],
+            ignore: vec!["PSS1".into(), "RBAC".into()],
+        };
+        assert!(f.allows("PSS003"));
+        assert!(!f.allows("PSS102"));
+        assert!(f.allows("RBAC001"));
+        assert!(!f.allows("RBAC002"));
+        assert!(!f.allows("IMG001"));
+        let tie = RuleFilter {
+            select: vec!["IMG".into()],
+            ignore: vec!["img".into()],
+        };
+        assert!(!tie.allows("IMG001"));
+        assert!(RuleFilter::default().allows("CIS-1.2.1"));
+    }
+
+    #[test]
+    fn cis_prefixes_stop_at_dots() {
+        assert!(code_matches("CIS-1.2.1", "CIS-1.2.1"));
+        assert!(!code_matches("CIS-1.2.1", "CIS-1.2.10"));
+        assert!(code_matches("CIS-1.2", "CIS-1.2.10"));
+        assert!(code_matches("CIS-1.2.", "CIS-1.2.10"));
+        assert!(code_matches("cis", "CIS-4.2.1"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("csi-*", "csi-node"));
+        assert!(glob_match("*-node-?", "csi-node-a"));
+        assert!(!glob_match("csi-*", "xcsi-node"));
+        assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn policy_file_errors_point_at_the_line() {
+        let text = "benchmarks: [pss-baseline]\nselect: [PSS]\nexemptions:\n  - rules: [PSS003]\n    reason: ok\n    expire: 2027-01-01\n";
+        let e = load_policy_file("stockade.yaml", text).expect_err("unknown key");
+        assert_eq!((e.line, e.column), (6, 5), "{}", e.message);
+        assert!(
+            e.message.contains("unknown field `expire`"),
+            "{}",
+            e.message
+        );
+
+        let e = load_policy_file("p.yaml", "severity:\n  PSS003: severe\n").expect_err("bad value");
+        assert_eq!(e.line, 2, "{}", e.message);
+
+        let e = load_policy_file("p.yaml", "exemptions:\n- rules: [PSS003]\n  reason: \"\"\n")
+            .expect_err("no reason");
+        assert_eq!(e.line, 3, "{}", e.message);
+        assert!(e.message.contains("needs a reason"));
+
+        let e = load_policy_file("p.yaml", "ignore: [PSS003, XYZ]\n").expect_err("unknown code");
+        assert_eq!(e.line, 1);
+        assert!(
+            e.message.contains("\"XYZ\" matches no rule"),
+            "{}",
+            e.message
+        );
+
+        let e = load_policy_file(
+            "p.yaml",
+            "exemptions:\n- rules: [PSS]\n  reason: r\n  expires: 2027-02-30\n",
+        )
+        .expect_err("bad date");
+        assert_eq!(e.line, 4);
+
+        let ok = load_policy_file(
+            "p.yaml",
+            "benchmarks: [nsa-cisa]\nexemptions:\n- rules: [PSS]\n  reason: r\n  expires: 2027-02-28\n",
+        )
+        .expect("valid");
+        assert_eq!(ok.policy.exemptions[0].source, "p.yaml:3");
+        assert!(load_policy_file("p.yaml", "").is_ok());
+    }
+}

@@ -1,0 +1,123 @@
+//! Container image hygiene: where images come from and how they are pinned.
+
+pub mod allowed_registries;
+pub mod image_digest;
+pub mod image_pull_policy;
+pub mod image_tag;
+pub mod shell_command;
+
+use super::manifest::{ContainerField, Field, Finding, Subject};
+use super::workload::{container_label, per_container};
+
+/// An image reference, split as container runtimes read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The registry host (`docker.io` when the reference names none).
+    pub registry: String,
+    /// The repository path (`library/nginx` for `nginx`).
+    pub repository: String,
+    /// The tag, if any.
+    pub tag: Option<String>,
+    /// The digest (`sha256:...`), if any.
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Parses `[registry/]path[:tag][@digest]` the way the Docker reference grammar does: the
+    /// first component is a registry when it has a `.` or `:` or is `localhost`.
+    pub fn parse(text: &str) -> ImageRef {
+        let (name, digest) = match text.split_once('@') {
+            Some((n, d)) => (n, Some(d.to_owned())),
+            None => (text, None),
+        };
+        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+        let (path, tag) = match name.get(last_slash..).and_then(|last| last.rfind(':')) {
+            Some(colon) => {
+                let at = last_slash + colon;
+                (
+                    name.get(..at).unwrap_or(name),
+                    name.get(at + 1..).map(str::to_owned),
+                )
+            }
+            None => (name, None),
+        };
+        let (registry, repository) = match path.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ if path.contains('/') => ("docker.io".to_owned(), path.to_owned()),
+            _ => ("docker.io".to_owned(), format!("library/{path}")),
+        };
+        let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
+            "docker.io".to_owned()
+        } else {
+            registry
+        };
+        ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// `registry/repository`, the name allowed-registry prefixes are matched against.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// Whether the reference is pinned by a digest.
+    pub fn pinned(&self) -> bool {
+        self.digest.as_deref().is_some_and(|d| d.contains(':'))
+    }
+}
+
+/// Runs `check` on the image of every container: its failures, or one pass at the pod spec.
+pub fn per_image(
+    subject: &Subject<'_>,
+    passed: &str,
+    mut check: impl FnMut(&ContainerField<'_>, &Field<'_>, &ImageRef) -> Option<Finding>,
+) -> Vec<Finding> {
+    per_container(subject, passed, |c| match c.field.get("image") {
+        Some(image) => match image.str().filter(|s| !s.trim().is_empty()) {
+            Some(text) => check(c, &image, &ImageRef::parse(text.trim()))
+                .into_iter()
+                .collect(),
+            None => vec![Finding::fail(
+                image.loc,
+                Some(c.name),
+                format!("{} has an empty image", container_label(c)),
+            )],
+        },
+        None => vec![Finding::fail(
+            c.field.loc.clone(),
+            Some(c.name),
+            format!("{} has no image", container_label(c)),
+        )],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_like_the_runtime_reads_them() {
+        let r = ImageRef::parse("nginx");
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag),
+            ("docker.io", "library/nginx", None)
+        );
+        let r = ImageRef::parse("localhost:5000/team/app:1.2@sha256:abc");
+        assert_eq!(r.registry, "localhost:5000");
+        assert_eq!(r.repository, "team/app");
+        assert_eq!(r.tag.as_deref(), Some("1.2"));
+        assert!(r.pinned());
+        let r = ImageRef::parse("bitnami/redis:7");
+        assert_eq!(r.full_name(), "docker.io/bitnami/redis");
+        let r = ImageRef::parse("registry.k8s.io/kube-proxy");
+        assert_eq!((r.registry.as_str(), r.tag), ("registry.k8s.io", None));
+    }
+}
