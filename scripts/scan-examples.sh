@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release --locked --quiet -p stockade
 status=0
-./target/release/stockade scan examples "$@" || status=$?
+./target/release/stockade scan --config examples/stockade.yaml examples "$@" || status=$?
 # The examples are meant to have findings: exit 1 (findings) is the expected outcome here.
 if [ "$status" -eq 1 ]; then
   echo "(stockade exited 1: the examples have findings, as intended)" >&2

@@ -39,8 +39,12 @@ impl Inputs {
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// The policy file's name.
+pub const POLICY_FILE: &str = "stockade.yaml";
+
 /// Reads every path: `-` is stdin, a file is read whatever its extension, a directory is walked
 /// recursively for `*.yaml`, `*.yml` and `*.json` in sorted order (symlink loops are cut).
+/// Policy files (`stockade.yaml`) met while walking are configuration, not manifests: skipped.
 pub fn load(paths: &[String]) -> Inputs {
     let mut inputs = Inputs::default();
     for path in paths {
@@ -103,7 +107,8 @@ fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
                 let wanted = path
                     .extension()
                     .and_then(|e| e.to_str())
-                    .is_some_and(|e| EXTENSIONS.contains(&e));
+                    .is_some_and(|e| EXTENSIONS.contains(&e))
+                    && path.file_name().is_none_or(|n| n != POLICY_FILE);
                 if wanted {
                     read_file(&path, inputs);
                 }

@@ -66,7 +66,8 @@ struct ScanArgs {
     facts: Vec<String>,
     /// Benchmark to run, as ID[@VERSION] (repeatable): pss-baseline, pss-restricted (VERSION
     /// `latest` or `v1.N`), cis-k8s (VERSION 1.11 or 1.12; by default picked from each node's
-    /// Kubernetes version). Default: pss-restricted@latest and cis-k8s.
+    /// Kubernetes version), nsa-cisa, image-hygiene. Overrides the policy file's `benchmarks`.
+    /// Default: pss-restricted@latest and cis-k8s.
     #[arg(long = "benchmark", short = 'b', value_name = "ID[@VERSION]")]
     benchmarks: Vec<Selection>,
     /// Output format.
@@ -78,12 +79,28 @@ struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Exit 1 only for failing results of this severity or worse (default: any).
+    /// Exit 1 only for failing results of this severity or worse (default: any; overrides the
+    /// policy's `failOn`).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<SeverityArg>,
-    /// Exit 1 when a benchmark's compliance score is below N (0-100).
+    /// Exit 1 when a benchmark's compliance score is below N (0-100; overrides `minScore`).
     #[arg(long, value_name = "N")]
     min_score: Option<f64>,
+    /// The policy file. Default: the first `stockade.yaml` in the working directory or a
+    /// parent.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<String>,
+    /// Do not look for a policy file.
+    #[arg(long)]
+    no_config: bool,
+    /// An earlier JSON report: findings already in it are marked `unchanged` and do not fail
+    /// the run; only new ones do.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<String>,
+    /// Today's date (YYYY-MM-DD) for exemption expiry. Default: the UTC date of
+    /// SOURCE_DATE_EPOCH when set (reproducible reports), else of the clock.
+    #[arg(long, value_name = "DATE")]
+    now: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -163,10 +180,10 @@ fn rules_text() -> String {
     stockade_core::catalog()
         .iter()
         .map(|r| {
-            let name = if r.benchmark == "pss" {
-                r.name.as_str()
-            } else {
+            let name = if r.benchmark == "cis-k8s" {
                 "cis-k8s"
+            } else {
+                r.name.as_str()
             };
             format!(
                 "{:<10} {name:<28} {:<9} {}\n",
@@ -198,11 +215,19 @@ fn scan(args: ScanArgs) -> Result<u8> {
         facts: facts.sources(),
         errors,
     };
-    let options = Options {
-        benchmarks: args.benchmarks,
-        ..Options::default()
-    };
-    let report = stockade_core::evaluate(&input, &options);
+    let mut options = load_policy(&args)?;
+    if !args.benchmarks.is_empty() {
+        options.benchmarks = args.benchmarks.clone();
+    }
+    let mut report = stockade_core::evaluate(&input, &options);
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the baseline {path}"))?;
+        let previous: stockade_core::Report = serde_json::from_str(&text).with_context(|| {
+            format!("{path} is not a Stockade JSON report (`stockade scan -f json`)")
+        })?;
+        report.apply_baseline(&previous);
+    }
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -224,15 +249,72 @@ fn scan(args: ScanArgs) -> Result<u8> {
         None => write_stdout(&rendered)?,
     }
     let gate = Gate {
-        fail_on: args.fail_on.map(|s| match s {
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
-        }),
-        min_score: args.min_score,
+        fail_on: args
+            .fail_on
+            .map(|s| match s {
+                SeverityArg::Low => Severity::Low,
+                SeverityArg::Medium => Severity::Medium,
+                SeverityArg::High => Severity::High,
+                SeverityArg::Critical => Severity::Critical,
+            })
+            .or(options.policy.gate.fail_on),
+        min_score: args.min_score.or(options.policy.gate.min_score),
     };
     Ok(u8::try_from(report.gate(&gate)).unwrap_or(2))
+}
+
+/// The policy file: `--config`, else the first `stockade.yaml` from the working directory up;
+/// today's date from `--now` or the clock.
+fn load_policy(args: &ScanArgs) -> Result<Options> {
+    let path = match (&args.config, args.no_config) {
+        (Some(path), _) => Some(std::path::PathBuf::from(path)),
+        (None, true) => None,
+        (None, false) => find_policy_file()?,
+    };
+    let mut options = match &path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+            let shown = path.display().to_string();
+            stockade_core::load_policy_file(&shown, &text)
+                .map_err(|e| anyhow::anyhow!("{}:{}:{}: {}", e.file, e.line, e.column, e.message))?
+        }
+        None => Options::default(),
+    };
+    let today = match &args.now {
+        Some(text) => text
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .filter(|_| text.len() == 10)
+            .with_context(|| format!("--now {text:?} is not a date (YYYY-MM-DD)"))?,
+        None => {
+            let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+            let instant = match epoch.as_deref().map(str::trim) {
+                Some(secs) => secs
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|s| jiff::Timestamp::from_second(s).ok())
+                    .with_context(|| {
+                        format!("SOURCE_DATE_EPOCH {secs:?} is not a Unix timestamp")
+                    })?,
+                None => jiff::Timestamp::now(),
+            };
+            jiff::tz::Offset::UTC.to_datetime(instant).date()
+        }
+    };
+    // A `now` in the policy file pins the date (reproducible runs); --now overrides it.
+    if args.now.is_some() || options.policy.now.is_none() {
+        options.policy.now = Some(today);
+    }
+    Ok(options)
+}
+
+fn find_policy_file() -> Result<Option<std::path::PathBuf>> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    Ok(cwd
+        .ancestors()
+        .map(|dir| dir.join(files::POLICY_FILE))
+        .find(|candidate| candidate.is_file()))
 }
 
 fn rules_json() -> String {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as stockade from '../../dist/node.js';
-import { root, runCli, walk } from './helpers.mjs';
+import { root, runCli, TODAY, walk } from './helpers.mjs';
 
 const cases = [
   ['core/tests/fixtures', []],
@@ -21,7 +21,7 @@ for (const [dir, benchmarks] of cases) {
     const args = ['scan', dir, '-f', 'json', ...benchmarks.flatMap((b) => ['-b', b])];
     const native = runCli(args);
     assert.ok([0, 1].includes(native.status), native.stderr);
-    const report = stockade.evaluate(walk(dir), { benchmarks });
+    const report = stockade.evaluate(walk(dir), { benchmarks, now: TODAY });
     assert.equal(stockade.render(report, 'json'), native.stdout);
   });
 }

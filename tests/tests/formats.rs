@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::process::Command as Process;
-
-use common::{root, stockade};
+use common::{stockade, validate_sarif};
 
 fn render(format: &str, extra: &[&str]) -> String {
     let out = stockade()
@@ -26,40 +24,6 @@ fn every_format_is_snapshotted() {
     insta::assert_snapshot!("examples_sarif", render("sarif", &[]));
     insta::assert_snapshot!("examples_junit", render("junit", &[]));
     insta::assert_snapshot!("examples_markdown", render("markdown", &[]));
-}
-
-/// Validates with `sarif-multitool validate` (installed by scripts/setup.sh from npm).
-fn validate_sarif(sarif: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("report.sarif");
-    std::fs::write(&path, sarif).expect("write");
-    let tool = root().join("node_modules/.bin/sarif-multitool");
-    assert!(
-        tool.exists(),
-        "run scripts/setup.sh: {} is missing",
-        tool.display()
-    );
-    let out = Process::new(tool)
-        .arg("validate")
-        .arg(&path)
-        .output()
-        .expect("sarif-multitool runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("Analysis completed successfully"), "{text}");
-    let problems: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains(": error ") || l.contains(": warning "))
-        .collect();
-    assert!(
-        problems.is_empty(),
-        "SARIF problems:\n{}",
-        problems.join("\n")
-    );
 }
 
 #[test]

@@ -61,9 +61,11 @@ function normalize(input) {
 /**
  * Evaluates manifests (and node facts) and returns the report, the same as `stockade scan -f json`.
  * Input problems are in `report.errors`; with `failOnInputError: true` the first one is thrown.
+ * `options` is the policy (the same keys as `stockade.yaml`); `now` defaults to today's UTC date.
  */
 export function evaluate(input, options = {}) {
   const { failOnInputError = false, ...spec } = options ?? {};
+  if (spec.now === undefined) spec.now = new Date().toISOString().slice(0, 10);
   const report = JSON.parse(call(() => raw.evaluateJson(JSON.stringify(normalize(input)), JSON.stringify(spec))));
   if (failOnInputError) {
     const first = report.errors.find((e) => e.level === 'error');

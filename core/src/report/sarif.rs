@@ -29,10 +29,25 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// A relative path as a URI reference: unreserved characters and `/` kept, the rest
-/// percent-encoded (so `<stdin>` or a space cannot break the URI).
+/// A path as a URI reference: unreserved characters and `/` kept, the rest percent-encoded (so
+/// `<stdin>` or a space cannot break the URI). An absolute path becomes a `file:` URI: a
+/// relative reference must not begin with a slash.
 pub(crate) fn uri(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
+    let mut out = String::with_capacity(path.len() + 8);
+    let drive = path.len() > 2
+        && path.as_bytes().get(1) == Some(&b':')
+        && path.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+    let path = if drive {
+        out.push_str("file:///");
+        let (letter, rest) = path.split_at(2);
+        out.push_str(letter);
+        rest.replace('\\', "/")
+    } else {
+        if path.starts_with('/') {
+            out.push_str("file://");
+        }
+        path.to_owned()
+    };
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
             out.push(char::from(byte));
@@ -213,6 +228,8 @@ mod tests {
         assert_eq!(uri("examples/a b.yaml"), "examples/a%20b.yaml");
         assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
         assert_eq!(uri("../shared/x_y-z~.yml"), "../shared/x_y-z~.yml");
+        assert_eq!(uri("/tmp/a b.yaml"), "file:///tmp/a%20b.yaml");
+        assert_eq!(uri("C:\\work\\a.yaml"), "file:///C:/work/a.yaml");
     }
 
     #[test]

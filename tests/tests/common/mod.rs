@@ -42,8 +42,48 @@ pub fn binary() -> &'static Path {
     })
 }
 
+/// The date the tests run "on" (exemption expiry), as SOURCE_DATE_EPOCH: 2026-11-29.
+pub const TODAY: &str = "2026-11-29";
+pub const TODAY_EPOCH: &str = "1795910400";
+
 pub fn stockade() -> Command {
     let mut cmd = Command::new(binary());
-    cmd.current_dir(root()).env_remove("NO_COLOR");
+    cmd.current_dir(root())
+        .env_remove("NO_COLOR")
+        .env("SOURCE_DATE_EPOCH", TODAY_EPOCH);
     cmd
+}
+
+/// Validates with `sarif-multitool validate` (installed by scripts/setup.sh from npm).
+pub fn validate_sarif(sarif: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("report.sarif");
+    std::fs::write(&path, sarif).expect("write");
+    let tool = root().join("node_modules/.bin/sarif-multitool");
+    assert!(
+        tool.exists(),
+        "run scripts/setup.sh: {} is missing",
+        tool.display()
+    );
+    let out = std::process::Command::new(tool)
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .expect("sarif-multitool runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Analysis completed successfully"), "{text}");
+    let problems: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(": error ") || l.contains(": warning "))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "SARIF problems:\n{}",
+        problems.join("\n")
+    );
 }
