@@ -60,28 +60,34 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
-    let mut failures: Vec<&super::CheckResult> = report
-        .results
-        .iter()
-        .filter(|r| {
-            r.status.is_problem() && r.baseline_state != Some(super::BaselineState::Unchanged)
+    // One row per finding, however many benchmark runs report it.
+    let mut failures: Vec<super::Finding<'_>> = report
+        .findings()
+        .into_iter()
+        .filter(|f| {
+            f.first.status.is_problem()
+                && f.first.baseline_state != Some(super::BaselineState::Unchanged)
         })
         .collect();
     // Most severe first; input order otherwise (a stable sort keeps it).
-    failures.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    failures.sort_by_key(|f| std::cmp::Reverse(f.first.severity));
     if !failures.is_empty() {
         out.push_str("### Findings\n\n");
-        out.push_str("| Severity | Rule | Resource | Where | Finding |\n|---|---|---|---|---|\n");
-        for r in failures.iter().take(MAX_ROWS) {
+        out.push_str(
+            "| Severity | Rule | Resource | Where | Finding | Benchmarks |\n|---|---|---|---|---|---|\n",
+        );
+        for f in failures.iter().take(MAX_ROWS) {
+            let r = f.first;
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | `{}:{}` | {} |",
+                "| {} | `{}` | {} | `{}:{}` | {} | {} |",
                 r.severity.as_str(),
                 cell(&r.rule),
                 cell(&r.resource.display()),
                 cell(&r.location.file),
                 r.location.line,
-                cell(&r.message)
+                cell(&r.message),
+                cell(&f.benchmarks())
             );
         }
         if failures.len() > MAX_ROWS {
@@ -103,9 +109,9 @@ pub fn render(report: &Report) -> String {
         );
     }
     let exempt: Vec<_> = report
-        .results
-        .iter()
-        .filter_map(|r| Some((r, r.exemption.as_ref()?)))
+        .findings()
+        .into_iter()
+        .filter_map(|f| Some((f.first, f.first.exemption.as_ref()?)))
         .collect();
     if !exempt.is_empty() {
         let _ = writeln!(

@@ -485,6 +485,85 @@ impl Report {
     }
 }
 
+/// One finding as people read it: the same verdict on the same field, whichever benchmark runs
+/// reported it (a privileged container fails PSS restricted, CIS 5.2.2 and NSA/CISA alike).
+#[derive(Debug, Clone)]
+pub struct Finding<'a> {
+    /// The first result (rule, location, message, status, severity as the first run saw it).
+    pub first: &'a CheckResult,
+    /// Every result of the finding, one per benchmark run, in report order.
+    pub runs: Vec<&'a CheckResult>,
+}
+
+impl Finding<'_> {
+    /// The benchmark runs that reported it, joined: `pss-restricted@latest, cis-k8s@1.12`.
+    pub fn benchmarks(&self) -> String {
+        self.runs
+            .iter()
+            .map(|r| r.benchmark.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Every control of every run (`cis-k8s@1.12:5.2.2`, `pss:privileged`), without repeats.
+    pub fn controls(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in self.runs.iter().flat_map(|r| &r.controls) {
+            let id = format!("{}:{}", c.benchmark, c.id);
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
+    }
+}
+
+impl Report {
+    /// Results merged across benchmark runs: one [`Finding`] per rule, resource, place, message
+    /// and status, in report order.
+    pub fn findings(&self) -> Vec<Finding<'_>> {
+        type Key<'k> = (
+            &'k str,
+            &'k str,
+            u32,
+            u32,
+            &'k ResourceRef,
+            Option<&'k str>,
+            &'k str,
+            &'k str,
+            Status,
+        );
+        fn key(r: &CheckResult) -> Key<'_> {
+            (
+                r.rule.as_str(),
+                r.location.file.as_str(),
+                r.location.line,
+                r.location.column,
+                &r.resource,
+                r.container.as_deref(),
+                r.pointer.as_str(),
+                r.message.as_str(),
+                r.status,
+            )
+        }
+        let mut out: Vec<Finding<'_>> = Vec::new();
+        let mut at: std::collections::BTreeMap<Key<'_>, usize> = std::collections::BTreeMap::new();
+        for r in &self.results {
+            match at.get(&key(r)).and_then(|i| out.get_mut(*i)) {
+                Some(f) => f.runs.push(r),
+                None => {
+                    at.insert(key(r), out.len());
+                    out.push(Finding {
+                        first: r,
+                        runs: vec![r],
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 impl Status {
     /// `fail`, `warn` or `error`: a result someone must act on.
     pub fn is_problem(self) -> bool {

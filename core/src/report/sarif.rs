@@ -89,17 +89,20 @@ fn descriptor(info: &RuleInfo) -> Value {
 /// Renders the report as SARIF 2.1.0 (pretty-printed JSON).
 pub fn render(report: &Report) -> String {
     let catalog = catalog();
-    let findings: Vec<&super::CheckResult> = report
-        .results
-        .iter()
-        .filter(|r| {
+    // One SARIF result per finding, with every benchmark run and control that reports it, so
+    // that code scanning shows one alert for one problem.
+    let findings: Vec<super::Finding<'_>> = report
+        .findings()
+        .into_iter()
+        .filter(|f| {
+            let r = f.first;
             r.status.is_problem() || r.exemption.as_ref().is_some_and(|e| e.status.is_problem())
         })
         .collect();
     let mut rule_ids: Vec<&str> = Vec::new();
-    for r in &findings {
-        if !rule_ids.contains(&r.rule.as_str()) {
-            rule_ids.push(&r.rule);
+    for f in &findings {
+        if !rule_ids.contains(&f.first.rule.as_str()) {
+            rule_ids.push(&f.first.rule);
         }
     }
     let rules: Vec<Value> = rule_ids
@@ -111,7 +114,8 @@ pub fn render(report: &Report) -> String {
         .collect();
     let results: Vec<Value> = findings
         .iter()
-        .map(|r| {
+        .map(|f| {
+            let r = f.first;
             let rule_index = rule_ids.iter().position(|id| *id == r.rule).unwrap_or(0);
             let qualified = r.resource.display().replace(' ', "/");
             let status = r.exemption.as_ref().map_or(r.status, |e| e.status);
@@ -122,8 +126,8 @@ pub fn render(report: &Report) -> String {
             };
             let mut properties = json!({
                 "status": r.status.as_str(),
-                "benchmark": r.benchmark,
-                "controls": r.controls.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+                "benchmarks": f.runs.iter().map(|r| r.benchmark.clone()).collect::<Vec<_>>(),
+                "controls": f.controls(),
                 "pointer": r.pointer,
             });
             if let Some(map) = properties.as_object_mut() {
@@ -149,7 +153,7 @@ pub fn render(report: &Report) -> String {
                     "logicalLocations": [{"fullyQualifiedName": qualified, "kind": "resource"}],
                 }],
                 "partialFingerprints": {
-                    "stockadeFinding/v1": fingerprint(&[&r.rule, &r.benchmark, &qualified, &r.pointer, &r.location.file]),
+                    "stockadeFinding/v1": fingerprint(&[&r.rule, &qualified, &r.pointer, &r.location.file]),
                 },
                 "properties": properties,
             });

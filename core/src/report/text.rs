@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{CheckResult, ErrorLevel, Report, Status};
+use super::{CheckResult, ErrorLevel, Finding, Report, Status};
 
 /// Options for the text report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,10 +42,12 @@ pub fn render(report: &Report, options: TextOptions) -> String {
 
     // Results are grouped by resource (its file and identity), in the order resources first
     // appear; cross-resource checks come after the per-resource ones but join their group.
-    let mut groups: Vec<(&CheckResult, Vec<&CheckResult>, usize)> = Vec::new();
+    // A finding several benchmark runs report is shown once, with every run named.
+    let mut groups: Vec<(&CheckResult, Vec<Finding<'_>>, usize)> = Vec::new();
     let mut group_of: std::collections::BTreeMap<(&str, &super::ResourceRef), usize> =
         std::collections::BTreeMap::new();
-    for r in &report.results {
+    for finding in report.findings() {
+        let r = finding.first;
         let key = (r.location.file.as_str(), &r.resource);
         let at = *group_of.entry(key).or_insert_with(|| {
             groups.push((r, Vec::new(), 0));
@@ -55,7 +57,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             if r.status == Status::Pass {
                 *passes += 1;
             } else {
-                fails.push(r);
+                fails.push(finding);
             }
         }
     }
@@ -74,7 +76,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             p.paint(BOLD, &first.resource.display()),
             p.paint(DIM, &first.location.file)
         );
-        for f in findings {
+        for finding in findings {
+            let f = finding.first;
             let marker = match f.status {
                 Status::Fail | Status::Error => p.paint(RED, "✗"),
                 Status::Warn | Status::Manual => p.paint(YELLOW, "!"),
@@ -91,7 +94,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 p.paint(BOLD, &f.rule),
                 f.name,
                 f.severity.as_str(),
-                p.paint(DIM, &f.benchmark),
+                p.paint(DIM, &finding.benchmarks()),
             );
             let _ = writeln!(out, "      {}", f.message);
             if let Some(e) = &f.exemption {
