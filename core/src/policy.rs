@@ -256,6 +256,9 @@ fn known_prefix(prefix: &str) -> bool {
         || crate::benchmarks::cis::checks()
             .iter()
             .any(|c| code_matches(prefix, &c.code()))
+        || crate::benchmarks::manifest::controls()
+            .iter()
+            .any(|c| c.rules.is_empty() && code_matches(prefix, &c.code()))
         // Plugin rules are namespaced `<plugin>/<code>` and unknown until plugins load.
         || prefix.contains('/')
 }
@@ -831,6 +834,7 @@ mod tests {
         assert_eq!(e.line, 3, "{}", e.message);
         assert!(e.message.contains("needs a reason"));
 
+        assert!(load_policy_file("p.yaml", "ignore: [CIS-5.2.1, NSA, CIS-1.2]\n").is_ok());
         let e = load_policy_file("p.yaml", "ignore: [PSS003, XYZ]\n").expect_err("unknown code");
         assert_eq!(e.line, 1);
         assert!(

@@ -123,9 +123,42 @@ pub fn catalog() -> Vec<RuleInfo> {
             documentation: explain_cis(&check.id).unwrap_or_default(),
         });
     }
+    // Manifest controls that no rule decides are reported as `manual` under their own code.
+    let mut seen: Vec<String> = Vec::new();
+    for control in crate::benchmarks::manifest::controls()
+        .iter()
+        .rev()
+        .filter(|c| c.rules.is_empty())
+    {
+        let code = control.code();
+        if seen.contains(&code) {
+            continue;
+        }
+        seen.push(code.clone());
+        out.push(RuleInfo {
+            name: crate::engine::slug(&control.title),
+            title: control.title.clone(),
+            severity: Severity::Medium,
+            benchmark: control.benchmark.clone(),
+            controls: vec![Control {
+                benchmark: control.benchmark.clone(),
+                id: control.id.clone(),
+                level: None,
+            }],
+            remediation: control.manual.clone().unwrap_or_default(),
+            documentation: explain(&code).unwrap_or_default(),
+            code,
+        });
+    }
     let cis_start = RULES.len();
-    if let Some(cis) = out.get_mut(cis_start..) {
-        cis.sort_by_key(|a| cis_order(&a.code));
+    if let Some(rest) = out.get_mut(cis_start..) {
+        rest.sort_by_key(|a| {
+            (
+                !a.code.starts_with("CIS-"),
+                cis_order(&a.code),
+                a.code.clone(),
+            )
+        });
     }
     out
 }
@@ -179,7 +212,45 @@ pub fn explain(key: &str) -> Option<String> {
         .strip_prefix("CIS-")
         .or_else(|| key.strip_prefix("cis-"))
         .unwrap_or(key);
-    explain_cis(id)
+    explain_cis(id).or_else(|| explain_manifest_control(key))
+}
+
+/// A control of a manifest benchmark (`CIS-5.2.3`, `NSA-audit.logging`, `5.1.1`,
+/// `pod-security.non-root`): what it asks, the rules that decide it, and guidance.
+fn explain_manifest_control(key: &str) -> Option<String> {
+    let rows: Vec<&crate::benchmarks::manifest::ControlDef> =
+        crate::benchmarks::manifest::controls()
+            .iter()
+            .filter(|c| c.code().eq_ignore_ascii_case(key) || c.id == key)
+            .collect();
+    let first = rows.first()?;
+    let mut text = format!(
+        "# {} ({}): {}\n",
+        first.code(),
+        first.benchmark,
+        first.title
+    );
+    for c in &rows {
+        let which = if c.only.is_empty() {
+            String::new()
+        } else {
+            format!(" (benchmark {})", c.only.join(", "))
+        };
+        text.push_str(&format!("\n## {}{which}\n", c.title));
+        for (rule, field) in c.rule_refs() {
+            let at = field
+                .map(|f| format!(" (violations at `{f}`)"))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "- {} {}: {}{at}\n",
+                rule.code, rule.name, rule.title
+            ));
+        }
+        if let Some(manual) = &c.manual {
+            text.push_str(&format!("\nManual: {manual}\n"));
+        }
+    }
+    Some(text)
 }
 
 fn explain_cis(id: &str) -> Option<String> {
@@ -312,6 +383,15 @@ mod tests {
                 .is_some_and(|d| d.contains("Benchmark 1.11") && d.contains("Benchmark 1.12"))
         );
         assert!(explain("PSS001").is_some_and(|d| d.contains("## What it does")));
+        assert!(
+            explain("CIS-5.2.3").is_some_and(|d| d.contains("PSS002") && d.contains("hostPID"))
+        );
+        assert!(
+            catalog
+                .iter()
+                .any(|r| r.code == "CIS-5.2.1" && r.benchmark == "cis-k8s")
+        );
+        assert!(catalog.iter().any(|r| r.code == "NSA-audit.logging"));
     }
 
     #[test]
