@@ -14,7 +14,7 @@ import { root, walk } from '../tests/npm/helpers.mjs';
 const runs = Number(process.argv[2] ?? 7);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const corpus = '../shared/corpus';
-const benchmarks = ['pss-baseline', 'pss-restricted', 'cis-k8s'];
+const benchmarks = ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene'];
 
 execFileSync('cargo', ['build', '--quiet', '--locked', '--release', '-p', 'stockade'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 const cli = join(root, 'target', 'release', 'stockade');

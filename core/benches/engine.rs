@@ -81,7 +81,7 @@ fn manifests(c: &mut Criterion) {
         ..Input::default()
     };
     let options = Options {
-        benchmarks: ["pss-baseline", "pss-restricted", "cis-k8s"]
+        benchmarks: ["pss-baseline", "pss-restricted", "cis-k8s", "nsa-cisa", "image-hygiene"]
             .iter()
             .map(|b| b.parse().unwrap())
             .collect(),

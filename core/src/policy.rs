@@ -158,21 +158,53 @@ fn error(pointer: impl Into<String>, message: impl Into<String>) -> PolicyError 
     }
 }
 
-/// A calendar date.
-pub type Date = jiff::civil::Date;
+/// A calendar date (proleptic Gregorian), ordered by time. The engine only validates and
+/// compares dates, so a date library (45 KiB more gzipped wasm) is not worth its size here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD`, rejecting days that do not exist (`2027-02-29`).
+    pub fn parse(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        let shape = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !shape {
+            return None;
+        }
+        let year: u16 = text.get(0..4)?.parse().ok()?;
+        let month: u8 = text.get(5..7)?.parse().ok()?;
+        let day: u8 = text.get(8..10)?.parse().ok()?;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (year > 0 && (1..=days).contains(&day)).then_some(Date { year, month, day })
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
 
 fn parse_date(text: &str, pointer: &str) -> Result<Date, PolicyError> {
-    let ok = text.len() == 10
-        && text.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    ok.then(|| text.parse::<Date>().ok())
-        .flatten()
-        .ok_or_else(|| error(pointer, format!("{text:?} is not a date (YYYY-MM-DD)")))
+    Date::parse(text).ok_or_else(|| error(pointer, format!("{text:?} is not a date (YYYY-MM-DD)")))
 }
 
 /// `select`/`ignore` by code prefix.
@@ -805,6 +837,20 @@ mod tests {
         assert!(code_matches("CIS-1.2", "CIS-1.2.10"));
         assert!(code_matches("CIS-1.2.", "CIS-1.2.10"));
         assert!(code_matches("cis", "CIS-4.2.1"));
+    }
+
+    #[test]
+    fn dates_are_validated_and_ordered() {
+        assert!(Date::parse("2028-02-29").is_some());
+        assert!(Date::parse("2027-02-29").is_none());
+        assert!(Date::parse("2100-02-29").is_none());
+        assert!(Date::parse("2027-13-01").is_none());
+        assert!(Date::parse("2027-1-01").is_none());
+        assert!(Date::parse("2027-06-30") < Date::parse("2027-07-01"));
+        assert_eq!(
+            Date::parse("2027-06-30").map(|d| d.to_string()).as_deref(),
+            Some("2027-06-30")
+        );
     }
 
     #[test]

@@ -282,10 +282,7 @@ fn load_policy(args: &ScanArgs) -> Result<Options> {
         None => Options::default(),
     };
     let today = match &args.now {
-        Some(text) => text
-            .parse::<jiff::civil::Date>()
-            .ok()
-            .filter(|_| text.len() == 10)
+        Some(text) => stockade_core::policy::Date::parse(text)
             .with_context(|| format!("--now {text:?} is not a date (YYYY-MM-DD)"))?,
         None => {
             let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
@@ -299,7 +296,12 @@ fn load_policy(args: &ScanArgs) -> Result<Options> {
                     })?,
                 None => jiff::Timestamp::now(),
             };
-            jiff::tz::Offset::UTC.to_datetime(instant).date()
+            let date = jiff::tz::Offset::UTC
+                .to_datetime(instant)
+                .date()
+                .to_string();
+            stockade_core::policy::Date::parse(&date)
+                .with_context(|| format!("the clock's date {date} is out of range"))?
         }
     };
     // A `now` in the policy file pins the date (reproducible runs); --now overrides it.

@@ -52,6 +52,32 @@ test('options: benchmarks and versions change the verdicts', () => {
   assert.match(limited.errors[0].message, /nesting deeper than 10/);
 });
 
+test('options are the policy: selection, severities, settings and exemptions', () => {
+  const policy = {
+    benchmarks: ['pss-baseline', 'image-hygiene'],
+    ignore: ['IMG002'],
+    severity: { IMG001: 'high' },
+    settings: { allowedRegistries: ['registry.example.com'] },
+    exemptions: [{ rules: ['PSS003'], containers: ['app'], reason: 'accepted', expires: '2999-12-31' }],
+  };
+  // `now` defaults to today: an exemption expiring in 2999 applies.
+  const report = stockade.evaluate(privileged, policy);
+  const exempt = report.results.find((r) => r.rule === 'PSS003');
+  assert.equal(exempt.status, 'exempt');
+  assert.deepEqual(exempt.exemption, { reason: 'accepted', source: 'options.exemptions[0]', expires: '2999-12-31', status: 'fail' });
+  assert.equal(report.results.filter((r) => r.rule === 'IMG002').length, 0);
+  assert.equal(report.results.find((r) => r.rule === 'IMG001').severity, 'high');
+  assert.equal(report.results.find((r) => r.rule === 'IMG003').status, 'fail');
+  // A date after the expiry: the exemption no longer applies, and a warning says so.
+  const later = stockade.evaluate(privileged, { ...policy, now: '3000-01-01' });
+  assert.equal(later.results.find((r) => r.rule === 'PSS003').status, 'fail');
+  assert.ok(later.errors.some((e) => e.level === 'warning' && e.message.includes('expired on 2999-12-31')));
+  assert.throws(
+    () => stockade.evaluate(privileged, { exemptions: [{ rules: ['PSS003'], reason: '' }] }),
+    /invalid options: \/exemptions\/0\/reason: an exemption needs a reason/,
+  );
+});
+
 test('input errors keep their location and the rest is still evaluated', () => {
   const report = stockade.evaluate([
     { name: 'bad.yaml', text: 'kind: Pod\nmetadata: {name: [\n' },
@@ -105,7 +131,8 @@ test('rules, explain, benchmarks, version', () => {
   assert.match(stockade.explain('CIS-4.2.1'), /Kubelet rejects anonymous requests/);
   assert.equal(stockade.explain('nope'), undefined);
   const benchmarks = stockade.benchmarks();
-  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s']);
+  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene']);
+  assert.match(stockade.explain('CIS-5.2.3'), /PSS002/);
   assert.ok(benchmarks[0].versions.includes('v1.37'));
   assert.match(stockade.version(), /^\d+\.\d+\.\d+$/);
 });

@@ -79,6 +79,8 @@ test('clicking a finding selects its line in the editor', async () => {
 });
 
 test('switching to baseline changes the count', async () => {
+  await page.uncheck('input[value="cis-k8s"]');
+  await page.waitForFunction(() => !document.querySelector('#scores').textContent.includes('cis-k8s'));
   const restricted = await failing();
   await page.uncheck('input[value="pss-restricted"]');
   await page.check('input[value="pss-baseline"]');

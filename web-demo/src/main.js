@@ -202,11 +202,21 @@ function renderResults() {
     root.append(p);
     return;
   }
+  // Group by resource; within it, one finding per verdict on a field, however many benchmarks
+  // report it (a privileged container fails PSS, CIS 5.2.2 and NSA/CISA alike).
   const groups = new Map();
+  const seen = new Map();
   for (const r of shown) {
     const key = `${r.location.file}\u0000${r.resource.kind}\u0000${r.resource.namespace ?? ''}\u0000${r.resource.name}`;
+    const same = [key, r.rule, r.location.line, r.location.column, r.container ?? '', r.pointer, r.message, r.status].join('\u0000');
+    if (seen.has(same)) {
+      seen.get(same).benchmarks.push(r.benchmark);
+      continue;
+    }
+    const finding = { ...r, benchmarks: [r.benchmark] };
+    seen.set(same, finding);
     if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(r);
+    groups.get(key).push(finding);
   }
   for (const results of groups.values()) {
     const first = results[0];
@@ -239,7 +249,16 @@ function renderResults() {
       const message = document.createElement('p');
       message.className = 'message';
       message.textContent = r.message;
-      li.append(badge, ' ', rule, ' ', locationButton(r.location.file, r.location.line, r.location.column), message);
+      const runs = document.createElement('span');
+      runs.className = 'runs';
+      runs.textContent = r.benchmarks.join(', ');
+      li.append(badge, ' ', rule, ' ', locationButton(r.location.file, r.location.line, r.location.column), ' ', runs, message);
+      if (r.exemption) {
+        const why = document.createElement('p');
+        why.className = 'fix';
+        why.textContent = `Exempt: ${r.exemption.reason} (${r.exemption.source}${r.exemption.expires ? `, until ${r.exemption.expires}` : ''})`;
+        li.append(why);
+      }
       if (r.remediation) {
         const fix = document.createElement('p');
         fix.className = 'fix';
@@ -259,8 +278,12 @@ function markEditor() {
   const severity = { critical: 'error', high: 'error', medium: 'warning', low: 'info' };
   const diagnostics = [];
   const name = files[active].name;
+  const marked = new Set();
   for (const r of report.results) {
     if (r.location.file !== name || !['fail', 'warn', 'error'].includes(r.status) || r.location.line > doc.lines) continue;
+    const same = [r.rule, r.location.line, r.location.column, r.message].join('\u0000');
+    if (marked.has(same)) continue;
+    marked.add(same);
     const line = doc.line(Math.max(1, r.location.line));
     const from = Math.min(line.from + Math.max(0, r.location.column - 1), line.to);
     diagnostics.push({ from, to: line.to, severity: severity[r.severity] ?? 'warning', source: r.rule, message: r.message });
