@@ -81,10 +81,16 @@ fn manifests(c: &mut Criterion) {
         ..Input::default()
     };
     let options = Options {
-        benchmarks: ["pss-baseline", "pss-restricted", "cis-k8s", "nsa-cisa", "image-hygiene"]
-            .iter()
-            .map(|b| b.parse().unwrap())
-            .collect(),
+        benchmarks: [
+            "pss-baseline",
+            "pss-restricted",
+            "cis-k8s",
+            "nsa-cisa",
+            "image-hygiene",
+        ]
+        .iter()
+        .map(|b| b.parse().unwrap())
+        .collect(),
         ..Options::default()
     };
     group.bench_function("evaluate", |b| {

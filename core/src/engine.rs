@@ -162,19 +162,30 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                 }
             }
             let origin = Origin::of(&resource);
+            // A rule several runs map (PSS003 in CIS and NSA/CISA) is evaluated once.
+            let mut verdicts: Vec<(&str, Vec<Finding>)> = Vec::new();
             for run in &runs {
                 for mapped in &run.rules {
-                    let findings = match &mapped.rule.kind {
-                        RuleKind::Pss(check) => match &pod {
-                            Some(pod) => pss_findings(mapped.rule, check, pod),
-                            None => continue,
-                        },
-                        RuleKind::Manifest(check) => match check.evaluator {
-                            Evaluator::Resource(evaluate) => evaluate(&subject, settings),
-                            Evaluator::Cluster(_) => continue,
-                        },
+                    let at = match verdicts.iter().position(|(c, _)| *c == mapped.rule.code) {
+                        Some(at) => at,
+                        None => {
+                            let findings = match &mapped.rule.kind {
+                                RuleKind::Pss(check) => match &pod {
+                                    Some(pod) => pss_findings(mapped.rule, check, pod),
+                                    None => Vec::new(),
+                                },
+                                RuleKind::Manifest(check) => match check.evaluator {
+                                    Evaluator::Resource(evaluate) => evaluate(&subject, settings),
+                                    Evaluator::Cluster(_) => Vec::new(),
+                                },
+                            };
+                            verdicts.push((mapped.rule.code, findings));
+                            verdicts.len() - 1
+                        }
                     };
-                    push_mapped(mapped, &run.label, &origin, findings, &mut report.results);
+                    if let Some((_, findings)) = verdicts.get(at) {
+                        push_mapped(mapped, &run.label, &origin, findings, &mut report.results);
+                    }
                 }
             }
             // Admission only needs Namespace labels later: free every other object's tree
@@ -401,7 +412,7 @@ fn push_mapped(
     mapped: &MappedRule,
     benchmark: &str,
     origin: &Origin<'_>,
-    findings: Vec<Finding>,
+    findings: &[Finding],
     out: &mut Vec<CheckResult>,
 ) {
     if findings.is_empty() {
@@ -410,7 +421,7 @@ fn push_mapped(
     let all: Vec<Control> = mapped.controls.iter().map(|(c, _)| c.clone()).collect();
     let mut touched = vec![false; mapped.controls.len()];
     let mut any_failed = false;
-    for finding in &findings {
+    for finding in findings {
         if finding.status == Status::Pass {
             out.push(origin.result(mapped.rule, benchmark, all.clone(), finding));
             continue;
@@ -486,7 +497,7 @@ fn evaluate_cluster_rules(runs: &[ManifestRun], index: &Index, out: &mut Vec<Che
                     .collect();
                 i += same.len();
                 if let Some(indexed) = index.resources.get(*resource) {
-                    push_mapped(mapped, &run.label, &Origin::indexed(indexed), same, out);
+                    push_mapped(mapped, &run.label, &Origin::indexed(indexed), &same, out);
                 }
             }
         }

@@ -749,6 +749,9 @@ pub fn apply(
             r.severity = *severity;
         }
     }
+    if policy.exemptions.is_empty() && targets.values().all(|(_, own)| own.is_empty()) {
+        return;
+    }
     let mut warned: Vec<(String, u32, u32)> = Vec::new();
     let no_labels = BTreeMap::new();
     for r in results.iter_mut() {

@@ -168,7 +168,9 @@ fn run(cli: Cli) -> Result<u8> {
             let mut text = serde_json::to_string_pretty(&facts).context("serializing facts")?;
             text.push('\n');
             match output {
-                Some(path) => write_atomically(Path::new(&path), &text)?,
+                Some(path) => {
+                    write_atomically(Path::new(&path), |out| out.write_all(text.as_bytes()))?
+                }
                 None => write_stdout(&text)?,
             }
             Ok(0)
@@ -237,16 +239,21 @@ fn scan(args: ScanArgs) -> Result<u8> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    // JSON is streamed: a report of a large input need not exist twice in memory.
     let rendered = match args.format {
-        Format::Text => text::render(&report, text::TextOptions { color }),
-        Format::Json => json::render(&report),
-        Format::Sarif => sarif::render(&report),
-        Format::Junit => junit::render(&report),
-        Format::Markdown => markdown::render(&report),
+        Format::Text => Some(text::render(&report, text::TextOptions { color })),
+        Format::Json => None,
+        Format::Sarif => Some(sarif::render(&report)),
+        Format::Junit => Some(junit::render(&report)),
+        Format::Markdown => Some(markdown::render(&report)),
+    };
+    let write = |out: &mut dyn Write| match &rendered {
+        Some(text) => out.write_all(text.as_bytes()),
+        None => json::write(&report, out),
     };
     match &args.output {
-        Some(path) => write_atomically(Path::new(path), &rendered)?,
-        None => write_stdout(&rendered)?,
+        Some(path) => write_atomically(Path::new(path), write)?,
+        None => write_stdout_with(write)?,
     }
     let gate = Gate {
         fail_on: args
@@ -326,11 +333,12 @@ fn rules_json() -> String {
 }
 
 fn write_stdout(text: &str) -> Result<()> {
+    write_stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match write(&mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         // A closed pipe (`stockade scan . | head`) is not an error worth reporting.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -342,7 +350,10 @@ fn write_stdout(text: &str) -> Result<()> {
 /// interrupted run never leaves a truncated report. A path that exists and is not a regular file
 /// (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming over it would replace the
 /// device or pipe with a file.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     if let Ok(meta) = std::fs::metadata(path)
         && !meta.is_file()
     {
@@ -350,9 +361,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
             .write(true)
             .open(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        return file
-            .write_all(text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()));
+        return write(&mut file).with_context(|| format!("cannot write {}", path.display()));
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -360,7 +369,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.write_all(text.as_bytes())
+    write(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
