@@ -21,6 +21,8 @@ have_target() { rustup target list --installed 2>/dev/null | grep -qx "$1"; }
 # The core is built for the browser (wasm32) by the npm package and by CI's purity check.
 if command -v rustup >/dev/null 2>&1; then
   have_target wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  # Rule plugins (the examples and the hostile test suite) are components built for WASI p2.
+  have_target wasm32-wasip2 || rustup target add wasm32-wasip2
 fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

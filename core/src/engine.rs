@@ -36,6 +36,8 @@ pub struct Input<'a> {
     /// Problems the caller met before evaluation (e.g. unreadable files); they are kept in the
     /// report so that nothing is lost silently.
     pub errors: Vec<InputError>,
+    /// What rule plugins found (the CLI runs them on [`crate::plugins::plugin_resources`]).
+    pub plugins: Vec<crate::plugins::PluginRun>,
 }
 
 /// How to evaluate.
@@ -111,11 +113,35 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
         results: Vec::new(),
         admission: Vec::new(),
         errors: input.errors.clone(),
+        plugins: Vec::new(),
         scores: Vec::new(),
         summary: Summary::default(),
     };
 
     let runs = manifest_runs(&selections);
+    report.benchmarks.extend(
+        input
+            .plugins
+            .iter()
+            .map(crate::plugins::PluginRun::benchmark),
+    );
+    report.plugins = input.plugins.iter().map(|p| p.info.clone()).collect();
+    // Plugin findings by the resource they are about (its index in input order).
+    let mut plugin_findings: std::collections::BTreeMap<
+        u32,
+        Vec<(usize, &crate::plugins::PluginFinding)>,
+    > = std::collections::BTreeMap::new();
+    for (p, run) in input.plugins.iter().enumerate() {
+        match &run.outcome {
+            Ok(findings) => {
+                for f in findings {
+                    plugin_findings.entry(f.resource).or_default().push((p, f));
+                }
+            }
+            Err(message) => report.results.push(run.error_result(message)),
+        }
+    }
+    let mut resource_index: u32 = 0;
     let settings = &options.policy.settings;
     let mut index = Index::default();
     let mut own_exemptions: Vec<Vec<Exemption>> = Vec::new();
@@ -143,6 +169,12 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                     format!("{}: {}", resource.identity.display(), e.message),
                 )
             }));
+            for (p, finding) in plugin_findings.remove(&resource_index).unwrap_or_default() {
+                if let Some(run) = input.plugins.get(p) {
+                    report.results.push(run.result(finding, &resource));
+                }
+            }
+            resource_index = resource_index.saturating_add(1);
             index.add(&resource);
             own_exemptions.push(annotation_exemptions(
                 &resource,
@@ -196,6 +228,16 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                 resource.node.value = crate::input::yaml::Value::Null;
             }
             workloads.push((resource, pod));
+        }
+    }
+    for (index, findings) in plugin_findings {
+        for (p, finding) in findings {
+            if let Some(run) = input.plugins.get(p) {
+                report.results.push(run.error_result(&format!(
+                    "reported {} on resource {index}, but the input has {resource_index} resources",
+                    finding.rule
+                )));
+            }
         }
     }
     evaluate_cluster_rules(&runs, &index, &mut report.results);
@@ -563,7 +605,7 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
 }
 
 /// Whether a file is a node facts document (by its kind and apiVersion near the top).
-fn looks_like_facts(text: &str) -> bool {
+pub(crate) fn looks_like_facts(text: &str) -> bool {
     let head: String = text.chars().take(512).collect();
     head.contains(crate::facts::API_VERSION)
         && head.contains(&format!("\"{}\"", crate::facts::KIND))

@@ -39,6 +39,7 @@ pub mod benchmarks;
 pub mod engine;
 pub mod facts;
 pub mod input;
+pub mod plugins;
 pub mod policy;
 pub mod registry;
 pub mod report;

@@ -45,6 +45,9 @@ pub struct OptionsSpec {
     /// Whether resources may exempt themselves with the `stockade.dev/exempt` annotation.
     #[serde(default, skip_serializing_if = "is_default")]
     pub annotations: AnnotationPolicy,
+    /// Rule plugins (wasm components) to run: the CLI loads them, sandboxed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<crate::plugins::PluginSpec>,
     /// Fail the run (exit 1) only for failing results of this severity or worse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on: Option<Severity>,
@@ -281,6 +284,8 @@ pub struct Policy {
     pub now: Option<Date>,
     /// Exit-code gates.
     pub gate: Gate,
+    /// Plugins to run (the CLI loads them; the engine receives their findings).
+    pub plugins: Vec<crate::plugins::PluginSpec>,
 }
 
 fn known_prefix(prefix: &str) -> bool {
@@ -394,6 +399,25 @@ impl OptionsSpec {
                 ));
             }
         }
+        for (i, p) in self.plugins.iter().enumerate() {
+            if p.path.trim().is_empty() {
+                return Err(error(format!("/plugins/{i}/path"), "a plugin needs a path"));
+            }
+            if let Some(sha) = &p.sha256
+                && !(sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(error(
+                    format!("/plugins/{i}/sha256"),
+                    "expected 64 hexadecimal digits (sha256sum of the .wasm)",
+                ));
+            }
+            if p.memory_mib == Some(0) || p.fuel == Some(0) {
+                return Err(error(
+                    format!("/plugins/{i}"),
+                    "fuel and memoryMib must be above 0",
+                ));
+            }
+        }
         let mut exemptions = Vec::new();
         for (i, e) in self.exemptions.iter().enumerate() {
             let pointer = format!("/exemptions/{i}");
@@ -433,33 +457,10 @@ impl OptionsSpec {
                     fail_on: self.fail_on,
                     min_score: self.min_score,
                 },
+                plugins: self.plugins.clone(),
             },
         })
     }
-}
-
-/// The position of the value at a JSON pointer in a YAML tree (the closest existing parent's
-/// when it is missing; a mapping value's key position).
-fn locate(root: &Node, pointer: &str) -> Pos {
-    let mut node = root;
-    let mut pos = root.pos;
-    for part in pointer.split('/').skip(1) {
-        let part = part.replace("~1", "/").replace("~0", "~");
-        if let Some(entry) = node.entry(&part) {
-            pos = entry.key_pos;
-            node = &entry.value;
-        } else if let Some(item) = part
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| node.as_seq().and_then(|s| s.get(i)))
-        {
-            pos = item.pos;
-            node = item;
-        } else {
-            break;
-        }
-    }
-    pos
 }
 
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
@@ -507,10 +508,10 @@ pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputE
             }
             _ => pointer,
         };
-        at(locate(&root, &pointer), described(&pointer, &message))
+        at(root.locate(&pointer), described(&pointer, &message))
     })?;
-    spec.resolve_in(file, &|p| locate(&root, p))
-        .map_err(|e| at(locate(&root, &e.pointer), e.to_string()))
+    spec.resolve_in(file, &|p| root.locate(p))
+        .map_err(|e| at(root.locate(&e.pointer), e.to_string()))
 }
 
 fn unknown_field(message: &str) -> Option<&str> {

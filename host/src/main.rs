@@ -5,6 +5,7 @@
 
 mod collect;
 mod files;
+mod plugins;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -41,6 +42,11 @@ enum Command {
         /// e.g. PSS102, allow-privilege-escalation, allowPrivilegeEscalation, CIS-1.2.1
         rule: String,
     },
+    /// Inspect or check a rule plugin (a wasm component).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Collect node facts (processes, files, OS) for `stockade scan --facts`.
     Collect {
         /// Read this directory as the node's root file system (default `/`).
@@ -54,6 +60,46 @@ enum Command {
         #[arg(long, value_name = "VERSION")]
         kubernetes_version: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Print the plugin's name, version and rules.
+    Inspect {
+        /// The plugin (.wasm component).
+        file: String,
+    },
+    /// Load, compile and validate the plugin (and its settings); exit 0 when it is usable.
+    Check {
+        /// The plugin (.wasm component).
+        file: String,
+        /// Settings to validate, as JSON.
+        #[arg(long, value_name = "JSON")]
+        settings: Option<String>,
+    },
+}
+
+/// Where compiled plugins are cached.
+#[derive(clap::Args, Clone)]
+struct CacheArgs {
+    /// Cache compiled plugins in DIR (default: $STOCKADE_CACHE_DIR, else
+    /// ~/.cache/stockade/wasmtime).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_plugin_cache")]
+    plugin_cache: Option<String>,
+    /// Compile plugins every time.
+    #[arg(long)]
+    no_plugin_cache: bool,
+}
+
+impl CacheArgs {
+    fn sandbox(&self) -> Result<plugins::Sandbox> {
+        let dir = match (&self.plugin_cache, self.no_plugin_cache) {
+            (_, true) => None,
+            (Some(dir), false) => Some(std::path::PathBuf::from(dir)),
+            (None, false) => plugins::default_cache_dir(),
+        };
+        plugins::Sandbox::new(dir.as_deref())
+    }
 }
 
 #[derive(clap::Args)]
@@ -97,6 +143,12 @@ struct ScanArgs {
     /// the run; only new ones do.
     #[arg(long, value_name = "REPORT.json")]
     baseline: Option<String>,
+    /// A rule plugin (.wasm component) to run, sandboxed (repeatable; added to the policy's
+    /// `plugins`).
+    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    plugins: Vec<String>,
+    #[command(flatten)]
+    cache: CacheArgs,
     /// Today's date (YYYY-MM-DD) for exemption expiry. Default: the UTC date of
     /// SOURCE_DATE_EPOCH when set (reproducible reports), else of the clock.
     #[arg(long, value_name = "DATE")]
@@ -159,6 +211,7 @@ fn run(cli: Cli) -> Result<u8> {
             write_stdout(&explain(&rule)?)?;
             Ok(0)
         }
+        Command::Plugin { command } => plugin_command(command),
         Command::Collect {
             root,
             output,
@@ -212,12 +265,34 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let mut facts = files::load_files(&args.facts);
     let mut errors = std::mem::take(&mut loaded.errors);
     errors.append(&mut facts.errors);
-    let input = Input {
+    let (mut options, policy_dir) = load_policy(&args)?;
+    let mut input = Input {
         files: loaded.sources(),
         facts: facts.sources(),
         errors,
+        plugins: Vec::new(),
     };
-    let mut options = load_policy(&args)?;
+    let mut wanted: Vec<(std::path::PathBuf, stockade_core::plugins::PluginSpec)> = options
+        .policy
+        .plugins
+        .iter()
+        .map(|spec| (policy_dir.join(&spec.path), spec.clone()))
+        .collect();
+    wanted.extend(args.plugins.iter().map(|path| {
+        (
+            std::path::PathBuf::from(path),
+            stockade_core::plugins::PluginSpec {
+                path: path.clone(),
+                ..Default::default()
+            },
+        )
+    }));
+    if !wanted.is_empty() {
+        let sandbox = args.cache.sandbox()?;
+        let resources = stockade_core::plugins::plugin_resources(&input.files, options.limits);
+        let facts: Vec<String> = input.facts.iter().map(|f| f.text.to_owned()).collect();
+        input.plugins = plugins::run_all(&sandbox, &wanted, &resources, &facts);
+    }
     if !args.benchmarks.is_empty() {
         options.benchmarks = args.benchmarks.clone();
     }
@@ -272,7 +347,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
 
 /// The policy file: `--config`, else the first `stockade.yaml` from the working directory up;
 /// today's date from `--now` or the clock.
-fn load_policy(args: &ScanArgs) -> Result<Options> {
+fn load_policy(args: &ScanArgs) -> Result<(Options, std::path::PathBuf)> {
     let path = match (&args.config, args.no_config) {
         (Some(path), _) => Some(std::path::PathBuf::from(path)),
         (None, true) => None,
@@ -315,7 +390,66 @@ fn load_policy(args: &ScanArgs) -> Result<Options> {
     if args.now.is_some() || options.policy.now.is_none() {
         options.policy.now = Some(today);
     }
-    Ok(options)
+    // Plugin paths in the policy are relative to the policy file.
+    let dir = path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok((options, dir))
+}
+
+fn plugin_command(command: PluginCommand) -> Result<u8> {
+    let cache = CacheArgs {
+        plugin_cache: None,
+        no_plugin_cache: false,
+    };
+    let sandbox = cache.sandbox()?;
+    let (file, settings) = match &command {
+        PluginCommand::Inspect { file } => (file, None),
+        PluginCommand::Check { file, settings } => (file, settings.as_ref()),
+    };
+    let settings = match settings {
+        Some(text) => Some(
+            serde_json::from_str::<serde_json::Value>(text)
+                .with_context(|| format!("--settings is not JSON: {text}"))?,
+        ),
+        None => None,
+    };
+    let spec = stockade_core::plugins::PluginSpec {
+        path: file.clone(),
+        settings,
+        ..Default::default()
+    };
+    let loaded = match sandbox.load(Path::new(file), &spec) {
+        Ok(loaded) => loaded,
+        Err(message) => bail!("plugin {file}: {message}"),
+    };
+    match command {
+        PluginCommand::Inspect { .. } => {
+            let mut out = serde_json::to_string_pretty(&loaded.info).context("serializing")?;
+            out.push('\n');
+            write_stdout(&out)?;
+        }
+        PluginCommand::Check { .. } => {
+            if let Err(message) = sandbox.run(&loaded, &spec, &[], &[]) {
+                bail!("plugin {file}: {message}");
+            }
+            write_stdout(&format!(
+                "ok: {} {} ({} rules, contract {}; {})\n",
+                loaded.info.name,
+                loaded.info.version,
+                loaded.info.rules.len(),
+                plugins::CONTRACT,
+                if loaded.from_cache {
+                    "loaded from the cache"
+                } else {
+                    "compiled"
+                }
+            ))?;
+        }
+    }
+    Ok(0)
 }
 
 fn find_policy_file() -> Result<Option<std::path::PathBuf>> {

@@ -58,10 +58,16 @@ pub fn evaluate_json(input: &str, options: &str) -> Result<String, JsError> {
     let options = spec
         .resolve()
         .map_err(|e| JsError::new(&format!("stockade: invalid options: {e}")))?;
+    if !options.policy.plugins.is_empty() {
+        return Err(JsError::new(
+            "stockade: invalid options: /plugins: rule plugins run in the stockade CLI only",
+        ));
+    }
     let core_input = Input {
         files: source_files(&input.files),
         facts: source_files(&input.facts),
         errors: Vec::new(),
+        plugins: Vec::new(),
     };
     to_json(&stockade_core::evaluate(&core_input, &options))
 }

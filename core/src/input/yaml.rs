@@ -97,6 +97,31 @@ impl Node {
         }
     }
 
+    /// The position of the value at a JSON pointer (RFC 6901) below this node: a mapping
+    /// value's key position; the closest existing parent's when the pointer goes further than
+    /// the tree.
+    pub fn locate(&self, pointer: &str) -> Pos {
+        let mut node = self;
+        let mut pos = self.pos;
+        for part in pointer.split('/').skip(1) {
+            let part = part.replace("~1", "/").replace("~0", "~");
+            if let Some(entry) = node.entry(&part) {
+                pos = entry.key_pos;
+                node = &entry.value;
+            } else if let Some(item) = part
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| node.as_seq().and_then(|s| s.get(i)))
+            {
+                pos = item.pos;
+                node = item;
+            } else {
+                break;
+            }
+        }
+        pos
+    }
+
     /// A short name of the value's type, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self.value {

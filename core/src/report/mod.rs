@@ -38,6 +38,9 @@ pub struct Report {
     pub admission: Vec<AdmissionVerdict>,
     /// Problems with the input, each with its location.
     pub errors: Vec<InputError>,
+    /// The rule plugins that ran, with their rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<crate::plugins::PluginInfo>,
     /// Compliance scores per benchmark run and section.
     #[serde(default)]
     pub scores: Vec<score::BenchmarkScore>,

@@ -86,6 +86,28 @@ fn descriptor(info: &RuleInfo) -> Value {
     })
 }
 
+/// A plugin rule (`<plugin>/<code>`) described like a built-in one.
+fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
+    let (plugin, code) = id.split_once('/')?;
+    let info = report.plugins.iter().find(|p| p.name == plugin)?;
+    let rule = info.rules.iter().find(|r| r.code == code)?;
+    let documentation = if rule.description.is_empty() {
+        rule.title.clone()
+    } else {
+        rule.description.clone()
+    };
+    Some(RuleInfo {
+        code: id.to_owned(),
+        name: crate::engine::slug(&rule.title),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        benchmark: format!("plugin:{plugin}"),
+        controls: rule.controls.clone(),
+        remediation: rule.remediation.clone(),
+        documentation,
+    })
+}
+
 /// Renders the report as SARIF 2.1.0 (pretty-printed JSON).
 pub fn render(report: &Report) -> String {
     let catalog = catalog();
@@ -109,7 +131,10 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|id| match catalog.iter().find(|c| c.code == *id) {
             Some(info) => descriptor(info),
-            None => json!({"id": id, "shortDescription": {"text": id}}),
+            None => match plugin_rule(report, id) {
+                Some(info) => descriptor(&info),
+                None => json!({"id": id, "shortDescription": {"text": id}}),
+            },
         })
         .collect();
     let results: Vec<Value> = findings
