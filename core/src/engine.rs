@@ -118,7 +118,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
         summary: Summary::default(),
     };
 
-    let runs = manifest_runs(&selections);
+    let runs = manifest_runs(&selections, &options.policy.filter);
     report.benchmarks.extend(
         input
             .plugins
@@ -185,7 +185,13 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
             for selection in &selections {
                 match (selection.pss(), &pod) {
                     (Some(_), Some(pod)) => {
-                        evaluate_benchmark(&resource, pod, *selection, &mut report.results);
+                        evaluate_benchmark(
+                            &resource,
+                            pod,
+                            *selection,
+                            &options.policy.filter,
+                            &mut report.results,
+                        );
                     }
                     (None, _) if selection.benchmark == Benchmark::CisK8s => {
                         evaluate_static_pod(&resource, *selection, &mut report.results);
@@ -313,7 +319,9 @@ struct MappedRule {
     controls: Vec<(Control, Option<&'static str>)>,
 }
 
-fn manifest_runs(selections: &[Selection]) -> Vec<ManifestRun> {
+/// The runs of the manifest benchmarks, with only the rules the policy selects (a rule that
+/// would be filtered out of the report is not evaluated at all).
+fn manifest_runs(selections: &[Selection], filter: &crate::policy::RuleFilter) -> Vec<ManifestRun> {
     let mut runs = Vec::new();
     for selection in selections {
         let Some((label, controls)) = selection.manifest_controls() else {
@@ -321,7 +329,7 @@ fn manifest_runs(selections: &[Selection]) -> Vec<ManifestRun> {
         };
         let mut rules: Vec<MappedRule> = Vec::new();
         for def in &controls {
-            for (rule, field) in def.rule_refs() {
+            for (rule, field) in def.rule_refs().filter(|(r, _)| filter.allows(r.code)) {
                 let control = Control {
                     benchmark: label.clone(),
                     id: def.id.clone(),
@@ -420,7 +428,18 @@ impl<'a> Origin<'a> {
 
 /// A PSS check's verdict on a pod at the newest version, as findings.
 fn pss_findings(rule: &Rule, check: &crate::rules::pss::PssCheck, pod: &Pod) -> Vec<Finding> {
-    match (check.evaluate)(pod, Version::LATEST) {
+    pss_findings_at(rule, check, pod, Version::LATEST)
+}
+
+/// A PSS check's verdict on a pod at a version: one pass at the pod spec, or one failure per
+/// offending field in source order.
+fn pss_findings_at(
+    rule: &Rule,
+    check: &crate::rules::pss::PssCheck,
+    pod: &Pod,
+    version: Version,
+) -> Vec<Finding> {
+    match (check.evaluate)(pod, version) {
         None => vec![Finding::pass(
             pod.spec.clone(),
             format!(
@@ -624,12 +643,14 @@ fn evaluate_benchmark(
     resource: &Resource,
     pod: &Pod,
     selection: Selection,
+    filter: &crate::policy::RuleFilter,
     out: &mut Vec<CheckResult>,
 ) {
     let Some((level, version)) = selection.pss() else {
         return;
     };
     let mut checks = pss_checks(level, version);
+    checks.retain(|r| filter.allows(r.code));
     checks.sort_by_key(|r| r.code);
     for rule in checks {
         let RuleKind::Pss(check) = &rule.kind else {
@@ -640,57 +661,10 @@ fn evaluate_benchmark(
             id: check.id.to_owned(),
             level: Some(check.level),
         };
-        let base =
-            |status: Status, container: Option<String>, pos, pointer: String, message: String| {
-                CheckResult {
-                    rule: rule.code.to_owned(),
-                    name: rule.name.to_owned(),
-                    status,
-                    severity: rule.severity,
-                    benchmark: selection.to_string(),
-                    controls: vec![control.clone()],
-                    resource: resource.identity.clone(),
-                    container,
-                    location: location(resource, pos),
-                    pointer: format!("{}{pointer}", resource.base_pointer),
-                    message,
-                    remediation: if status == Status::Pass {
-                        String::new()
-                    } else {
-                        rule.remediation.to_owned()
-                    },
-                    expected: None,
-                    actual: None,
-                    source: None,
-                    exemption: None,
-                    baseline_state: None,
-                }
-            };
-        match (check.evaluate)(pod, version) {
-            None => out.push(base(
-                Status::Pass,
-                None,
-                pod.spec.pos,
-                pod.spec.pointer.clone(),
-                format!(
-                    "{} ({} check `{}`)",
-                    rule.title,
-                    check.level.as_str(),
-                    check.id
-                ),
-            )),
-            Some(mut outcome) => {
-                outcome.violations.sort_by_key(|v| v.loc.pos);
-                for v in outcome.violations {
-                    out.push(base(
-                        Status::Fail,
-                        v.container,
-                        v.loc.pos,
-                        v.loc.pointer,
-                        v.message,
-                    ));
-                }
-            }
+        let benchmark = selection.to_string();
+        let origin = Origin::of(resource);
+        for finding in pss_findings_at(rule, check, pod, version) {
+            out.push(origin.result(rule, &benchmark, vec![control.clone()], &finding));
         }
     }
 }

@@ -432,7 +432,7 @@ fn plugin_command(command: PluginCommand) -> Result<u8> {
             write_stdout(&out)?;
         }
         PluginCommand::Check { .. } => {
-            if let Err(message) = sandbox.run(&loaded, &spec, &[], &[]) {
+            if let Err(message) = sandbox.validate(&loaded, &spec) {
                 bail!("plugin {file}: {message}");
             }
             write_stdout(&format!(

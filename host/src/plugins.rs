@@ -213,6 +213,19 @@ impl Sandbox {
         })
     }
 
+    /// Instantiates a loaded plugin and has it validate its settings.
+    pub fn validate(&self, plugin: &Loaded, spec: &PluginSpec) -> Result<(), String> {
+        let limits = Limits::of(spec);
+        let mut store = self.store(&plugin.info.name, limits);
+        let instance = RulePlugin::instantiate(&mut store, &plugin.component, &self.linker)
+            .map_err(|e| explain(&e, &store, limits))?;
+        instance
+            .stockade_plugin_rule()
+            .call_validate_settings(&mut store, &settings_json(spec))
+            .map_err(|e| explain(&e, &store, limits))?
+            .map_err(|e| format!("rejected its settings: {}", clip(&e)))
+    }
+
     /// Runs a loaded plugin on the scanned resources: its findings, or why there are none.
     pub fn run(
         &self,
@@ -222,10 +235,7 @@ impl Sandbox {
         facts: &[String],
     ) -> Result<Vec<PluginFinding>, String> {
         let limits = Limits::of(spec);
-        let settings = spec
-            .settings
-            .as_ref()
-            .map_or_else(|| "{}".to_owned(), serde_json::Value::to_string);
+        let settings = settings_json(spec);
         let mut store = self.store(&plugin.info.name, limits);
         let instance = RulePlugin::instantiate(&mut store, &plugin.component, &self.linker)
             .map_err(|e| explain(&e, &store, limits))?;
@@ -284,6 +294,12 @@ impl Sandbox {
             })
             .collect())
     }
+}
+
+fn settings_json(spec: &PluginSpec) -> String {
+    spec.settings
+        .as_ref()
+        .map_or_else(|| "{}".to_owned(), serde_json::Value::to_string)
 }
 
 /// `Some(true)` for a component, `Some(false)` for a core module, `None` for anything else

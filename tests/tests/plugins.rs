@@ -477,3 +477,38 @@ fn compiled_plugins_are_cached_and_a_corrupt_entry_is_replaced() {
         "and it was replaced"
     );
 }
+
+#[test]
+fn inspect_prints_the_metadata_and_check_validates_settings() {
+    plugins();
+    let cache = cache();
+    let out = stockade()
+        .env("STOCKADE_CACHE_DIR", cache.path())
+        .args(["plugin", "inspect"])
+        .arg(plugin("service_exposure.wasm"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let info = json_of(&out.stdout);
+    assert_eq!(info["name"], "service-exposure");
+    assert_eq!(info["rules"][0]["code"], "NET900");
+    assert_eq!(info["rules"][0]["severity"], "high");
+    stockade()
+        .env("STOCKADE_CACHE_DIR", cache.path())
+        .args(["plugin", "check", "--settings", r#"{"labels": 3}"#])
+        .arg(plugin("required_labels.wasm"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "rejected its settings: `labels` must be a list of strings",
+        ));
+    stockade()
+        .env("STOCKADE_CACHE_DIR", cache.path())
+        .args(["plugin", "check", "--settings", r#"{"labels": ["team"]}"#])
+        .arg(plugin("required_labels.wasm"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "ok: required-labels 0.1.0 (1 rules",
+        ));
+}
