@@ -305,7 +305,9 @@ fn check_prefixes(list: &[String], pointer: &str) -> Result<(), PolicyError> {
         if p.trim().is_empty() || !known_prefix(p) {
             return Err(error(
                 format!("{pointer}/{i}"),
-                format!("{p:?} matches no rule code (`stockade rules` lists them)"),
+                format!(
+                    "{p:?} matches no rule code (`stockade rules` lists them; plugin rules are `<plugin>/<code>`, e.g. `required-labels/`)"
+                ),
             ));
         }
     }

@@ -122,6 +122,10 @@ impl Sandbox {
         config.wasm_component_model(true).consume_fuel(true);
         let cache = match cache_dir {
             Some(dir) => {
+                // wasmtime wants an absolute directory; `--plugin-cache .cache` should work too.
+                let dir = std::path::absolute(dir)
+                    .map_err(|e| anyhow::anyhow!("plugin cache {}: {e}", dir.display()))?;
+                let dir = dir.as_path();
                 let mut cache_config = wasmtime::CacheConfig::new();
                 cache_config.with_directory(dir);
                 let cache = wasmtime::Cache::new(cache_config)

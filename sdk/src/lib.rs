@@ -244,6 +244,12 @@ impl Finding {
         }
     }
 
+    /// Points the finding at a field (a JSON pointer into the object).
+    pub fn at(mut self, pointer: &str) -> Finding {
+        self.pointer = pointer.to_owned();
+        self
+    }
+
     /// Names the container at fault.
     pub fn container(mut self, name: &str) -> Finding {
         self.container = Some(name.to_owned());

@@ -113,6 +113,14 @@ test('render: every format the core has', () => {
   assert.equal(report.scores[0].benchmark, 'pss-baseline@latest');
 });
 
+test('scan: evaluate and render in one call, the same text', () => {
+  const options = { benchmarks: ['pss-baseline', 'nsa-cisa'], now: '2026-11-29' };
+  for (const format of ['json', 'text', 'sarif', 'junit', 'markdown']) {
+    assert.equal(stockade.scan(privileged, options, format), stockade.render(stockade.evaluate(privileged, options), format));
+  }
+  assert.throws(() => stockade.scan(privileged, {}, 'yaml'), /unknown format `yaml`/);
+});
+
 test('render: JSON and text', () => {
   const report = stockade.evaluate(privileged, { benchmarks: ['pss-baseline'] });
   const json = stockade.render(report, 'json');

@@ -64,14 +64,30 @@ function normalize(input) {
  * `options` is the policy (the same keys as `stockade.yaml`); `now` defaults to today's UTC date.
  */
 export function evaluate(input, options = {}) {
-  const { failOnInputError = false, ...spec } = options ?? {};
-  if (spec.now === undefined) spec.now = new Date().toISOString().slice(0, 10);
+  const { failOnInputError = false, ...spec } = policy(options);
   const report = JSON.parse(call(() => raw.evaluateJson(JSON.stringify(normalize(input)), JSON.stringify(spec))));
   if (failOnInputError) {
     const first = report.errors.find((e) => e.level === 'error');
     if (first) throw new StockadeInputError(first);
   }
   return report;
+}
+
+/** The options object as the engine takes it: `now` defaults to today's UTC date. */
+function policy(options) {
+  const spec = { ...(options ?? {}) };
+  if (spec.now === undefined) spec.now = new Date().toISOString().slice(0, 10);
+  return spec;
+}
+
+/**
+ * Evaluates and renders in one step: the text `stockade scan -f FORMAT` writes (byte for byte for
+ * `json`). Faster than `render(evaluate(...))` when only the text is wanted.
+ */
+export function scan(input, options = {}, format = 'json') {
+  const { failOnInputError, ...spec } = policy(options);
+  if (failOnInputError) evaluate(input, options);
+  return call(() => raw.scanJson(JSON.stringify(normalize(input)), JSON.stringify(spec), String(format)));
 }
 
 /** Renders a report as `json` (byte for byte what the CLI writes), `text`, `sarif`, `junit` or `markdown`. */

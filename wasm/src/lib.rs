@@ -49,10 +49,22 @@ fn source_files(texts: &[NamedText]) -> Vec<SourceFile<'_>> {
 }
 
 /// Evaluates `{"files": [{name, text}], "facts": [{name, text}]}` (JSON text) with an options
-/// object (JSON text: `{"benchmarks": [...], "maxDepth": .., "maxNodes": ..}`) and returns the
-/// report as JSON text.
+/// object (JSON text, the policy: `{"benchmarks": [...], "exemptions": [...], ...}`) and returns
+/// the report as JSON text.
 #[wasm_bindgen(js_name = evaluateJson)]
 pub fn evaluate_json(input: &str, options: &str) -> Result<String, JsError> {
+    to_json(&evaluate(input, options)?)
+}
+
+/// Evaluates and renders in one call, without the report ever crossing into JavaScript: the
+/// text `stockade scan -f FORMAT` writes.
+#[wasm_bindgen(js_name = scanJson)]
+pub fn scan_json(input: &str, options: &str, format: &str) -> Result<String, JsError> {
+    let report = evaluate(input, options)?;
+    report.render(format).ok_or_else(|| unknown_format(format))
+}
+
+fn evaluate(input: &str, options: &str) -> Result<Report, JsError> {
     let input: InputSpec = parse(input, "input")?;
     let spec: OptionsSpec = parse(options, "options")?;
     let options = spec
@@ -69,7 +81,13 @@ pub fn evaluate_json(input: &str, options: &str) -> Result<String, JsError> {
         errors: Vec::new(),
         plugins: Vec::new(),
     };
-    to_json(&stockade_core::evaluate(&core_input, &options))
+    Ok(stockade_core::evaluate(&core_input, &options))
+}
+
+fn unknown_format(format: &str) -> JsError {
+    JsError::new(&format!(
+        "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown)"
+    ))
 }
 
 /// Renders a report (JSON text, as `evaluateJson` returns it) as `text`, `json`, `sarif`,
@@ -77,11 +95,7 @@ pub fn evaluate_json(input: &str, options: &str) -> Result<String, JsError> {
 #[wasm_bindgen(js_name = renderJson)]
 pub fn render_json(report: &str, format: &str) -> Result<String, JsError> {
     let report: Report = parse(report, "report")?;
-    report.render(format).ok_or_else(|| {
-        JsError::new(&format!(
-            "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown)"
-        ))
-    })
+    report.render(format).ok_or_else(|| unknown_format(format))
 }
 
 /// Every rule and CIS check with its documentation (JSON text).

@@ -46,18 +46,20 @@ pub struct SectionScore {
 }
 
 /// The section a control belongs to.
-fn section_of(control: &super::Control) -> String {
-    match control.level {
-        Some(level) => level.as_str().to_owned(),
-        None => {
-            let parts: Vec<&str> = control.id.split('.').collect();
-            match parts.len() {
-                0 | 1 => control.id.clone(),
-                2 => parts.first().copied().unwrap_or_default().to_owned(),
-                _ => parts.get(..2).map(|p| p.join(".")).unwrap_or_default(),
-            }
-        }
+fn section_of(control: &super::Control) -> &str {
+    if let Some(level) = control.level {
+        return level.as_str();
     }
+    // `5.1.1` -> `5.1`; `pod-security.non-root` -> `pod-security`; `LBL001` -> itself.
+    let id = control.id.as_str();
+    let Some(first) = id.find('.') else {
+        return id;
+    };
+    let second = id
+        .get(first + 1..)
+        .and_then(|rest| rest.find('.'))
+        .map(|i| first + 1 + i);
+    id.get(..second.unwrap_or(first)).unwrap_or(id)
 }
 
 fn round1(x: f64) -> f64 {
@@ -65,12 +67,12 @@ fn round1(x: f64) -> f64 {
 }
 
 #[derive(Default)]
-struct Tally {
-    /// resource key -> passed all of its results so far
-    resources: BTreeMap<String, bool>,
+struct Tally<'a> {
+    /// resource (file, identity) -> passed all of its results so far
+    resources: BTreeMap<(&'a str, &'a super::ResourceRef), bool>,
 }
 
-impl Tally {
+impl Tally<'_> {
     fn score(&self) -> f64 {
         let total = self.resources.len();
         let passed = self.resources.values().filter(|p| **p).count();
@@ -92,30 +94,23 @@ fn mean_of(scores: &[f64]) -> f64 {
 
 /// Scores the results of every benchmark run, in the order of `benchmarks`.
 pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkScore> {
-    // benchmark -> section -> control -> tally
-    let mut tree: BTreeMap<&str, BTreeMap<String, BTreeMap<String, Tally>>> = BTreeMap::new();
+    // benchmark -> section -> control -> tally, keyed by borrowed strings: a large report has
+    // hundreds of thousands of results.
+    let mut tree: BTreeMap<&str, BTreeMap<&str, BTreeMap<&str, Tally<'_>>>> = BTreeMap::new();
     for r in results {
         if matches!(r.status, Status::Manual | Status::Skip | Status::Exempt) {
             continue;
         }
-        let resource = format!(
-            "{}|{}|{}|{:?}|{}",
-            r.location.file,
-            r.resource.kind,
-            r.resource.api_version,
-            r.resource.namespace,
-            r.resource.name
-        );
+        let resource = (r.location.file.as_str(), &r.resource);
         let passed = r.status == Status::Pass;
+        let sections = tree.entry(r.benchmark.as_str()).or_default();
         for control in &r.controls {
-            let tally = tree
-                .entry(r.benchmark.as_str())
-                .or_default()
+            let tally = sections
                 .entry(section_of(control))
                 .or_default()
-                .entry(control.id.clone())
+                .entry(control.id.as_str())
                 .or_default();
-            let entry = tally.resources.entry(resource.clone()).or_insert(true);
+            let entry = tally.resources.entry(resource).or_insert(true);
             *entry = *entry && passed;
         }
     }
@@ -140,7 +135,7 @@ pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkSc
                     passed_total += passed;
                     all_controls.extend(scores.iter().copied());
                     SectionScore {
-                        section: section.clone(),
+                        section: (*section).to_owned(),
                         score: round1(mean_of(&scores)),
                         controls: scores.len(),
                         controls_passed: passed,

@@ -35,6 +35,7 @@ impl Plugin for DefaultNamespace {
                     r,
                     format!("{} is not in the default namespace", r.display()),
                 )
+                .at("/metadata/namespace")
             });
         }
         Ok(out)
