@@ -87,6 +87,12 @@ pub struct RuleInfo {
     pub documentation: String,
 }
 
+/// [`catalog`], computed once (renderers describe rules from it on every call).
+pub fn catalog_cached() -> &'static [RuleInfo] {
+    static CATALOG: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(catalog)
+}
+
 /// Every rule and CIS check (the newest text of each CIS control id).
 pub fn catalog() -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = RULES

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::{ErrorLevel, Report, Status};
-use crate::registry::{RuleInfo, catalog};
+use crate::registry::{RuleInfo, catalog_cached};
 use crate::rules::Severity;
 
 /// SARIF's `level` for a severity.
@@ -110,7 +110,7 @@ fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
 
 /// Renders the report as SARIF 2.1.0 (pretty-printed JSON).
 pub fn render(report: &Report) -> String {
-    let catalog = catalog();
+    let catalog = catalog_cached();
     // One SARIF result per finding, with every benchmark run and control that reports it, so
     // that code scanning shows one alert for one problem.
     let findings: Vec<super::Finding<'_>> = report
