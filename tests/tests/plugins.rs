@@ -207,8 +207,8 @@ fn hostile(behave: &str) -> (Value, Vec<Value>) {
         format!(
             "benchmarks: [pss-baseline]\nplugins:\n  - path: {}\n    settings: {{behave: {behave}}}\n    fuel: 200000000\n    memoryMib: {}\n",
             plugin("hostile_plugin.wasm"),
-            // Room for 40 MB of output, so that the output cap (not the memory cap) stops it.
-            if behave == "huge-output" { 128 } else { 32 }
+            // Room for 100 MB of output, so that the output cap (not the memory cap) stops it.
+            if behave == "huge-output" { 320 } else { 32 }
         ),
     )
     .expect("write");

@@ -37,9 +37,10 @@ impl Plugin for Hostile {
             "panic" => panic!("the hostile plugin panics on purpose"),
             "error" => Err("the hostile plugin refuses".to_owned()),
             "huge-output" => {
-                // About 40 MB of findings: more than the host accepts, less than the memory cap.
+                // About 100 MB of findings: far more than the host accepts (the test raises the
+                // memory cap so that the output cap, not the memory cap, is what stops it).
                 let message = "x".repeat(4000);
-                Ok((0..10_000)
+                Ok((0..25_000)
                     .map(|_| Finding::fail("BAD001", first, "/metadata", message.clone()))
                     .collect())
             }
