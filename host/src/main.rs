@@ -46,6 +46,8 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Collect node facts (processes, files, OS) for `stockade scan --facts`.
     Collect {
@@ -84,10 +86,15 @@ enum PluginCommand {
 struct CacheArgs {
     /// Cache compiled plugins in DIR (default: $STOCKADE_CACHE_DIR, else
     /// ~/.cache/stockade/wasmtime).
-    #[arg(long, value_name = "DIR", conflicts_with = "no_plugin_cache")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        conflicts_with = "no_plugin_cache"
+    )]
     plugin_cache: Option<String>,
     /// Compile plugins every time.
-    #[arg(long)]
+    #[arg(long, global = true)]
     no_plugin_cache: bool,
 }
 
@@ -211,7 +218,7 @@ fn run(cli: Cli) -> Result<u8> {
             write_stdout(&explain(&rule)?)?;
             Ok(0)
         }
-        Command::Plugin { command } => plugin_command(command),
+        Command::Plugin { command, cache } => plugin_command(command, &cache),
         Command::Collect {
             root,
             output,
@@ -399,11 +406,7 @@ fn load_policy(args: &ScanArgs) -> Result<(Options, std::path::PathBuf)> {
     Ok((options, dir))
 }
 
-fn plugin_command(command: PluginCommand) -> Result<u8> {
-    let cache = CacheArgs {
-        plugin_cache: None,
-        no_plugin_cache: false,
-    };
+fn plugin_command(command: PluginCommand, cache: &CacheArgs) -> Result<u8> {
     let sandbox = cache.sandbox()?;
     let (file, settings) = match &command {
         PluginCommand::Inspect { file } => (file, None),
