@@ -547,6 +547,45 @@ fn absent_components_skip_and_missing_facts_never_pass() {
 }
 
 #[test]
+fn settings_of_a_config_file_that_was_not_collected_are_errors_not_defaults() {
+    // The kubelet names a config file the collector could not read (a FIFO, a file over the
+    // size limit, a lie): its settings are unknown. Defaults would be a guess, and a guess that
+    // can pass.
+    let mut node = NodeFacts::new("worker-2");
+    node.processes = vec![process(
+        7,
+        &[
+            "kubelet",
+            "--config=/var/lib/kubelet/config.yaml",
+            "--read-only-port=0",
+        ],
+    )];
+    node.errors.push(stockade_core::facts::CollectionError {
+        path: Some("/var/lib/kubelet/config.yaml".to_owned()),
+        message: "content not collected: not a regular file".to_owned(),
+    });
+    let report = scan(&[("worker.json", &node)], "cis-k8s@1.12");
+    let result = |code: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.rule == code)
+            .unwrap_or_else(|| panic!("{code}"))
+    };
+    let anonymous = result("CIS-4.2.1");
+    assert_eq!(anonymous.status, Status::Error);
+    assert!(
+        anonymous
+            .message
+            .contains("/var/lib/kubelet/config.yaml (named by --config) could not be collected"),
+        "{}",
+        anonymous.message
+    );
+    // A flag wins over the config file, so a flag still decides.
+    assert_eq!(result("CIS-4.2.4").status, Status::Pass);
+}
+
+#[test]
 fn bad_facts_are_input_errors_and_other_inputs_still_count() {
     let good = serde_json::to_string(&compliant()).expect("json");
     let input = Input {

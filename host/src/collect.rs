@@ -7,31 +7,37 @@
 //! file it could not read instead of failing.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use rustix::fs::FileType as Kind;
 use stockade_core::facts::plan::{Component, plan};
 use stockade_core::facts::{
     CollectionError, FileFact, FileType, KubernetesInfo, NodeFacts, OsInfo, Process,
 };
 
+use crate::rootfs::{ReadError, Root};
+
 /// Largest config file whose content is collected.
 const MAX_CONTENT: u64 = 1024 * 1024;
+/// Largest command line or environment read from `/proc` (Linux allows far more).
+const MAX_PROC_FILE: u64 = 1024 * 1024;
 /// Most entries listed under one directory.
 const MAX_LISTED: usize = 2000;
 
 /// Collects the facts of the node whose file system is at `root` (`/` for this node).
 /// `kubernetes_version`, when the operator knows it, picks the CIS benchmark version on nodes
 /// without control-plane manifests (whose image tags otherwise tell it).
-pub fn collect(root: &Path, kubernetes_version: Option<String>) -> NodeFacts {
+///
+/// Every path is resolved inside `root` (see [`crate::rootfs`]): links never lead out of it.
+pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Result<NodeFacts> {
+    let root = Root::open(root)?;
     let mut c = Collector {
-        root: fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
-        users: read_id_names(root, "etc/passwd"),
-        groups: read_id_names(root, "etc/group"),
-        facts: NodeFacts::new(&hostname(root)),
+        users: read_id_names(&root, "/etc/passwd"),
+        groups: read_id_names(&root, "/etc/group"),
+        facts: NodeFacts::new(&hostname(&root)),
+        root,
     };
-    c.facts.os = Some(os_info(root));
+    c.facts.os = Some(os_info(&c.root));
     c.facts.kubernetes = kubernetes_version.map(|version| KubernetesInfo {
         version: Some(version),
     });
@@ -53,21 +59,17 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> NodeFacts {
         }
     }
     c.facts.files.sort_by(|a, b| a.path.cmp(&b.path));
-    c.facts
+    Ok(c.facts)
 }
 
 struct Collector {
-    root: PathBuf,
+    root: Root,
     users: BTreeMap<u32, String>,
     groups: BTreeMap<u32, String>,
     facts: NodeFacts,
 }
 
 impl Collector {
-    fn host_path(&self, path: &str) -> PathBuf {
-        self.root.join(path.trim_start_matches('/'))
-    }
-
     fn error(&mut self, path: &str, message: String) {
         self.facts.errors.push(CollectionError {
             path: Some(path.to_owned()),
@@ -76,24 +78,32 @@ impl Collector {
     }
 
     fn processes(&mut self) {
-        let Ok(entries) = fs::read_dir(self.root.join("proc")) else {
+        let Ok(entries) = self.root.list("/proc") else {
             self.facts.errors.push(CollectionError {
                 path: Some("/proc".to_owned()),
                 message: "cannot list processes".to_owned(),
             });
             return;
         };
-        let mut pids: Vec<u32> = entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect();
+        let mut pids: Vec<u32> = entries.iter().filter_map(|e| e.parse().ok()).collect();
         pids.sort_unstable();
         let mut vanished = 0usize;
         for pid in pids {
-            let dir = self.root.join("proc").join(pid.to_string());
+            let dir = format!("/proc/{pid}");
             // A process may exit between the listing and the read: counted, not fatal.
-            let Ok(raw) = fs::read(dir.join("cmdline")) else {
-                vanished += 1;
-                continue;
+            let raw = match self.root.read(&format!("{dir}/cmdline"), MAX_PROC_FILE) {
+                Ok(raw) => raw,
+                Err(ReadError::TooLarge(limit)) => {
+                    self.error(
+                        &format!("{dir}/cmdline"),
+                        format!("command line larger than {limit} bytes; process skipped"),
+                    );
+                    continue;
+                }
+                Err(_) => {
+                    vanished += 1;
+                    continue;
+                }
             };
             let argv: Vec<String> = raw
                 .split(|b| *b == 0)
@@ -105,7 +115,7 @@ impl Collector {
             };
             let mut env = BTreeMap::new();
             if component == Component::Etcd
-                && let Ok(raw) = fs::read(dir.join("environ"))
+                && let Ok(raw) = self.root.read(&format!("{dir}/environ"), MAX_PROC_FILE)
             {
                 for var in raw.split(|b| *b == 0) {
                     let var = String::from_utf8_lossy(var);
@@ -131,9 +141,16 @@ impl Collector {
 
     /// Records one path: metadata always, content when asked and safe.
     fn file(&mut self, path: &str, content: bool) {
-        let host = self.host_path(path);
-        let meta = match fs::symlink_metadata(&host) {
+        let entry = match self.root.resolve(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if self.is_dangling_link(path) {
+                    return self.error(
+                        path,
+                        "dangling symlink: its target does not exist inside the collection root \
+                         (links are resolved inside the root, never outside it)"
+                            .to_owned(),
+                    );
+                }
                 self.facts.files.push(FileFact {
                     path: path.to_owned(),
                     exists: false,
@@ -142,62 +159,59 @@ impl Collector {
                 return;
             }
             Err(e) => return self.error(path, e.to_string()),
-            Ok(meta) => meta,
+            Ok(entry) => entry,
         };
-        let meta = if meta.file_type().is_symlink() {
-            match fs::canonicalize(&host) {
-                Ok(real) if real.starts_with(&self.root) => match fs::metadata(&real) {
-                    Ok(m) => m,
-                    Err(e) => return self.error(path, e.to_string()),
-                },
-                Ok(_) => {
-                    return self.error(
-                        path,
-                        "symlink points outside the collection root; not followed".to_owned(),
-                    );
-                }
-                Err(e) => return self.error(path, format!("dangling symlink: {e}")),
-            }
-        } else {
-            meta
+        let file_type = match entry.file_type() {
+            Kind::Directory => FileType::Directory,
+            Kind::RegularFile => FileType::File,
+            _ => FileType::Other,
         };
-        let file_type = if meta.is_dir() {
-            FileType::Directory
-        } else if meta.is_file() {
-            FileType::File
-        } else {
-            FileType::Other
-        };
+        let (uid, gid) = (entry.stat.st_uid, entry.stat.st_gid);
         let mut fact = FileFact {
             path: path.to_owned(),
             exists: true,
             file_type: Some(file_type),
-            mode: Some(format!("{:04o}", meta.mode() & 0o7777)),
-            uid: Some(meta.uid()),
-            gid: Some(meta.gid()),
-            user: self.users.get(&meta.uid()).cloned(),
-            group: self.groups.get(&meta.gid()).cloned(),
+            mode: Some(format!("{:04o}", entry.stat.st_mode & 0o7777)),
+            uid: Some(uid),
+            gid: Some(gid),
+            user: self.users.get(&uid).cloned(),
+            group: self.groups.get(&gid).cloned(),
             ..FileFact::default()
         };
-        if content && file_type == FileType::File {
-            if meta.len() > MAX_CONTENT {
-                self.error(
-                    path,
-                    format!("larger than {MAX_CONTENT} bytes; content not collected"),
-                );
-            } else {
-                match fs::read(&host) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        let (clean, redacted) = redact(&text);
-                        fact.content = Some(clean);
-                        fact.redacted = redacted;
-                    }
-                    Err(e) => self.error(path, format!("content not readable: {e}")),
+        if content {
+            match entry.read(MAX_CONTENT) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let (clean, redacted) = redact(&text);
+                    fact.content = Some(clean);
+                    fact.redacted = redacted;
                 }
+                Err(ReadError::TooLarge(limit)) => {
+                    self.error(
+                        path,
+                        format!("larger than {limit} bytes; content not collected"),
+                    );
+                }
+                Err(e) => self.error(path, format!("content not collected: {e}")),
             }
         }
         self.facts.files.push(fact);
+    }
+
+    /// Whether the last component of `path` is a symlink (whose target is missing).
+    fn is_dangling_link(&self, path: &str) -> bool {
+        let Some((dir, name)) = path.trim_end_matches('/').rsplit_once('/') else {
+            return false;
+        };
+        let Ok(parent) = self.root.resolve(if dir.is_empty() { "/" } else { dir }) else {
+            return false;
+        };
+        rustix::fs::statat(
+            parent.as_path_fd(),
+            name,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .is_ok_and(|st| Kind::from_raw_mode(st.st_mode) == Kind::Symlink)
     }
 
     /// Records a directory's entries (metadata only), recursively.
@@ -205,14 +219,10 @@ impl Collector {
         if depth > 4 || !stockade_core::facts::plan::is_dir(&self.facts, dir) {
             return;
         }
-        let entries = match fs::read_dir(self.host_path(dir)) {
-            Ok(e) => e,
+        let names = match self.root.list(dir) {
+            Ok(names) => names,
             Err(e) => return self.error(dir, format!("cannot list: {e}")),
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok()?.file_name().to_str().map(str::to_owned))
-            .collect();
-        names.sort();
         for name in names.into_iter().take(MAX_LISTED) {
             let path = format!("{}/{name}", dir.trim_end_matches('/'));
             if self.facts.file(&path).is_some() {
@@ -258,8 +268,22 @@ pub fn redact(text: &str) -> (String, bool) {
         "privatekey",
     ];
     let mut redacted = false;
+    let mut in_private_key = false;
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
+        // A PEM private key (inline in a config, or a key file named where a config was
+        // expected): its lines are never copied.
+        if line.contains("-----BEGIN") && line.contains("PRIVATE KEY-----") {
+            in_private_key = true;
+            redacted = true;
+            out.push_str("REDACTED PRIVATE KEY\n");
+        }
+        if in_private_key {
+            if line.contains("-----END") {
+                in_private_key = false;
+            }
+            continue;
+        }
         let trimmed = line
             .trim_start()
             .trim_start_matches("- ")
@@ -287,19 +311,24 @@ pub fn redact(text: &str) -> (String, bool) {
     (out, redacted)
 }
 
-fn hostname(root: &Path) -> String {
-    ["etc/hostname", "proc/sys/kernel/hostname"]
+fn read_text(root: &Root, path: &str) -> Option<String> {
+    root.read(path, MAX_CONTENT)
+        .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn hostname(root: &Root) -> String {
+    ["/etc/hostname", "/proc/sys/kernel/hostname"]
         .iter()
         .find_map(|p| {
-            let text = fs::read_to_string(root.join(p)).ok()?;
-            let name = text.trim().to_owned();
+            let name = read_text(root, p)?.trim().to_owned();
             (!name.is_empty()).then_some(name)
         })
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn os_info(root: &Path) -> OsInfo {
-    let release = fs::read_to_string(root.join("etc/os-release")).unwrap_or_default();
+fn os_info(root: &Root) -> OsInfo {
+    let release = read_text(root, "/etc/os-release").unwrap_or_default();
     let field = |name: &str| {
         release.lines().find_map(|l| {
             l.strip_prefix(name)?
@@ -311,14 +340,12 @@ fn os_info(root: &Path) -> OsInfo {
         id: field("ID"),
         version_id: field("VERSION_ID"),
         pretty_name: field("PRETTY_NAME"),
-        kernel: fs::read_to_string(root.join("proc/sys/kernel/osrelease"))
-            .ok()
-            .map(|k| k.trim().to_owned()),
+        kernel: read_text(root, "/proc/sys/kernel/osrelease").map(|k| k.trim().to_owned()),
     }
 }
 
-fn read_id_names(root: &Path, file: &str) -> BTreeMap<u32, String> {
-    fs::read_to_string(root.join(file))
+fn read_id_names(root: &Root, file: &str) -> BTreeMap<u32, String> {
+    read_text(root, file)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {
@@ -361,6 +388,14 @@ mod tests {
         assert!(!clean.contains("abc"));
         assert!(clean.contains("tokenFile: /var/run/token"));
         assert!(clean.contains("clientCAFile: /etc/kubernetes/pki/ca.crt"));
+        let key = "cert: |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nkey: |\n  -----BEGIN EC PRIVATE KEY-----\n  MHcCAQEEIKEY\n  -----END EC PRIVATE KEY-----\nnext: 1\n";
+        let (clean, redacted) = redact(key);
+        assert!(redacted);
+        assert!(!clean.contains("MHcCAQEEIKEY"), "{clean}");
+        assert!(
+            clean.contains("MIIB") && clean.contains("next: 1"),
+            "{clean}"
+        );
         let (same, redacted) = redact("readOnlyPort: 0\n");
         assert_eq!((same.as_str(), redacted), ("readOnlyPort: 0\n", false));
     }

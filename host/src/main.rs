@@ -6,6 +6,7 @@
 mod collect;
 mod files;
 mod plugins;
+mod rootfs;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -224,7 +225,8 @@ fn run(cli: Cli) -> Result<u8> {
             output,
             kubernetes_version,
         } => {
-            let facts = collect::collect(Path::new(&root), kubernetes_version);
+            let facts = collect::collect(Path::new(&root), kubernetes_version)
+                .with_context(|| format!("cannot open the collection root {root}"))?;
             let mut text = serde_json::to_string_pretty(&facts).context("serializing facts")?;
             text.push('\n');
             match output {

@@ -423,7 +423,9 @@ fn unreadable_files_become_errors_never_passes() {
         errors
             .iter()
             .any(|e| e["path"] == "/etc/kubelet/kubelet.conf"
-                && e["message"].as_str().is_some_and(|m| m.contains("outside"))),
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("never outside it"))),
         "{errors:?}"
     );
     assert!(
@@ -504,3 +506,133 @@ fn collect_writes_atomically_with_output_flag() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+/// A node tree built to mislead the collector: links and `..` pointing out of the root, a FIFO
+/// where a config file should be, a command line of megabytes. The collector records each as an
+/// error, reads nothing outside the root, and never blocks.
+#[test]
+fn a_hostile_tree_is_collected_without_leaving_the_root_or_blocking() {
+    let t = Tree::new("hostile-1");
+    let outside = tempfile::tempdir().expect("outside");
+    fs::create_dir_all(outside.path().join("manifests")).expect("mkdir");
+    for file in ["manifests/kube-apiserver.yaml", "admin.conf", "proxy.yaml"] {
+        fs::write(outside.path().join(file), "secret-outside-the-root").expect("write");
+    }
+    // /etc/kubernetes is a link to a directory outside the root.
+    fs::create_dir_all(t.path("/etc")).expect("mkdir");
+    symlink(outside.path(), t.path("/etc/kubernetes")).expect("dir symlink");
+    // The kubelet's config is a FIFO: opening it for reading would block forever.
+    fs::create_dir_all(t.path("/var/lib/kubelet")).expect("mkdir");
+    let fifo = t.path("/var/lib/kubelet/config.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    t.process(
+        10,
+        &["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml"],
+        &[],
+    );
+    // kube-proxy's config climbs out with `..`.
+    let climb = format!(
+        "--config=/../../../../..{}",
+        outside.path().join("proxy.yaml").display()
+    );
+    t.process(20, &["kube-proxy", &climb], &[]);
+    // A command line of 3 MB (Linux allows it; the collector reads at most 1 MiB).
+    let huge = format!("--x={}", "a".repeat(3 * 1024 * 1024));
+    t.process(30, &["kube-apiserver", &huge], &[]);
+
+    let out = stockade()
+        .args(["collect", "--root"])
+        .arg(t.dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("collect runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(!text.contains("secret-outside-the-root"), "{text}");
+    let facts: Value = serde_json::from_str(&text).expect("facts JSON");
+    let errors = facts["errors"].as_array().expect("errors");
+    let error_for = |path: &str| {
+        errors
+            .iter()
+            .find(|e| e["path"] == path)
+            .and_then(|e| e["message"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        error_for("/var/lib/kubelet/config.yaml").contains("not a regular file"),
+        "{errors:?}"
+    );
+    assert!(
+        error_for("/proc/30/cmdline").contains("larger than 1048576 bytes"),
+        "{errors:?}"
+    );
+    let files = facts["files"].as_array().expect("files");
+    let fact = |path: &str| files.iter().find(|f| f["path"] == path);
+    let apiserver_manifest = fact("/etc/kubernetes/manifests/kube-apiserver.yaml");
+    assert!(
+        apiserver_manifest.is_none_or(|f| f["exists"] == false && f["content"].is_null()),
+        "{apiserver_manifest:?}"
+    );
+    // The scan of these facts decides nothing from them: errors and skips, never passes.
+    let scanned = stockade()
+        .args(["scan", "--facts", "-", "-b", "cis-k8s@1.12", "-f", "json"])
+        .write_stdin(text)
+        .output()
+        .expect("scan runs");
+    let report: Value = serde_json::from_slice(&scanned.stdout).expect("report JSON");
+    assert_eq!(status_of(&report, "CIS-4.2.1"), "error");
+}
+
+/// Key material never reaches the facts, even when a command line names a key file where a
+/// config file belongs; an oversized config file is recorded, not read.
+#[test]
+fn key_material_and_huge_files_are_never_copied() {
+    let t = Tree::new("hostile-2");
+    t.file(
+        "/etc/kubernetes/pki/kubelet.key",
+        0o600,
+        ROOT,
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAprivate-key-bytes\n-----END RSA PRIVATE KEY-----\n",
+    );
+    t.file(
+        "/var/lib/kube-proxy/config.conf",
+        0o644,
+        ROOT,
+        &format!("# padding\n{}", "x: y\n".repeat(400_000)),
+    );
+    t.process(
+        10,
+        &["kubelet", "--config=/etc/kubernetes/pki/kubelet.key"],
+        &[],
+    );
+    t.process(
+        20,
+        &["kube-proxy", "--config=/var/lib/kube-proxy/config.conf"],
+        &[],
+    );
+    let (facts, text) = t.collect();
+    assert!(!text.contains("private-key-bytes"));
+    assert!(text.contains("REDACTED PRIVATE KEY"));
+    let errors = facts["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"] == "/var/lib/kube-proxy/config.conf"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("content not collected"))),
+        "{errors:?}"
+    );
+    assert!(!text.contains("x: y\\nx: y"));
+}

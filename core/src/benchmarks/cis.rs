@@ -405,10 +405,33 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
         return evaluate_files(files, view);
     }
     if let Some(test) = &check.test {
+        let config = config_for(view, component);
+        let config_unknown = match (running.flag("config"), config) {
+            (Some((flag, _)), None)
+                if matches!(component, Component::Kubelet | Component::Proxy) =>
+            {
+                let path = &flag.value;
+                Some(match view.facts.error_for(path) {
+                    Some(err) => format!(
+                        "{path} (named by --config) could not be collected: {}",
+                        err.message
+                    ),
+                    None if view.facts.file(path).is_some_and(|f| f.content.is_some()) => {
+                        format!("{path} (named by --config) is not a valid YAML or JSON config")
+                    }
+                    None if view.facts.file(path).is_some_and(|f| !f.exists) => {
+                        format!("{path} (named by --config) does not exist")
+                    }
+                    None => format!("{path} (named by --config) was not collected"),
+                })
+            }
+            _ => None,
+        };
         let settings = Settings {
             flags: &running.flags,
             env: &running.env,
-            config: config_for(view, component),
+            config,
+            config_unknown,
             source: &running.source,
             binary: component.binary(),
         };
@@ -437,6 +460,7 @@ pub fn evaluate_command(
         flags,
         env: &empty,
         config: None,
+        config_unknown: None,
         source: &source,
         binary: component.binary(),
     };
@@ -466,6 +490,9 @@ struct Settings<'a> {
     flags: &'a [Flag],
     env: &'a std::collections::BTreeMap<String, String>,
     config: Option<(&'a str, &'a crate::input::yaml::Node)>,
+    /// Why the config file the component names (`--config`) is not available, if it is not:
+    /// a setting it could hold is then unknown, never its default.
+    config_unknown: Option<String>,
     source: &'a CommandSource,
     binary: &'static str,
 }
@@ -605,6 +632,16 @@ fn evaluate_test(test: &Test, s: &Settings<'_>) -> Outcome {
 }
 
 fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
+    // An undecidable part leaves the whole undecided unless the rest settles it (a failing
+    // part of `all`, a passing part of `any`).
+    let settled = if all {
+        outcomes.iter().any(|o| o.status == Status::Fail)
+    } else {
+        outcomes.iter().any(|o| o.status == Status::Pass)
+    };
+    if !settled && let Some(error) = outcomes.iter().find(|o| o.status == Status::Error) {
+        return error.clone();
+    }
     let pass = if all {
         outcomes.iter().all(|o| o.status == Status::Pass)
     } else {
@@ -635,6 +672,20 @@ fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
 fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
     let found = lookup(item, s);
     let subject = describe_setting(item, s.binary);
+    if let (Some(reason), Some(_), false) = (
+        &s.config_unknown,
+        &item.config,
+        matches!(found, Found::Flag { .. }),
+    ) {
+        return Outcome {
+            status: Status::Error,
+            message: format!("{subject} cannot be decided: {reason}"),
+            expected: None,
+            actual: None,
+            source: None,
+            evidence: Evidence::Component(s.source.clone()),
+        };
+    }
     let source = source_text(&found, s.binary, item);
     let evidence = evidence_of(&found, s);
     let actual = found.value().map(str::to_owned);
