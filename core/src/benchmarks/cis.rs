@@ -1112,6 +1112,7 @@ mod tests {
             flags: &flags,
             env: &env,
             config: None,
+            config_unknown: None,
             source: &source,
             binary: "kube-apiserver",
         };
