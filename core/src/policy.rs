@@ -60,6 +60,14 @@ pub struct OptionsSpec {
     /// Most values one YAML document may expand to, aliases included (default 2,000,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_nodes: Option<usize>,
+    /// Most YAML documents in one file (default 100,000); the rest of the file is reported as
+    /// an input error, not scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_documents: Option<usize>,
+    /// Largest input file scanned, in bytes (default 67,108,864: 64 MiB). A larger file is an
+    /// input error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_size: Option<usize>,
     /// Today's date (`YYYY-MM-DD`), against which exemptions expire. The engine reads no
     /// clock: the CLI passes the current date, the npm package today's UTC date. Without it,
     /// exemptions that have an expiry date do not apply.
@@ -444,6 +452,8 @@ impl OptionsSpec {
             limits: Limits {
                 max_depth: self.max_depth.unwrap_or(defaults.max_depth),
                 max_nodes: self.max_nodes.unwrap_or(defaults.max_nodes),
+                max_documents: self.max_documents.unwrap_or(defaults.max_documents),
+                max_file_size: self.max_file_size.unwrap_or(defaults.max_file_size),
             },
             policy: Policy {
                 filter: RuleFilter {

@@ -22,6 +22,8 @@ pub struct Inputs {
     pub files: Vec<Loaded>,
     /// Files that could not be read.
     pub errors: Vec<InputError>,
+    /// Largest file read, in bytes.
+    max_size: u64,
 }
 
 impl Inputs {
@@ -45,11 +47,16 @@ pub const POLICY_FILE: &str = "stockade.yaml";
 /// Reads every path: `-` is stdin, a file is read whatever its extension, a directory is walked
 /// recursively for `*.yaml`, `*.yml` and `*.json` in sorted order (symlink loops are cut).
 /// Policy files (`stockade.yaml`) met while walking are configuration, not manifests: skipped.
-pub fn load(paths: &[String]) -> Inputs {
-    let mut inputs = Inputs::default();
+///
+/// A file larger than `max_size` bytes is an input error and is never read into memory.
+pub fn load(paths: &[String], max_size: usize) -> Inputs {
+    let mut inputs = Inputs {
+        max_size: u64::try_from(max_size).unwrap_or(u64::MAX),
+        ..Inputs::default()
+    };
     for path in paths {
         if path == "-" {
-            read_stdin(&mut inputs);
+            inputs.read_stdin();
             continue;
         }
         let p = Path::new(path);
@@ -58,7 +65,7 @@ pub fn load(paths: &[String]) -> Inputs {
                 let mut visited = BTreeSet::new();
                 walk(p, &mut visited, &mut inputs);
             }
-            Ok(_) => read_file(p, &mut inputs),
+            Ok(_) => inputs.read_file(p),
             Err(e) => inputs.errors.push(file_error(path, &e.to_string())),
         }
     }
@@ -66,13 +73,16 @@ pub fn load(paths: &[String]) -> Inputs {
 }
 
 /// Reads each path as one file (`-` is stdin), whatever its extension; directories are errors.
-pub fn load_files(paths: &[String]) -> Inputs {
-    let mut inputs = Inputs::default();
+pub fn load_files(paths: &[String], max_size: usize) -> Inputs {
+    let mut inputs = Inputs {
+        max_size: u64::try_from(max_size).unwrap_or(u64::MAX),
+        ..Inputs::default()
+    };
     for path in paths {
         if path == "-" {
-            read_stdin(&mut inputs);
+            inputs.read_stdin();
         } else {
-            read_file(Path::new(path), &mut inputs);
+            inputs.read_file(Path::new(path));
         }
     }
     inputs
@@ -110,7 +120,7 @@ fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
                     .is_some_and(|e| EXTENSIONS.contains(&e))
                     && path.file_name().is_none_or(|n| n != POLICY_FILE);
                 if wanted {
-                    read_file(&path, inputs);
+                    inputs.read_file(&path);
                 }
             }
             Ok(_) => {}
@@ -121,41 +131,88 @@ fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
     }
 }
 
-fn read_stdin(inputs: &mut Inputs) {
-    let mut bytes = Vec::new();
-    match std::io::stdin().read_to_end(&mut bytes) {
-        Ok(_) => push_text(inputs, "<stdin>".to_owned(), bytes),
-        Err(e) => inputs.errors.push(file_error("<stdin>", &e.to_string())),
+impl Inputs {
+    fn too_large(&mut self, name: &str) {
+        self.errors.push(InputError {
+            file: name.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "larger than {} bytes (maxFileSize): not scanned; raise maxFileSize in \
+                 stockade.yaml to scan it",
+                self.max_size
+            ),
+            level: ErrorLevel::Error,
+        });
     }
-}
 
-fn read_file(path: &Path, inputs: &mut Inputs) {
-    let name = path.display().to_string();
-    match fs::read(path) {
-        Ok(bytes) => push_text(inputs, name, bytes),
-        Err(e) => inputs.errors.push(file_error(&name, &e.to_string())),
+    /// Reads at most one byte more than the limit, so that a stream without a known size (a
+    /// pipe, a device) cannot exhaust memory either.
+    fn read_bounded(&mut self, name: String, reader: impl Read) {
+        let mut bytes = Vec::new();
+        match reader
+            .take(self.max_size.saturating_add(1))
+            .read_to_end(&mut bytes)
+        {
+            Ok(n) if u64::try_from(n).unwrap_or(u64::MAX) > self.max_size => self.too_large(&name),
+            Ok(_) => self.push_text(name, bytes),
+            Err(e) => self.errors.push(file_error(&name, &e.to_string())),
+        }
     }
-}
 
-fn push_text(inputs: &mut Inputs, name: String, bytes: Vec<u8>) {
-    match String::from_utf8(bytes) {
-        Ok(text) if text.contains('\0') => inputs.errors.push(file_error(
-            &name,
-            "binary file (contains NUL bytes); not scanned",
-        )),
-        Ok(text) => inputs.files.push(Loaded { name, text }),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let valid = e.as_bytes().get(..at).unwrap_or_default();
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            inputs.errors.push(InputError {
-                file: name,
-                line: u32::try_from(line).unwrap_or(u32::MAX),
-                column: u32::try_from(column).unwrap_or(u32::MAX),
-                message: format!("not UTF-8 text (invalid byte at offset {at}); not scanned"),
-                level: ErrorLevel::Error,
-            });
+    fn read_stdin(&mut self) {
+        self.read_bounded("<stdin>".to_owned(), std::io::stdin().lock());
+    }
+
+    fn read_file(&mut self, path: &Path) {
+        let name = path.display().to_string();
+        let file = match fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) => return self.errors.push(file_error(&name, &e.to_string())),
+        };
+        if file
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.len() > self.max_size)
+        {
+            return self.too_large(&name);
+        }
+        self.read_bounded(name, file);
+    }
+
+    fn push_text(&mut self, name: String, bytes: Vec<u8>) {
+        let position = |prefix: &[u8]| {
+            let line = prefix.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = prefix.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            (
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(column).unwrap_or(u32::MAX),
+            )
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => match text.find('\0') {
+                Some(at) => {
+                    let (line, column) = position(text.as_bytes().get(..at).unwrap_or_default());
+                    self.errors.push(InputError {
+                        file: name,
+                        line,
+                        column,
+                        message: "binary file (a NUL byte here); not scanned".to_owned(),
+                        level: ErrorLevel::Error,
+                    });
+                }
+                None => self.files.push(Loaded { name, text }),
+            },
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let (line, column) = position(e.as_bytes().get(..at).unwrap_or_default());
+                self.errors.push(InputError {
+                    file: name,
+                    line,
+                    column,
+                    message: format!("not UTF-8 text (invalid byte at offset {at}); not scanned"),
+                    level: ErrorLevel::Error,
+                });
+            }
         }
     }
 }

@@ -193,8 +193,30 @@ enum Color {
     Never,
 }
 
+/// The temporary file of a report being written, removed if the run is interrupted.
+static PENDING: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
+/// On SIGINT (or SIGTERM, SIGHUP) stop at once: remove the report being written, so that no
+/// truncated report is ever left, and exit 130 as shells do for an interrupted command.
+fn stop_cleanly_on_interrupt() {
+    let installed = ctrlc::set_handler(|| {
+        let pending = PENDING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(path) = pending.as_ref() {
+            let _ = std::fs::remove_file(path);
+        }
+        eprintln!("stockade: interrupted; no report written");
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        eprintln!("stockade: warning: cannot handle interrupts: {e}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    stop_cleanly_on_interrupt();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -270,11 +292,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if args.paths.iter().any(|p| p == "-") && args.facts.iter().any(|p| p == "-") {
         bail!("stdin (`-`) can hold manifests or facts, not both");
     }
-    let mut loaded = files::load(&args.paths);
-    let mut facts = files::load_files(&args.facts);
+    let (mut options, policy_dir) = load_policy(&args)?;
+    let mut loaded = files::load(&args.paths, options.limits.max_file_size);
+    let mut facts = files::load_files(&args.facts, options.limits.max_file_size);
     let mut errors = std::mem::take(&mut loaded.errors);
     errors.append(&mut facts.errors);
-    let (mut options, policy_dir) = load_policy(&args)?;
     let mut input = Input {
         files: loaded.sources(),
         facts: facts.sources(),
@@ -508,10 +530,31 @@ fn write_atomically(
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    write(tmp.as_file_mut())
+    let lock = || {
+        PENDING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    *lock() = Some(tmp.path().to_path_buf());
+    let written = write(tmp.as_file_mut())
         .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+        .with_context(|| format!("cannot write {}", path.display()));
+    // The rename happens under the lock: an interrupt sees either the temporary file (and
+    // removes it) or the finished report, never a half-renamed state.
+    let mut pending = lock();
+    *pending = None;
+    let result = match written {
+        Ok(()) => tmp
+            .persist(path)
+            .map(drop)
+            // Dropping the temporary file (inside the error) deletes it, still under the lock.
+            .map_err(|e| anyhow::Error::from(e.error))
+            .with_context(|| format!("cannot write {}", path.display())),
+        Err(e) => {
+            drop(tmp);
+            Err(e)
+        }
+    };
+    drop(pending);
+    result
 }

@@ -252,6 +252,16 @@ impl FactsDocument {
 /// Parses a facts document (JSON, or YAML). Problems are input errors naming the file and line.
 pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocument, InputError> {
     let error = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
+    if text.len() > limits.max_file_size {
+        return Err(error(
+            Pos { line: 1, column: 1 },
+            format!(
+                "node facts: the file is {} bytes, more than the limit of {} (maxFileSize): not read",
+                text.len(),
+                limits.max_file_size
+            ),
+        ));
+    }
     let (node, errors) = yaml::parse_document(text, 0, limits);
     if let Some(e) = errors.into_iter().find(|e| !e.recoverable) {
         return Err(error(e.pos, format!("node facts: {}", e.message)));

@@ -38,8 +38,37 @@ pub struct ParsedFile {
 /// Parses a file of manifests. Never fails: problems are returned as input errors with locations.
 pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
     let mut parsed = ParsedFile::default();
+    if text.len() > limits.max_file_size {
+        parsed.errors.push(InputError::at(
+            file,
+            Pos { line: 1, column: 1 },
+            ErrorLevel::Error,
+            format!(
+                "the file is {} bytes, more than the limit of {} (maxFileSize): not scanned",
+                text.len(),
+                limits.max_file_size
+            ),
+        ));
+        return parsed;
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, chunk) in split_documents(text).into_iter().enumerate() {
+        if index >= limits.max_documents {
+            parsed.errors.push(InputError::at(
+                file,
+                Pos {
+                    line: chunk.first_line,
+                    column: 1,
+                },
+                ErrorLevel::Error,
+                format!(
+                    "more than {} documents in this file (maxDocuments): the rest of the file, \
+                     from here, is not scanned",
+                    limits.max_documents
+                ),
+            ));
+            break;
+        }
         parsed.documents += 1;
         let (root, errors) = yaml::parse_document(chunk.text, chunk.first_line - 1, limits);
         for err in errors {

@@ -325,14 +325,27 @@ impl Decoder<'_> {
             Value::Str(s) => format!(" {s:?}"),
             Value::Bool(b) => format!(" {b}"),
             Value::Int(i) => format!(" {i}"),
+            Value::Float(f) if expected == "integer" && f.fract() == 0.0 => {
+                format!(" {f:e}, outside the 64-bit integer range")
+            }
+            Value::Float(f) => format!(" {f}"),
             _ => String::new(),
         };
+        let article = |word: &str| {
+            if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
+        };
+        let found = node.type_name();
         self.errors.push(FieldError {
             pos: node.pos,
             message: format!(
-                "{}: expected a {expected}, found a {}{shown}; the API server would reject this object",
+                "{}: expected {} {expected}, found {} {found}{shown}; the API server would reject this object",
                 loc.pointer,
-                node.type_name()
+                article(expected),
+                article(found),
             ),
         });
     }

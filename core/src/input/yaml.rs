@@ -155,13 +155,19 @@ impl Node {
     }
 }
 
-/// Bounds on what one document may expand to.
+/// Bounds on one input file and on what one document may expand to. Each bound turns a
+/// hostile input (an alias bomb, absurd nesting, a file of a million documents) into an input
+/// error at its location, instead of exhausted memory, stack or time.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Deepest nesting of mappings and sequences.
     pub max_depth: usize,
     /// Most nodes one document may hold after aliases are expanded.
     pub max_nodes: usize,
+    /// Most documents one file may hold; the rest of the file is reported, not scanned.
+    pub max_documents: usize,
+    /// Largest file, in bytes, that is scanned.
+    pub max_file_size: usize,
 }
 
 impl Default for Limits {
@@ -169,6 +175,8 @@ impl Default for Limits {
         Limits {
             max_depth: 256,
             max_nodes: 2_000_000,
+            max_documents: 100_000,
+            max_file_size: 64 * 1024 * 1024,
         }
     }
 }
@@ -243,11 +251,47 @@ enum Frame {
     Map {
         pos: Pos,
         anchor: usize,
-        entries: Vec<Entry>,
+        entries: Entries,
         pending_key: Option<(String, Pos)>,
-        /// Keys that came from a `<<` merge: an explicit key replaces them without a warning.
-        merged: Vec<String>,
     },
+}
+
+/// The entries of a mapping being built, with a key index once it is large enough that a
+/// linear search per key would make a hostile mapping (100,000 keys) quadratic.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Entry>,
+    index: Option<std::collections::BTreeMap<String, usize>>,
+    /// Keys that came from a `<<` merge: an explicit key replaces them without a warning.
+    merged: std::collections::BTreeSet<String>,
+}
+
+impl Entries {
+    /// Mappings smaller than this are searched linearly (faster, and no allocation).
+    const INDEX_FROM: usize = 16;
+
+    fn position(&mut self, key: &str) -> Option<usize> {
+        if self.index.is_none() && self.list.len() >= Self::INDEX_FROM {
+            self.index = Some(
+                self.list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.key.clone(), i))
+                    .collect(),
+            );
+        }
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.list.iter().position(|e| e.key == key),
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        if let Some(index) = &mut self.index {
+            index.insert(entry.key.clone(), self.list.len());
+        }
+        self.list.push(entry);
+    }
 }
 
 struct Builder {
@@ -306,16 +350,19 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
-                let forced_string = tag
-                    .as_ref()
-                    .is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str")
-                    || tag
-                        .as_ref()
-                        .is_some_and(|t| t.handle == "!!" && t.suffix == "str");
-                let value = if style == ScalarStyle::Plain && !forced_string {
-                    resolve_plain(&text)
-                } else {
-                    Value::Str(text.into_owned())
+                let untagged = |text: &str| {
+                    if style == ScalarStyle::Plain {
+                        resolve_plain(text)
+                    } else {
+                        Value::Str(text.to_owned())
+                    }
+                };
+                let value = match tag.as_deref() {
+                    None => untagged(&text),
+                    Some(tag) => match self.tagged(tag, &text, pos) {
+                        Some(value) => value,
+                        None => untagged(&text),
+                    },
                 };
                 self.push(Node { pos, value }, anchor)
             }
@@ -333,9 +380,8 @@ impl Builder {
                 self.stack.push(Frame::Map {
                     pos,
                     anchor,
-                    entries: Vec::new(),
+                    entries: Entries::default(),
                     pending_key: None,
-                    merged: Vec::new(),
                 });
                 Ok(())
             }
@@ -358,7 +404,7 @@ impl Builder {
                 }) => self.push(
                     Node {
                         pos,
-                        value: Value::Map(entries),
+                        value: Value::Map(entries.list),
                     },
                     anchor,
                 ),
@@ -378,6 +424,60 @@ impl Builder {
                 self.push(node, 0)
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+        }
+    }
+
+    /// A scalar with an explicit tag, as go-yaml reads it: the core types (`!!str`, `!!bool`,
+    /// `!!int`, `!!float`, `!!null`) decide the type; a value that does not fit its tag, and any
+    /// other tag, get a warning and are read as if untagged (`None`).
+    fn tagged(&mut self, tag: &saphyr_parser::Tag, text: &str, pos: Pos) -> Option<Value> {
+        let core = (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+            .then_some(tag.suffix.as_str());
+        let warn = |errors: &mut Vec<YamlError>, message: String| {
+            errors.push(YamlError {
+                pos,
+                message,
+                recoverable: true,
+            });
+        };
+        match core {
+            Some("str") => Some(Value::Str(text.to_owned())),
+            Some(kind @ ("bool" | "int" | "float" | "null")) => match (kind, resolve_plain(text)) {
+                ("bool", v @ Value::Bool(_))
+                | ("int", v @ Value::Int(_))
+                | ("float", v @ Value::Float(_))
+                | ("null", v @ Value::Null) => Some(v),
+                #[allow(clippy::cast_precision_loss)]
+                ("float", Value::Int(i)) => Some(Value::Float(i as f64)),
+                _ => {
+                    warn(
+                        &mut self.errors,
+                        format!(
+                            "`!!{kind}` tag on {text:?}, which is not a {kind}: read as a string"
+                        ),
+                    );
+                    Some(Value::Str(text.to_owned()))
+                }
+            },
+            // The non-specific tag `!` makes a plain scalar a string.
+            None if format!("{}{}", tag.handle, tag.suffix) == "!" => {
+                Some(Value::Str(text.to_owned()))
+            }
+            _ => {
+                warn(
+                    &mut self.errors,
+                    format!(
+                        "tag `{}{}` is not interpreted: the value is read as if it had no tag",
+                        if core.is_some() {
+                            "!!"
+                        } else {
+                            tag.handle.as_str()
+                        },
+                        tag.suffix
+                    ),
+                );
+                None
+            }
         }
     }
 
@@ -408,7 +508,6 @@ impl Builder {
             Some(Frame::Map {
                 entries,
                 pending_key,
-                merged,
                 ..
             }) => match pending_key.take() {
                 None => {
@@ -430,18 +529,20 @@ impl Builder {
                 }
                 Some((key, key_pos)) => {
                     if key == "<<" {
-                        merge(entries, merged, node);
+                        merge(entries, node);
                         return Ok(());
                     }
-                    if let Some(at) = merged.iter().position(|k| *k == key) {
-                        merged.swap_remove(at);
-                        if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
+                    let existing = entries
+                        .position(&key)
+                        .and_then(|at| entries.list.get_mut(at));
+                    if entries.merged.remove(&key) {
+                        if let Some(existing) = existing {
                             existing.key_pos = key_pos;
                             existing.value = node;
                         }
                         return Ok(());
                     }
-                    if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
+                    if let Some(existing) = existing {
                         self.errors.push(YamlError {
                             pos: key_pos,
                             message: format!(
@@ -467,7 +568,7 @@ impl Builder {
 }
 
 /// YAML 1.1 merge key: the merged mapping's keys fill in what the mapping does not set itself.
-fn merge(entries: &mut Vec<Entry>, merged: &mut Vec<String>, source: Node) {
+fn merge(entries: &mut Entries, source: Node) {
     let maps = match source.value {
         Value::Map(m) => vec![m],
         Value::Seq(items) => items
@@ -481,8 +582,8 @@ fn merge(entries: &mut Vec<Entry>, merged: &mut Vec<String>, source: Node) {
     };
     for map in maps {
         for entry in map {
-            if !entries.iter().any(|e| e.key == entry.key) {
-                merged.push(entry.key.clone());
+            if entries.position(&entry.key).is_none() {
+                entries.merged.insert(entry.key.clone());
                 entries.push(entry);
             }
         }
