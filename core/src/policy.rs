@@ -475,6 +475,22 @@ impl OptionsSpec {
     }
 }
 
+/// Where in `root` a deserialization error is, and what it says (prefixed by the field's JSON
+/// pointer), so that an error in a YAML or JSON input points at its line.
+pub(crate) fn locate_serde_error(
+    root: &Node,
+    e: &serde_path_to_error::Error<serde_json::Error>,
+) -> (Pos, String) {
+    let pointer = path_to_pointer(e.path());
+    let message = e.inner().to_string();
+    // serde names an unknown field by itself; point at it.
+    let pointer = match unknown_field(&message) {
+        Some(field) if !pointer.ends_with(&format!("/{field}")) => format!("{pointer}/{field}"),
+        _ => pointer,
+    };
+    (root.locate(&pointer), described(&pointer, &message))
+}
+
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
@@ -511,16 +527,8 @@ pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputE
     }
     let json = root.to_json();
     let spec: OptionsSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let pointer = path_to_pointer(e.path());
-        let message = e.inner().to_string();
-        // serde names an unknown field by itself; point at it.
-        let pointer = match unknown_field(&message) {
-            Some(field) if !pointer.ends_with(&format!("/{field}")) => {
-                format!("{pointer}/{field}")
-            }
-            _ => pointer,
-        };
-        at(root.locate(&pointer), described(&pointer, &message))
+        let (pos, message) = locate_serde_error(&root, &e);
+        at(pos, message)
     })?;
     spec.resolve_in(file, &|p| root.locate(p))
         .map_err(|e| at(root.locate(&e.pointer), e.to_string()))

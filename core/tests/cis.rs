@@ -615,3 +615,80 @@ fn bad_facts_are_input_errors_and_other_inputs_still_count() {
     let rendered = json::render(&report);
     assert!(rendered.contains("\"source\""));
 }
+
+/// Facts from a node that lies: each lie is an input error at its line, or is read for what
+/// it is, and never makes a check pass.
+#[test]
+fn facts_that_lie_are_errors_at_their_line_or_read_for_what_they_are() {
+    let head = "{\n  \"apiVersion\": \"stockade.dev/v1alpha1\",\n  \"kind\": \"NodeFacts\",\n  \"node\": {\"hostname\": \"liar\"},\n";
+    let located = |body: &str| {
+        let text = format!("{head}{body}\n}}\n");
+        let report = evaluate(
+            &Input {
+                facts: vec![SourceFile {
+                    name: "liar.json",
+                    text: &text,
+                }],
+                ..Input::default()
+            },
+            &Options {
+                benchmarks: vec!["cis-k8s@1.12".parse().expect("benchmark")],
+                ..Options::default()
+            },
+        );
+        let error = report.errors.first().expect("an input error");
+        (error.line, error.message.clone(), report.results.len())
+    };
+    // Wrong types, at the line of the wrong value.
+    let (line, message, results) = located(
+        "  \"processes\": [\n    {\"pid\": 1, \"argv\": [\"kubelet\"]},\n    {\"pid\": \"one\", \"argv\": []}\n  ]",
+    );
+    assert_eq!((line, results), (7, 0), "{message}");
+    assert!(
+        message.contains("/processes/1/pid: invalid type: string \"one\""),
+        "{message}"
+    );
+    let (line, message, _) = located("  \"processes\": [{\"pid\": -1, \"argv\": [\"kubelet\"]}]");
+    assert_eq!(line, 5, "{message}");
+    // Modes that no file can have.
+    for mode in ["-644", "99", "17777", "rwxr-xr-x"] {
+        let body = format!(
+            "  \"files\": [\n    {{\"path\": \"/etc/kubernetes/admin.conf\", \"exists\": true,\n     \"mode\": \"{mode}\"}}\n  ]"
+        );
+        let (line, message, _) = located(&body);
+        assert_eq!(line, 7, "{mode}: {message}");
+        assert!(message.contains("is not a file mode"), "{message}");
+    }
+
+    // A path that climbs out of the PKI directory is not a file in it.
+    let mut node = compliant();
+    node.files.push(FileFact {
+        path: "/etc/kubernetes/pki/../../shadow".to_owned(),
+        ..file("/x", "0777", NOBODY)
+    });
+    let report = scan(&[("node.json", &node)], "cis-k8s@1.12");
+    let pki_owner = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CIS-1.1.19")
+        .expect("1.1.19");
+    assert_eq!(pki_owner.status, Status::Pass, "{}", pki_owner.message);
+    // A command line of 200,000 arguments is read; the last value of a flag wins.
+    let mut node = compliant();
+    let kubelet = node
+        .processes
+        .iter_mut()
+        .find(|p| p.argv.first().is_some_and(|a| a.ends_with("kubelet")))
+        .expect("kubelet");
+    kubelet
+        .argv
+        .extend((0..200_000).map(|i| format!("--x{i}=y")));
+    kubelet.argv.push("--read-only-port=10255".to_owned());
+    let report = scan(&[("node.json", &node)], "cis-k8s@1.12");
+    let port = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CIS-4.2.4")
+        .expect("4.2.4");
+    assert_eq!(port.status, Status::Fail);
+}

@@ -173,19 +173,24 @@ impl NodeFacts {
         }
     }
 
-    /// The file fact for a path, if collected.
+    /// The file fact for a path, if collected. Paths compare normalized (`/a/./b/../c` is
+    /// `/a/c`), as facts documents are once parsed.
     pub fn file(&self, path: &str) -> Option<&FileFact> {
+        let path = normalize_path(path);
         self.files.iter().find(|f| f.path == path)
     }
 
     /// The collection error recorded for a path, if any.
     pub fn error_for(&self, path: &str) -> Option<&CollectionError> {
-        self.errors.iter().find(|e| e.path.as_deref() == Some(path))
+        let path = normalize_path(path);
+        self.errors
+            .iter()
+            .find(|e| e.path.as_deref() == Some(path.as_ref()))
     }
 
     /// File facts inside a directory (recursively), in path order.
     pub fn files_under(&self, dir: &str) -> Vec<&FileFact> {
-        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let prefix = format!("{}/", normalize_path(dir).trim_end_matches('/'));
         let mut files: Vec<&FileFact> = self
             .files
             .iter()
@@ -194,6 +199,42 @@ impl NodeFacts {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files
     }
+}
+
+/// A path without `.`, `..` or repeated slashes, resolved lexically: `..` at the root stays at
+/// the root, as in the kernel. A file fact named `/etc/kubernetes/pki/../../shadow` is
+/// `/etc/shadow`, never a file inside the PKI directory.
+pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let clean = path
+        .split('/')
+        .enumerate()
+        .all(|(i, c)| (i == 0 || !c.is_empty()) && c != "." && c != "..");
+    if clean {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for component in path.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    std::borrow::Cow::Owned(if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_owned()
+    } else {
+        joined
+    })
 }
 
 /// A facts document with the source positions of its parts.
@@ -227,6 +268,7 @@ impl FactsDocument {
 
     /// Where the fact for `path` is.
     pub fn file_pos(&self, path: &str) -> Pos {
+        let path = normalize_path(path);
         self.facts
             .files
             .iter()
@@ -284,8 +326,32 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
             ),
         ));
     }
-    let facts: NodeFacts = serde_json::from_value(node.to_json())
-        .map_err(|e| error(node.pos, format!("node facts: {e}")))?;
+    let json = node.to_json();
+    let mut facts: NodeFacts = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let (pos, message) = crate::policy::locate_serde_error(&node, &e);
+        error(pos, format!("node facts: {message}"))
+    })?;
+    // Values that have the right type and still cannot be true (a collector that lies, or a
+    // document edited by hand) are errors at their line, never silently read.
+    for (i, file) in facts.files.iter_mut().enumerate() {
+        if let Some(mode) = &file.mode
+            && !u32::from_str_radix(mode, 8).is_ok_and(|m| m <= 0o7777)
+        {
+            let pointer = format!("/files/{i}/mode");
+            return Err(error(
+                node.locate(&pointer),
+                format!(
+                    "node facts: {pointer}: {mode:?} is not a file mode (octal digits, at most 7777)"
+                ),
+            ));
+        }
+        file.path = normalize_path(&file.path).into_owned();
+    }
+    for e in &mut facts.errors {
+        if let Some(path) = &mut e.path {
+            *path = normalize_path(path).into_owned();
+        }
+    }
     Ok(FactsDocument {
         file: file.to_owned(),
         facts,
@@ -296,6 +362,19 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_normalized_lexically() {
+        for (path, want) in [
+            ("/etc/kubernetes/admin.conf", "/etc/kubernetes/admin.conf"),
+            ("/etc/kubernetes/pki/../../shadow", "/etc/shadow"),
+            ("/../../etc//./kubelet/", "/etc/kubelet"),
+            ("/..", "/"),
+            ("a/../../b", "../b"),
+        ] {
+            assert_eq!(normalize_path(path), want, "{path}");
+        }
+    }
 
     #[test]
     fn parses_with_positions() {
