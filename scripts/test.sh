@@ -17,9 +17,11 @@ echo "== core for wasm32-unknown-unknown"
 cargo build --locked -p stockade-core --target wasm32-unknown-unknown
 echo "== doc tests"
 cargo test --workspace --locked --doc
+echo "== npm package"
+# Built before the Rust tests: tests/tests/wasm_parity.rs compares it with the native core.
+node scripts/build-npm.mjs
 echo "== tests"
 # insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
 cargo nextest run --workspace --locked --no-fail-fast
-echo "== npm package"
-node scripts/build-npm.mjs
+echo "== npm tests"
 node --test tests/npm/
