@@ -50,6 +50,13 @@ test('options: benchmarks and versions change the verdicts', () => {
   const deep = 'a: '.repeat(1) + '['.repeat(50) + ']'.repeat(50);
   const limited = stockade.evaluate(deep, { maxDepth: 10 });
   assert.match(limited.errors[0].message, /nesting deeper than 10/);
+  // The input limits of stockade.yaml hold in the package too, as located input errors.
+  const two = `${privileged}---\n${privileged}`;
+  const oneDocument = stockade.evaluate(two, { maxDocuments: 1, benchmarks: ['pss-baseline'] });
+  assert.deepEqual([oneDocument.errors[0].line, oneDocument.summary.fail], [11, 1]);
+  assert.match(oneDocument.errors[0].message, /more than 1 documents in this file \(maxDocuments\)/);
+  const small = stockade.evaluate(two, { maxFileSize: 100 });
+  assert.match(small.errors[0].message, /more than the limit of 100 \(maxFileSize\): not scanned/);
 });
 
 test('options are the policy: selection, severities, settings and exemptions', () => {
