@@ -268,11 +268,21 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                     documents: 1,
                     resources: 1,
                 });
-                for selection in selections
-                    .iter()
-                    .filter(|s| s.benchmark == Benchmark::CisK8s)
-                {
-                    evaluate_node(&doc, *selection, &mut report.results);
+                for selection in &selections {
+                    match selection.benchmark {
+                        Benchmark::CisK8s => {
+                            evaluate_node(&doc, *selection, &mut report.results);
+                        }
+                        Benchmark::CisUbuntu => evaluate_os(
+                            &doc,
+                            options.policy.settings.node_profile,
+                            &mut report.results,
+                        ),
+                        Benchmark::Containerd => {
+                            evaluate_containerd(&doc, &mut report.results);
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -626,7 +636,7 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
 /// Whether a file is a node facts document (by its kind and apiVersion near the top).
 pub(crate) fn looks_like_facts(text: &str) -> bool {
     let head: String = text.chars().take(512).collect();
-    head.contains(crate::facts::API_VERSION)
+    crate::facts::API_VERSIONS.iter().any(|v| head.contains(v))
         && head.contains(&format!("\"{}\"", crate::facts::KIND))
 }
 
@@ -727,30 +737,13 @@ fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckR
         _ => CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0,
     };
     let node = ResourceRef {
-        api_version: crate::facts::API_VERSION.to_owned(),
+        api_version: doc.facts.api_version.clone(),
         kind: "Node".to_owned(),
         namespace: None,
         name: doc.facts.node.hostname.clone(),
     };
     for (check, outcome) in cis::evaluate_node(&view, version) {
-        let (pos, pointer) = match &outcome.evidence {
-            Evidence::Arg(CommandSource::Process(p), arg) => {
-                (doc.arg_pos(*p, *arg), format!("/processes/{p}/argv/{arg}"))
-            }
-            Evidence::Component(CommandSource::Process(p)) => {
-                (doc.process_pos(*p), format!("/processes/{p}"))
-            }
-            Evidence::Arg(CommandSource::StaticPod(path), _)
-            | Evidence::Component(CommandSource::StaticPod(path))
-            | Evidence::File(path) => (doc.file_pos(path), file_pointer(doc, path)),
-            Evidence::Node => (doc.root_pos(), String::new()),
-        };
-        let location = Location {
-            file: doc.file.clone(),
-            line: pos.line,
-            column: pos.column,
-            helm_source: None,
-        };
+        let (location, pointer) = evidence_location(doc, &outcome.evidence);
         out.push(cis_result(
             check,
             outcome,
@@ -760,6 +753,164 @@ fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckR
             pointer,
         ));
     }
+}
+
+fn node_ref(doc: &FactsDocument) -> ResourceRef {
+    ResourceRef {
+        api_version: doc.facts.api_version.clone(),
+        kind: "Node".to_owned(),
+        namespace: None,
+        name: doc.facts.node.hostname.clone(),
+    }
+}
+
+/// A result of a node benchmark other than CIS Kubernetes (cis-ubuntu, containerd).
+struct NodeCheck<'a> {
+    code: String,
+    id: &'a str,
+    title: &'a str,
+    severity: crate::rules::Severity,
+    remediation: &'a str,
+    benchmark: String,
+}
+
+fn node_result(
+    doc: &FactsDocument,
+    check: NodeCheck<'_>,
+    outcome: cis::Outcome,
+    exemption: Option<&str>,
+) -> CheckResult {
+    let (location, pointer) = evidence_location(doc, &outcome.evidence);
+    let failed = matches!(
+        outcome.status,
+        Status::Fail | Status::Warn | Status::Error | Status::Manual
+    );
+    let mut result = CheckResult {
+        rule: check.code,
+        name: slug(check.title),
+        status: outcome.status,
+        severity: check.severity,
+        benchmark: check.benchmark.clone(),
+        controls: vec![Control {
+            benchmark: check.benchmark,
+            id: check.id.to_owned(),
+            level: None,
+        }],
+        resource: node_ref(doc),
+        container: None,
+        location,
+        pointer,
+        message: format!("{}: {}", check.title, outcome.message),
+        remediation: if failed {
+            check.remediation.to_owned()
+        } else {
+            String::new()
+        },
+        expected: outcome.expected,
+        actual: outcome.actual,
+        source: outcome.source,
+        exemption: None,
+        baseline_state: None,
+    };
+    if let Some(reason) = exemption
+        && matches!(result.status, Status::Fail | Status::Warn)
+    {
+        result.exemption = Some(crate::report::ExemptionNote {
+            reason: reason.to_owned(),
+            source: "profile kubernetes-node".to_owned(),
+            expires: None,
+            status: result.status,
+        });
+        result.status = Status::Exempt;
+    }
+    result
+}
+
+/// CIS Ubuntu 22.04 on one node's facts, with the `kubernetes-node` profile's exemptions where
+/// it applies.
+fn evaluate_os(
+    doc: &FactsDocument,
+    profile: crate::rules::manifest::NodeProfile,
+    out: &mut Vec<CheckResult>,
+) {
+    use crate::benchmarks::cis_ubuntu;
+    use crate::rules::manifest::NodeProfile;
+    let kubernetes_node = match profile {
+        NodeProfile::KubernetesNode => true,
+        NodeProfile::Server => false,
+        NodeProfile::Auto => NodeView::new(&doc.facts)
+            .component(Component::Kubelet)
+            .is_some(),
+    };
+    let host = cis_ubuntu::Host::new(&doc.facts);
+    let label = format!("cis-ubuntu@{}", cis_ubuntu::VERSION);
+    for (check, outcome) in cis_ubuntu::evaluate(&host) {
+        let exemption = kubernetes_node
+            .then(|| {
+                cis_ubuntu::KUBERNETES_NODE_EXEMPTIONS
+                    .iter()
+                    .find(|(id, _)| *id == check.id)
+                    .map(|(_, reason)| *reason)
+            })
+            .flatten();
+        out.push(node_result(
+            doc,
+            NodeCheck {
+                code: check.code(),
+                id: &check.id,
+                title: &check.title,
+                severity: check.severity,
+                remediation: &check.remediation,
+                benchmark: label.clone(),
+            },
+            outcome,
+            exemption,
+        ));
+    }
+}
+
+/// containerd hardening on one node's facts.
+fn evaluate_containerd(doc: &FactsDocument, out: &mut Vec<CheckResult>) {
+    use crate::benchmarks::containerd;
+    for (check, outcome) in containerd::evaluate(&doc.facts) {
+        out.push(node_result(
+            doc,
+            NodeCheck {
+                code: check.code(),
+                id: check.id,
+                title: check.title,
+                severity: check.severity,
+                remediation: check.remediation,
+                benchmark: "containerd".to_owned(),
+            },
+            outcome,
+            None,
+        ));
+    }
+}
+
+/// Where in a facts document a node check's evidence is.
+fn evidence_location(doc: &FactsDocument, evidence: &Evidence) -> (Location, String) {
+    let (pos, pointer) = match evidence {
+        Evidence::Arg(CommandSource::Process(p), arg) => {
+            (doc.arg_pos(*p, *arg), format!("/processes/{p}/argv/{arg}"))
+        }
+        Evidence::Component(CommandSource::Process(p)) => {
+            (doc.process_pos(*p), format!("/processes/{p}"))
+        }
+        Evidence::Arg(CommandSource::StaticPod(path), _)
+        | Evidence::Component(CommandSource::StaticPod(path))
+        | Evidence::File(path) => (doc.file_pos(path), file_pointer(doc, path)),
+        Evidence::Fact(pointer) => (doc.pos_of(pointer), pointer.clone()),
+        Evidence::Node => (doc.root_pos(), String::new()),
+    };
+    let location = Location {
+        file: doc.file.clone(),
+        line: pos.line,
+        column: pos.column,
+        helm_source: None,
+    };
+    (location, pointer)
 }
 
 fn file_pointer(doc: &FactsDocument, path: &str) -> String {

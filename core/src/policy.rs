@@ -301,6 +301,12 @@ fn known_prefix(prefix: &str) -> bool {
         || crate::benchmarks::cis::checks()
             .iter()
             .any(|c| code_matches(prefix, &c.code()))
+        || crate::benchmarks::cis_ubuntu::checks()
+            .iter()
+            .any(|c| code_matches(prefix, &c.code()))
+        || crate::benchmarks::containerd::CHECKS
+            .iter()
+            .any(|c| code_matches(prefix, &c.code()))
         || crate::benchmarks::manifest::controls()
             .iter()
             .any(|c| c.rules.is_empty() && code_matches(prefix, &c.code()))

@@ -166,7 +166,82 @@ pub fn catalog() -> Vec<RuleInfo> {
             )
         });
     }
+    let ubuntu = format!("cis-ubuntu@{}", crate::benchmarks::cis_ubuntu::VERSION);
+    for check in crate::benchmarks::cis_ubuntu::checks() {
+        out.push(RuleInfo {
+            code: check.code(),
+            name: crate::engine::slug(&check.title),
+            title: check.title.clone(),
+            severity: check.severity,
+            benchmark: "cis-ubuntu".to_owned(),
+            controls: vec![Control {
+                benchmark: ubuntu.clone(),
+                id: check.id.clone(),
+                level: None,
+            }],
+            remediation: check.remediation.clone(),
+            documentation: explain(&check.code()).unwrap_or_default(),
+        });
+    }
+    for check in crate::benchmarks::containerd::CHECKS {
+        out.push(RuleInfo {
+            code: check.code(),
+            name: crate::engine::slug(check.title),
+            title: check.title.to_owned(),
+            severity: check.severity,
+            benchmark: "containerd".to_owned(),
+            controls: vec![Control {
+                benchmark: "containerd".to_owned(),
+                id: check.id.to_owned(),
+                level: None,
+            }],
+            remediation: check.remediation.to_owned(),
+            documentation: explain(&check.code()).unwrap_or_default(),
+        });
+    }
     out
+}
+
+/// A CIS Ubuntu or containerd check (`UBU-3.3.1`, `CTR-1`): what it asks and how to fix it.
+fn explain_node_check(key: &str) -> Option<String> {
+    let upper = key.to_ascii_uppercase();
+    if let Some(id) = upper.strip_prefix("UBU-") {
+        let check = crate::benchmarks::cis_ubuntu::checks()
+            .iter()
+            .find(|c| c.id == id)?;
+        let exemption = crate::benchmarks::cis_ubuntu::KUBERNETES_NODE_EXEMPTIONS
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, reason)| {
+                format!(
+                    "\nProfile kubernetes-node: exempt on nodes that run a kubelet. {reason}.\n"
+                )
+            })
+            .unwrap_or_default();
+        let how = match &check.manual {
+            Some(_) => "Decided by: a person (manual).\n".to_owned(),
+            None => "Decided from: node facts (`stockade collect`).\n".to_owned(),
+        };
+        return Some(format!(
+            "# {} (CIS Ubuntu Linux 22.04 LTS Benchmark v{}, Level 1 - Server): {}\n\nSeverity: {}\n{how}{exemption}\n## Remediation\n\n{}\n",
+            check.code(),
+            crate::benchmarks::cis_ubuntu::VERSION,
+            check.title,
+            check.severity.as_str(),
+            check.remediation
+        ));
+    }
+    let id = upper.strip_prefix("CTR-")?;
+    let check = crate::benchmarks::containerd::CHECKS
+        .iter()
+        .find(|c| c.id == id)?;
+    Some(format!(
+        "# {} (containerd hardening): {}\n\nSeverity: {}\nDecided from: node facts (config.toml, hosts.toml, the socket, package versions).\n\n## Remediation\n\n{}\n",
+        check.code(),
+        check.title,
+        check.severity.as_str(),
+        check.remediation
+    ))
 }
 
 /// The controls a rule implements in every benchmark (CIS rows of the newest version).
@@ -218,7 +293,9 @@ pub fn explain(key: &str) -> Option<String> {
         .strip_prefix("CIS-")
         .or_else(|| key.strip_prefix("cis-"))
         .unwrap_or(key);
-    explain_cis(id).or_else(|| explain_manifest_control(key))
+    explain_cis(id)
+        .or_else(|| explain_manifest_control(key))
+        .or_else(|| explain_node_check(key))
 }
 
 /// A control of a manifest benchmark (`CIS-5.2.3`, `NSA-audit.logging`, `5.1.1`,

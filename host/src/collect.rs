@@ -21,6 +21,8 @@ use crate::rootfs::{ReadError, Root};
 const MAX_CONTENT: u64 = 1024 * 1024;
 /// Largest command line or environment read from `/proc` (Linux allows far more).
 const MAX_PROC_FILE: u64 = 1024 * 1024;
+/// Largest package database read (`/var/lib/dpkg/status`; a few MB on a server).
+const MAX_PACKAGE_DB: u64 = 64 * 1024 * 1024;
 /// Most entries listed under one directory.
 const MAX_LISTED: usize = 2000;
 
@@ -42,6 +44,7 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Resu
         version: Some(version),
     });
     c.processes();
+    c.os_facts();
     for _round in 0..5 {
         let requests = plan(&c.facts);
         let new: Vec<_> = requests
@@ -52,9 +55,9 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Resu
             break;
         }
         for request in new {
-            c.file(&request.path, request.content);
+            c.file(&request.path, request.content && !request.list);
             if request.list {
-                c.list(&request.path, 0);
+                c.list(&request.path, 0, request.content);
             }
         }
     }
@@ -182,7 +185,11 @@ impl Collector {
             match entry.read(MAX_CONTENT) {
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
-                    let (clean, redacted) = redact(&text);
+                    let (clean, redacted) = if path == "/etc/passwd" || path == "/etc/group" {
+                        redact_password_fields(&text)
+                    } else {
+                        redact(&text)
+                    };
                     fact.content = Some(clean);
                     fact.redacted = redacted;
                 }
@@ -214,8 +221,9 @@ impl Collector {
         .is_ok_and(|st| Kind::from_raw_mode(st.st_mode) == Kind::Symlink)
     }
 
-    /// Records a directory's entries (metadata only), recursively.
-    fn list(&mut self, dir: &str, depth: usize) {
+    /// Records a directory's entries, recursively: metadata, and the content of regular files
+    /// when `content` is asked.
+    fn list(&mut self, dir: &str, depth: usize, content: bool) {
         if depth > 4 || !stockade_core::facts::plan::is_dir(&self.facts, dir) {
             return;
         }
@@ -228,10 +236,158 @@ impl Collector {
             if self.facts.file(&path).is_some() {
                 continue;
             }
-            self.file(&path, false);
-            self.list(&path, depth + 1);
+            let is_file = self
+                .root
+                .resolve(&path)
+                .is_ok_and(|e| e.file_type() == Kind::RegularFile);
+            self.file(&path, content && is_file);
+            self.list(&path, depth + 1, content);
         }
     }
+}
+
+impl Collector {
+    /// The OS and runtime facts the OS benchmarks read: kernel parameters, mounts, packages,
+    /// modules, enabled units, the kernel command line and AppArmor. Each is left out (and the
+    /// checks that need it say so) when its source cannot be read.
+    fn os_facts(&mut self) {
+        let mut sysctl = BTreeMap::new();
+        for key in stockade_core::benchmarks::cis_ubuntu::sysctl_keys() {
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            if let Ok(bytes) = self.root.read(&path, 4096) {
+                sysctl.insert(
+                    key.to_owned(),
+                    String::from_utf8_lossy(&bytes).trim().to_owned(),
+                );
+            }
+        }
+        if sysctl.is_empty() {
+            self.error("/proc/sys", "no kernel parameter could be read".to_owned());
+        } else {
+            self.facts.sysctl = Some(sysctl);
+        }
+        match self.text("/proc/mounts", MAX_PROC_FILE) {
+            Some(text) => self.facts.mounts = Some(parse_mounts(&text)),
+            None => self.error("/proc/mounts", "mounts could not be read".to_owned()),
+        }
+        match self.text("/var/lib/dpkg/status", MAX_PACKAGE_DB) {
+            Some(text) => self.facts.packages = Some(parse_dpkg_status(&text)),
+            None => self.error(
+                "/var/lib/dpkg/status",
+                "installed packages could not be read".to_owned(),
+            ),
+        }
+        match self.text("/proc/modules", MAX_PROC_FILE) {
+            Some(text) => {
+                self.facts.modules = Some(
+                    text.lines()
+                        .filter_map(|l| l.split_whitespace().next())
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+            None => self.error(
+                "/proc/modules",
+                "loaded modules could not be read".to_owned(),
+            ),
+        }
+        match self.root.list("/etc/systemd/system") {
+            Ok(entries) => {
+                let mut units = std::collections::BTreeSet::new();
+                for wants in entries.iter().filter(|e| e.ends_with(".wants")) {
+                    let dir = format!("/etc/systemd/system/{wants}");
+                    if let Ok(names) = self.root.list(&dir) {
+                        units.extend(names);
+                    }
+                }
+                self.facts.enabled_services = Some(units.into_iter().collect());
+            }
+            Err(e) => self.error("/etc/systemd/system", format!("cannot list: {e}")),
+        }
+        self.facts.kernel_cmdline = self
+            .text("/proc/cmdline", MAX_PROC_FILE)
+            .map(|t| t.trim().to_owned());
+        if let Some(enabled) = self.text("/sys/module/apparmor/parameters/enabled", 16) {
+            let profiles = self
+                .text("/sys/kernel/security/apparmor/profiles", MAX_PROC_FILE)
+                .unwrap_or_default();
+            self.facts.apparmor = Some(stockade_core::facts::AppArmor {
+                enabled: enabled.trim() == "Y",
+                profiles: profiles
+                    .lines()
+                    .filter_map(|l| {
+                        let (name, mode) = l.rsplit_once(" (")?;
+                        Some((name.to_owned(), mode.trim_end_matches(')').to_owned()))
+                    })
+                    .collect(),
+            });
+        }
+    }
+
+    fn text(&self, path: &str, limit: u64) -> Option<String> {
+        self.root
+            .read(path, limit)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
+/// `/proc/mounts`: source, target, type, options; `\040` and friends are octal escapes.
+fn parse_mounts(text: &str) -> Vec<stockade_core::facts::Mount> {
+    let unescape = |s: &str| {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find('\\') {
+            out.push_str(rest.get(..at).unwrap_or_default());
+            let code = rest
+                .get(at + 1..at + 4)
+                .and_then(|o| u8::from_str_radix(o, 8).ok());
+            match code {
+                Some(c) => {
+                    out.push(char::from(c));
+                    rest = rest.get(at + 4..).unwrap_or_default();
+                }
+                None => {
+                    out.push('\\');
+                    rest = rest.get(at + 1..).unwrap_or_default();
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some(stockade_core::facts::Mount {
+                source: unescape(f.next()?),
+                target: unescape(f.next()?),
+                fs_type: f.next()?.to_owned(),
+                options: f.next()?.split(',').map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+/// dpkg's status database: the packages whose status is `install ok installed`.
+fn parse_dpkg_status(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for stanza in text.split("\n\n") {
+        let field = |name: &str| {
+            stanza.lines().find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|r| r.strip_prefix(':'))
+                    .map(|v| v.trim().to_owned())
+            })
+        };
+        if let (Some(name), Some(status), Some(version)) =
+            (field("Package"), field("Status"), field("Version"))
+            && status.ends_with(" installed")
+        {
+            out.insert(name, version);
+        }
+    }
+    out
 }
 
 /// Hides the value of a credential flag (one whose name ends in `token`, `password` or
@@ -254,6 +410,24 @@ pub fn redact_arg(arg: &str) -> String {
         }
         _ => arg.to_owned(),
     }
+}
+
+/// /etc/passwd and /etc/group: a password hash in the second field (where `x` should be) is
+/// replaced, so the checks still see that it is there, but never what it is.
+pub fn redact_password_fields(text: &str) -> (String, bool) {
+    let mut redacted = false;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut fields: Vec<&str> = line.splitn(3, ':').collect();
+        if let Some(password) = fields.get_mut(1)
+            && !matches!(*password, "" | "x" | "*" | "!" | "!!")
+        {
+            *password = "REDACTED";
+            redacted = true;
+        }
+        out.push_str(&fields.join(":"));
+    }
+    (out, redacted)
 }
 
 /// Replaces the values of credential-looking keys in a config file.
@@ -288,16 +462,20 @@ pub fn redact(text: &str) -> (String, bool) {
             .trim_start()
             .trim_start_matches("- ")
             .trim_start_matches('"');
+        // YAML and JSON (`key: value`), TOML and INI (`key = value`).
         let key = trimmed
-            .split([':', '"'])
+            .split([':', '"', '='])
             .next()
             .unwrap_or_default()
+            .trim()
             .to_ascii_lowercase();
-        let is_secret = trimmed.contains(':')
+        let separator = line.find([':', '=']);
+        let is_secret = separator.is_some()
             && !key.ends_with("file")
             && !key.ends_with("path")
-            && SECRET_KEYS.iter().any(|s| key.contains(s));
-        if is_secret && let Some(colon) = line.find(':') {
+            && (SECRET_KEYS.iter().any(|s| key.contains(s))
+                || matches!(key.as_str(), "auth" | "identitytoken"));
+        if is_secret && let Some(colon) = separator {
             out.push_str(&line[..=colon]);
             out.push_str(" REDACTED");
             if line.ends_with('\n') {
@@ -359,7 +537,7 @@ fn read_id_names(root: &Root, file: &str) -> BTreeMap<u32, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{redact, redact_arg};
+    use super::{redact, redact_arg, redact_password_fields};
 
     #[test]
     fn credential_flags_are_redacted_and_file_flags_kept() {
@@ -394,6 +572,26 @@ mod tests {
         assert!(!clean.contains("MHcCAQEEIKEY"), "{clean}");
         assert!(
             clean.contains("MIIB") && clean.contains("next: 1"),
+            "{clean}"
+        );
+        let toml = "[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\n  username = \"bot\"\n  password = \"hunter2\"\n  auth = \"Ym90Omh1bnRlcjI=\"\n  config_path = \"/etc/containerd/certs.d\"\n";
+        let (clean, redacted) = redact(toml);
+        assert!(redacted);
+        assert!(
+            !clean.contains("hunter2") && !clean.contains("Ym90"),
+            "{clean}"
+        );
+        assert!(
+            clean.contains("config_path = \"/etc/containerd/certs.d\""),
+            "{clean}"
+        );
+        let (clean, redacted) = redact_password_fields(
+            "root:x:0:0::/root:/bin/bash\nold:$6$salt$hash:1001:1001::/:/bin/sh\nnopw::1002:1002::/:/bin/sh\n",
+        );
+        assert!(redacted);
+        assert!(!clean.contains("$6$"));
+        assert!(
+            clean.contains("old:REDACTED:1001") && clean.contains("nopw::1002"),
             "{clean}"
         );
         let (same, redacted) = redact("readOnlyPort: 0\n");

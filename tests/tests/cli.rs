@@ -335,10 +335,10 @@ fn unwritable_output_is_a_clear_error() {
 #[test]
 fn usage_errors_exit_2() {
     stockade()
-        .args(["scan", "examples", "-b", "cis-ubuntu"])
+        .args(["scan", "examples", "-b", "cis-debian"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown benchmark `cis-ubuntu`"));
+        .stderr(predicate::str::contains("unknown benchmark `cis-debian`"));
     stockade()
         .args(["scan", "examples", "-b", "pss-baseline@1.x"])
         .assert()

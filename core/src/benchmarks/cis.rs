@@ -343,6 +343,8 @@ pub enum Evidence {
     Component(CommandSource),
     /// A file fact.
     File(String),
+    /// A JSON pointer into the facts document (`/sysctl/net.ipv4.ip_forward`).
+    Fact(String),
     /// The node as a whole.
     Node,
 }

@@ -1,6 +1,8 @@
 //! Benchmarks as data: which rules a benchmark runs at which version, and the controls they map to.
 
 pub mod cis;
+pub mod cis_ubuntu;
+pub mod containerd;
 pub mod manifest;
 
 use std::fmt;
@@ -24,6 +26,10 @@ pub enum Benchmark {
     NsaCisa,
     /// Container image hygiene, on manifests.
     ImageHygiene,
+    /// CIS Ubuntu Linux 22.04 LTS Benchmark, Level 1 - Server, on node facts.
+    CisUbuntu,
+    /// containerd hardening, on node facts.
+    Containerd,
 }
 
 /// Every benchmark, in display order.
@@ -33,6 +39,8 @@ pub const ALL: &[Benchmark] = &[
     Benchmark::CisK8s,
     Benchmark::NsaCisa,
     Benchmark::ImageHygiene,
+    Benchmark::CisUbuntu,
+    Benchmark::Containerd,
 ];
 
 impl Benchmark {
@@ -44,6 +52,8 @@ impl Benchmark {
             Benchmark::CisK8s => "cis-k8s",
             Benchmark::NsaCisa => "nsa-cisa",
             Benchmark::ImageHygiene => "image-hygiene",
+            Benchmark::CisUbuntu => "cis-ubuntu",
+            Benchmark::Containerd => "containerd",
         }
     }
 
@@ -55,6 +65,8 @@ impl Benchmark {
             Benchmark::CisK8s => "CIS Kubernetes Benchmark",
             Benchmark::NsaCisa => "NSA/CISA Kubernetes Hardening Guidance",
             Benchmark::ImageHygiene => "Container image hygiene",
+            Benchmark::CisUbuntu => "CIS Ubuntu Linux 22.04 LTS Benchmark (Level 1 - Server)",
+            Benchmark::Containerd => "containerd hardening",
         }
     }
 
@@ -63,6 +75,8 @@ impl Benchmark {
         match self {
             Benchmark::NsaCisa => Some("1.2"),
             Benchmark::ImageHygiene => Some("1"),
+            Benchmark::CisUbuntu => Some(cis_ubuntu::VERSION),
+            Benchmark::Containerd => Some("1"),
             _ => None,
         }
     }
@@ -101,7 +115,10 @@ pub fn catalog() -> Vec<BenchmarkInfo> {
                     vec!["1.11".to_owned(), "1.12".to_owned()],
                     "from each node's Kubernetes version (1.12 for manifests)".to_owned(),
                 ),
-                Benchmark::NsaCisa | Benchmark::ImageHygiene => {
+                Benchmark::NsaCisa
+                | Benchmark::ImageHygiene
+                | Benchmark::CisUbuntu
+                | Benchmark::Containerd => {
                     let v = b.single_version().unwrap_or_default().to_owned();
                     (vec![v.clone()], v)
                 }
@@ -242,7 +259,10 @@ impl FromStr for Selection {
                         .ok_or_else(|| SelectionError::InvalidCisVersion(v.to_owned()))?,
                 ),
             }),
-            Benchmark::NsaCisa | Benchmark::ImageHygiene => {
+            Benchmark::NsaCisa
+            | Benchmark::ImageHygiene
+            | Benchmark::CisUbuntu
+            | Benchmark::Containerd => {
                 let only = benchmark.single_version().unwrap_or_default();
                 match version {
                     None | Some("latest") => BenchmarkVersion::Single,

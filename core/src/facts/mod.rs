@@ -15,8 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::input::yaml::{self, Limits, Node, Pos};
 use crate::report::{ErrorLevel, InputError};
 
-/// The `apiVersion` of the facts format this engine reads.
-pub const API_VERSION: &str = "stockade.dev/v1alpha1";
+/// The `apiVersion` of the facts format this engine writes. `v1alpha2` added the OS and
+/// container runtime sections (`sysctl`, `mounts`, `packages`, `modules`, `enabledServices`,
+/// `kernelCmdline`, `apparmor`, `runtime`); it is a superset of `v1alpha1`.
+pub const API_VERSION: &str = "stockade.dev/v1alpha2";
+/// Every `apiVersion` the engine reads.
+pub const API_VERSIONS: &[&str] = &["stockade.dev/v1alpha1", API_VERSION];
 /// The `kind` of a facts document.
 pub const KIND: &str = "NodeFacts";
 
@@ -46,6 +50,75 @@ pub struct NodeFacts {
     /// What the collector could not collect, and why.
     #[serde(default)]
     pub errors: Vec<CollectionError>,
+    /// Kernel parameters by dotted name (`net.ipv4.ip_forward`), as `/proc/sys` shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sysctl: Option<BTreeMap<String, String>>,
+    /// Mounted file systems (`/proc/mounts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<Mount>>,
+    /// Installed packages (dpkg), name to version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<BTreeMap<String, String>>,
+    /// Loaded kernel modules (`/proc/modules`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modules: Option<Vec<String>>,
+    /// systemd units enabled to start at boot (`foo.service`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled_services: Option<Vec<String>>,
+    /// The kernel command line (`/proc/cmdline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_cmdline: Option<String>,
+    /// AppArmor's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apparmor: Option<AppArmor>,
+    /// sshd's effective configuration (`sshd -T`: lowercase keyword to value), when the
+    /// collector could run it; otherwise it is derived from `/etc/ssh/sshd_config`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sshd: Option<BTreeMap<String, String>>,
+    /// Container runtime versions, when known other than from `packages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeInfo>,
+}
+
+/// A mounted file system.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Mount {
+    /// The device or source (`/dev/sda2`, `tmpfs`).
+    pub source: String,
+    /// Where it is mounted.
+    pub target: String,
+    /// File system type.
+    pub fs_type: String,
+    /// Mount options (`rw`, `nodev`, `nosuid`, ...).
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+/// AppArmor's state: whether the module is enabled, and every loaded profile's mode.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppArmor {
+    /// `/sys/module/apparmor/parameters/enabled` is `Y`.
+    pub enabled: bool,
+    /// Loaded profiles and their modes (`enforce`, `complain`, `kill`, `unconfined`).
+    #[serde(default)]
+    pub profiles: BTreeMap<String, String>,
+}
+
+/// Container runtime versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuntimeInfo {
+    /// containerd's version (`1.7.27`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containerd: Option<String>,
+    /// runc's version (`1.2.8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runc: Option<String>,
 }
 
 /// The node's identity.
@@ -282,6 +355,11 @@ impl FactsDocument {
         self.node.pos
     }
 
+    /// Where the value at a JSON pointer is (the closest existing parent if it is absent).
+    pub fn pos_of(&self, pointer: &str) -> Pos {
+        self.node.locate(pointer)
+    }
+
     fn item_pos(&self, key: &str, index: usize) -> Option<Pos> {
         self.node
             .get(key)
@@ -316,11 +394,16 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
     };
     let api_version = node.get("apiVersion").and_then(Node::as_str);
     let kind = node.get("kind").and_then(Node::as_str);
-    if kind != Some(KIND) || api_version != Some(API_VERSION) {
+    if kind != Some(KIND) || !api_version.is_some_and(|v| API_VERSIONS.contains(&v)) {
         return Err(error(
             node.pos,
             format!(
-                "node facts: expected apiVersion {API_VERSION:?} and kind {KIND:?}, found {:?} and {:?}",
+                "node facts: expected apiVersion {} and kind {KIND:?}, found {:?} and {:?}",
+                API_VERSIONS
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
                 api_version.unwrap_or(""),
                 kind.unwrap_or("")
             ),

@@ -407,7 +407,8 @@ pub struct FileRequest {
     pub path: String,
     /// Whether its text content is needed (config files only; never keys or kubeconfigs).
     pub content: bool,
-    /// Whether to list a directory's entries (recursively) as well.
+    /// Whether to list a directory's entries (recursively) as well; with `content`, the
+    /// content of the regular files in it is read too.
     pub list: bool,
 }
 
@@ -454,6 +455,26 @@ pub fn plan(facts: &NodeFacts) -> Vec<FileRequest> {
     for unit in KUBELET_UNITS {
         if view.component(Component::Kubelet).is_some() {
             add(unit, false, false);
+        }
+    }
+    // The OS benchmark (CIS Ubuntu): config files by content, the rest by metadata.
+    use crate::benchmarks::{cis_ubuntu, containerd};
+    for path in cis_ubuntu::CONTENT_FILES {
+        add(path, true, false);
+    }
+    for dir in cis_ubuntu::CONTENT_DIRS {
+        add(dir, true, true);
+    }
+    for path in cis_ubuntu::metadata_paths() {
+        add(path, false, path == "/etc/ssh");
+    }
+    // containerd: its config, the socket, and the registry hosts.toml files it names.
+    for (path, content) in containerd::requests() {
+        add(path, content, false);
+    }
+    if let Some(dir) = containerd::registry_config_path(facts) {
+        for dir in dir.split(':').filter(|d| d.starts_with('/')) {
+            add(dir, true, true);
         }
     }
     requests.sort();

@@ -29,6 +29,31 @@ pub struct Settings {
     /// rule IMG005. Off by default.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub expect_distroless: bool,
+    /// How the OS benchmark (cis-ubuntu) treats a node: `kubernetes-node` exempts the checks a
+    /// Kubernetes node must differ on (IP forwarding), `server` applies the benchmark as
+    /// written, `auto` (the default) is `kubernetes-node` on nodes that run a kubelet.
+    #[serde(default, skip_serializing_if = "NodeProfile::is_auto")]
+    pub node_profile: NodeProfile,
+}
+
+/// The node profile of the OS benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeProfile {
+    /// `kubernetes-node` where a kubelet runs, else `server`.
+    #[default]
+    Auto,
+    /// The benchmark with the documented exemptions a Kubernetes node needs.
+    KubernetesNode,
+    /// The benchmark as written.
+    Server,
+}
+
+impl NodeProfile {
+    fn is_auto(&self) -> bool {
+        *self == NodeProfile::Auto
+    }
 }
 
 /// One verdict of a rule on a resource.

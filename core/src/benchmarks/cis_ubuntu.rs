@@ -1,0 +1,1711 @@
+//! The CIS Ubuntu Linux 22.04 LTS Benchmark (v2.0.0, Level 1 - Server) evaluated on node facts.
+//!
+//! The checks are data (`cis_ubuntu.yaml`, compiled in): each names one kind of test (a kernel
+//! parameter, a mount option, a package, a service, a file's mode and owner, an sshd setting, an
+//! audit rule, ...) read by this evaluator. A fact that was not collected is an `error`, never a
+//! pass; a check that does not apply (an option of a partition that is not separate, sshd on a
+//! node without openssh-server) is a `skip` that says why.
+//!
+//! sshd's settings are its effective configuration: `sshd` in the facts when a collector ran
+//! `sshd -T`, else derived here from `/etc/ssh/sshd_config` and its `Include`s the way sshd
+//! reads them (the first value wins; `Match` blocks are conditional and not applied), with the
+//! defaults of OpenSSH 8.9, Ubuntu 22.04's version, for what is not set.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::cis::{Evidence, Outcome, mode_within};
+use crate::facts::{FileFact, NodeFacts};
+use crate::input::yaml::{self, Limits};
+use crate::report::Status;
+use crate::rules::Severity;
+
+/// The benchmark's version, as reports label it.
+pub const VERSION: &str = "2.0.0";
+
+/// One check, as written in `cis_ubuntu.yaml`: one test kind is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UbuntuCheck {
+    /// Control id, e.g. `3.3.1`.
+    pub id: String,
+    /// What the check wants, in one line.
+    pub title: String,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// How to fix a failure.
+    pub remediation: String,
+    /// A kernel module that must be disabled in modprobe.d and not loaded.
+    #[serde(default)]
+    module: Option<String>,
+    /// A separate mount, or an option of it.
+    #[serde(default)]
+    mount: Option<MountTest>,
+    /// Packages that must be installed, or absent.
+    #[serde(default)]
+    packages: Option<PackagesTest>,
+    /// systemd units that must be enabled, or not.
+    #[serde(default)]
+    services: Option<ServicesTest>,
+    /// A service that must not be in use: its packages absent, or its units not enabled.
+    #[serde(default)]
+    not_in_use: Option<NotInUseTest>,
+    /// Exactly one time synchronization daemon is enabled.
+    #[serde(default)]
+    time_sync: Option<bool>,
+    /// Kernel parameters and the values they may have.
+    #[serde(default)]
+    sysctl: Option<BTreeMap<String, OneOrMany>>,
+    /// The kernel command line.
+    #[serde(default)]
+    cmdline: Option<CmdlineTest>,
+    /// AppArmor's profiles (`profiles-enforce-or-complain`).
+    #[serde(default)]
+    apparmor: Option<String>,
+    /// A file's mode and owner.
+    #[serde(default)]
+    file: Option<FileTest>,
+    /// The mode and owner of the files in a directory with a suffix.
+    #[serde(default)]
+    files_in: Option<FilesInTest>,
+    /// A file's content must not match a pattern.
+    #[serde(default)]
+    content: Option<ContentTest>,
+    /// An sshd setting.
+    #[serde(default)]
+    sshd: Option<SshdTest>,
+    /// A `Defaults` setting of sudo (`use_pty`, `logfile`).
+    #[serde(default)]
+    sudoers: Option<String>,
+    /// A property of /etc/passwd and /etc/group.
+    #[serde(default)]
+    accounts: Option<String>,
+    /// A setting of /etc/audit/auditd.conf.
+    #[serde(default)]
+    auditd: Option<AuditdTest>,
+    /// Audit rules that must be loaded at boot (from /etc/audit/rules.d).
+    #[serde(default)]
+    audit_rules: Option<Vec<String>>,
+    /// What a person must verify.
+    #[serde(default)]
+    pub manual: Option<String>,
+}
+
+impl UbuntuCheck {
+    /// The rule code results carry (`UBU-3.3.1`).
+    pub fn code(&self) -> String {
+        format!("UBU-{}", self.id)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn allows(&self, value: &str) -> bool {
+        match self {
+            OneOrMany::One(v) => v == value,
+            OneOrMany::Many(vs) => vs.iter().any(|v| v == value),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            OneOrMany::One(v) => v.clone(),
+            OneOrMany::Many(vs) => vs.join(" or "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MountTest {
+    path: String,
+    #[serde(default)]
+    option: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PackagesTest {
+    #[serde(default)]
+    installed: Vec<String>,
+    #[serde(default)]
+    absent: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ServicesTest {
+    #[serde(default)]
+    enabled: Vec<String>,
+    #[serde(default)]
+    disabled: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NotInUseTest {
+    packages: Vec<String>,
+    services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CmdlineTest {
+    #[serde(default)]
+    contains: Vec<String>,
+    #[serde(default)]
+    at_least: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileTest {
+    path: String,
+    mode: String,
+    owner: Vec<String>,
+    /// A file that may be absent (the check is about its permissions if it exists).
+    #[serde(default)]
+    optional: bool,
+    /// The check applies only when this package is installed.
+    #[serde(default)]
+    when_package: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FilesInTest {
+    dir: String,
+    suffix: String,
+    mode: String,
+    owner: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ContentTest {
+    path: String,
+    forbids: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SshdTest {
+    /// The keyword, lowercase; `a|b` means any of them.
+    key: String,
+    #[serde(default)]
+    set: bool,
+    #[serde(default)]
+    equals: Vec<String>,
+    #[serde(default)]
+    not: Vec<String>,
+    #[serde(default)]
+    excludes: Vec<String>,
+    #[serde(default)]
+    min: Option<u64>,
+    #[serde(default)]
+    max: Option<u64>,
+    #[serde(default)]
+    max_startups: Option<[u64; 3]>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AuditdTest {
+    key: String,
+    #[serde(default)]
+    equals: Vec<String>,
+    #[serde(default)]
+    min: Option<u64>,
+}
+
+/// The benchmark's checks (parsed once from the compiled-in data).
+pub fn checks() -> &'static [UbuntuCheck] {
+    static CHECKS: OnceLock<Vec<UbuntuCheck>> = OnceLock::new();
+    CHECKS.get_or_init(|| parse_checks().unwrap_or_default())
+}
+
+fn parse_checks() -> Result<Vec<UbuntuCheck>, String> {
+    let (node, errors) =
+        yaml::parse_document(include_str!("cis_ubuntu.yaml"), 0, Limits::default());
+    if let Some(e) = errors.first() {
+        return Err(format!("cis_ubuntu.yaml:{}: {}", e.pos.line, e.message));
+    }
+    let node = node.ok_or("cis_ubuntu.yaml is empty")?;
+    serde_json::from_value(node.to_json()).map_err(|e| format!("cis_ubuntu.yaml: {e}"))
+}
+
+/// Every kernel parameter the checks read (a collector reads these from `/proc/sys`).
+pub fn sysctl_keys() -> BTreeSet<&'static str> {
+    checks()
+        .iter()
+        .filter_map(|c| c.sysctl.as_ref())
+        .flat_map(|s| s.keys().map(String::as_str))
+        .collect()
+}
+
+/// Files whose content the checks read (config files; never keys or /etc/shadow), and
+/// directories whose regular files' content they read.
+pub const CONTENT_FILES: &[&str] = &[
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/motd",
+    "/etc/issue",
+    "/etc/issue.net",
+    "/etc/ssh/sshd_config",
+    "/etc/sudoers",
+    "/etc/audit/auditd.conf",
+];
+
+/// Directories listed with the content of their files.
+pub const CONTENT_DIRS: &[&str] = &[
+    "/etc/ssh/sshd_config.d",
+    "/etc/modprobe.d",
+    "/etc/audit/rules.d",
+    "/etc/sudoers.d",
+];
+
+/// Files and directories whose metadata the checks read.
+pub fn metadata_paths() -> BTreeSet<&'static str> {
+    let mut paths: BTreeSet<&'static str> = checks()
+        .iter()
+        .filter_map(|c| c.file.as_ref().map(|f| f.path.as_str()))
+        .collect();
+    paths.extend(
+        checks()
+            .iter()
+            .filter_map(|c| c.files_in.as_ref().map(|f| f.dir.as_str())),
+    );
+    paths
+}
+
+/// What a node's facts say, prepared once for all checks.
+pub struct Host<'f> {
+    facts: &'f NodeFacts,
+    sshd: Result<Sshd, String>,
+}
+
+struct Sshd {
+    settings: BTreeMap<String, (String, String)>,
+}
+
+impl<'f> Host<'f> {
+    /// Prepares the facts of one node.
+    pub fn new(facts: &'f NodeFacts) -> Host<'f> {
+        Host {
+            facts,
+            sshd: effective_sshd(facts),
+        }
+    }
+
+    fn package(&self, pattern: &str) -> Result<Vec<String>, String> {
+        let packages = self
+            .facts
+            .packages
+            .as_ref()
+            .ok_or("installed packages were not collected")?;
+        Ok(match pattern.strip_suffix('*') {
+            Some(prefix) => packages
+                .keys()
+                .filter(|p| p.starts_with(prefix))
+                .cloned()
+                .collect(),
+            None => packages
+                .get_key_value(pattern)
+                .map(|(k, v)| vec![format!("{k} {v}")])
+                .unwrap_or_default(),
+        })
+    }
+
+    fn enabled(&self) -> Result<&'f [String], String> {
+        self.facts
+            .enabled_services
+            .as_deref()
+            .ok_or_else(|| "enabled services were not collected".to_owned())
+    }
+
+    fn content(&self, path: &str) -> Result<Option<&'f str>, String> {
+        if let Some(err) = self.facts.error_for(path) {
+            return Err(format!("{path} could not be collected: {}", err.message));
+        }
+        match self.facts.file(path) {
+            None => Err(format!("{path} was not collected")),
+            Some(f) if !f.exists => Ok(None),
+            Some(f) => f
+                .content
+                .as_deref()
+                .map(Some)
+                .ok_or_else(|| format!("the content of {path} was not collected")),
+        }
+    }
+
+    /// The regular files of a directory, with content, in path order.
+    fn dir_contents(&self, dir: &str) -> Result<Vec<(&'f str, &'f str)>, String> {
+        if let Some(err) = self.facts.error_for(dir) {
+            return Err(format!("{dir} could not be collected: {}", err.message));
+        }
+        match self.facts.file(dir) {
+            None => return Err(format!("{dir} was not collected")),
+            Some(f) if !f.exists => return Ok(Vec::new()),
+            Some(_) => {}
+        }
+        Ok(self
+            .facts
+            .files_under(dir)
+            .into_iter()
+            .filter_map(|f| Some((f.path.as_str(), f.content.as_deref()?)))
+            .collect())
+    }
+}
+
+fn outcome(status: Status, message: String) -> Outcome {
+    Outcome {
+        status,
+        message,
+        expected: None,
+        actual: None,
+        source: None,
+        evidence: Evidence::Node,
+    }
+}
+
+fn error(message: String) -> Outcome {
+    outcome(Status::Error, message)
+}
+
+fn decided(pass: bool, message: String, expected: String, actual: String) -> Outcome {
+    Outcome {
+        status: if pass { Status::Pass } else { Status::Fail },
+        message,
+        expected: Some(expected),
+        actual: Some(actual),
+        source: None,
+        evidence: Evidence::Node,
+    }
+}
+
+/// Evaluates every check on one node.
+pub fn evaluate(host: &Host<'_>) -> Vec<(&'static UbuntuCheck, Outcome)> {
+    checks()
+        .iter()
+        .map(|c| (c, evaluate_check(c, host)))
+        .collect()
+}
+
+fn evaluate_check(check: &UbuntuCheck, host: &Host<'_>) -> Outcome {
+    let result = if let Some(text) = &check.manual {
+        Ok(outcome(Status::Manual, text.clone()))
+    } else if let Some(m) = &check.module {
+        module(host, m)
+    } else if let Some(t) = &check.mount {
+        mount(host, t)
+    } else if let Some(t) = &check.packages {
+        packages(host, t)
+    } else if let Some(t) = &check.services {
+        services(host, t)
+    } else if let Some(t) = &check.not_in_use {
+        not_in_use(host, t)
+    } else if check.time_sync.is_some() {
+        time_sync(host)
+    } else if let Some(t) = &check.sysctl {
+        sysctl(host, t)
+    } else if let Some(t) = &check.cmdline {
+        cmdline(host, t)
+    } else if check.apparmor.is_some() {
+        apparmor(host)
+    } else if let Some(t) = &check.file {
+        file(host, t)
+    } else if let Some(t) = &check.files_in {
+        files_in(host, t)
+    } else if let Some(t) = &check.content {
+        content(host, t)
+    } else if let Some(t) = &check.sshd {
+        sshd(host, t)
+    } else if let Some(t) = &check.sudoers {
+        sudoers(host, t)
+    } else if let Some(t) = &check.accounts {
+        accounts(host, t)
+    } else if let Some(t) = &check.auditd {
+        auditd(host, t)
+    } else if let Some(t) = &check.audit_rules {
+        audit_rules(host, t)
+    } else {
+        Err(format!("check {} has no test", check.id))
+    };
+    result.unwrap_or_else(error)
+}
+
+type Checked = Result<Outcome, String>;
+
+fn module(host: &Host<'_>, name: &str) -> Checked {
+    let kernel_name = name.replace('-', "_");
+    let loaded = host
+        .facts
+        .modules
+        .as_ref()
+        .ok_or("loaded kernel modules were not collected")?
+        .iter()
+        .any(|m| m.replace('-', "_") == kernel_name);
+    let mut install = None;
+    let mut blacklisted = None;
+    for (path, text) in host.dir_contents("/etc/modprobe.d")? {
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let same = |w: Option<&&str>| w.is_some_and(|w| w.replace('-', "_") == kernel_name);
+            match words.first().copied() {
+                Some("install")
+                    if same(words.get(1))
+                        && words
+                            .get(2)
+                            .is_some_and(|c| c.ends_with("/false") || c.ends_with("/true")) =>
+                {
+                    install = Some(path);
+                }
+                Some("blacklist") if same(words.get(1)) => blacklisted = Some(path),
+                _ => {}
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    if loaded {
+        problems.push("it is loaded".to_owned());
+    }
+    if install.is_none() {
+        problems.push(format!("no `install {name} /bin/false` in /etc/modprobe.d"));
+    }
+    if blacklisted.is_none() {
+        problems.push(format!("no `blacklist {name}` in /etc/modprobe.d"));
+    }
+    let pass = problems.is_empty();
+    Ok(decided(
+        pass,
+        if pass {
+            format!(
+                "{name} is not loaded and is disabled ({})",
+                install.unwrap_or_default()
+            )
+        } else {
+            format!("{name}: {}", problems.join("; "))
+        },
+        "not loaded, install /bin/false, blacklisted".to_owned(),
+        if pass {
+            "disabled".to_owned()
+        } else {
+            problems.join("; ")
+        },
+    ))
+}
+
+fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
+    let mounts = host
+        .facts
+        .mounts
+        .as_ref()
+        .ok_or("mounts were not collected")?;
+    let found = mounts.iter().rev().find(|m| m.target == test.path);
+    let Some(found) = found else {
+        return Ok(match &test.option {
+            None => decided(
+                false,
+                format!("{} is not a separate mount", test.path),
+                "a separate mount".to_owned(),
+                "part of its parent file system".to_owned(),
+            ),
+            Some(_) => outcome(
+                Status::Skip,
+                format!(
+                    "{} is not a separate mount, so its options cannot be set",
+                    test.path
+                ),
+            ),
+        });
+    };
+    Ok(match &test.option {
+        None => decided(
+            true,
+            format!(
+                "{} is mounted from {} ({})",
+                test.path, found.source, found.fs_type
+            ),
+            "a separate mount".to_owned(),
+            format!("{} {}", found.fs_type, found.source),
+        ),
+        Some(option) => {
+            let has = found.options.iter().any(|o| o == option);
+            decided(
+                has,
+                format!("{} is mounted with {}", test.path, found.options.join(",")),
+                option.clone(),
+                found.options.join(","),
+            )
+        }
+    })
+}
+
+fn packages(host: &Host<'_>, test: &PackagesTest) -> Checked {
+    let mut missing = Vec::new();
+    for p in &test.installed {
+        if host.package(p)?.is_empty() {
+            missing.push(p.clone());
+        }
+    }
+    let mut present = Vec::new();
+    for p in &test.absent {
+        present.extend(host.package(p)?);
+    }
+    let pass = missing.is_empty() && present.is_empty();
+    let message = match (missing.is_empty(), present.is_empty()) {
+        (true, true) if test.absent.is_empty() => {
+            format!("installed: {}", test.installed.join(", "))
+        }
+        (true, true) => format!("not installed: {}", test.absent.join(", ")),
+        (false, _) => format!("not installed: {}", missing.join(", ")),
+        (true, false) => format!("installed: {}", present.join(", ")),
+    };
+    Ok(decided(
+        pass,
+        message.clone(),
+        if test.absent.is_empty() {
+            format!("installed: {}", test.installed.join(", "))
+        } else {
+            format!("not installed: {}", test.absent.join(", "))
+        },
+        message,
+    ))
+}
+
+fn services(host: &Host<'_>, test: &ServicesTest) -> Checked {
+    let enabled = host.enabled()?;
+    let on = |u: &String| enabled.iter().any(|e| e == u);
+    let not_enabled: Vec<&str> = test
+        .enabled
+        .iter()
+        .filter(|u| !on(u))
+        .map(String::as_str)
+        .collect();
+    let wrongly: Vec<&str> = test
+        .disabled
+        .iter()
+        .filter(|u| on(u))
+        .map(String::as_str)
+        .collect();
+    let pass = not_enabled.is_empty() && wrongly.is_empty();
+    let message = if !not_enabled.is_empty() {
+        format!("not enabled: {}", not_enabled.join(", "))
+    } else if !wrongly.is_empty() {
+        format!("enabled: {}", wrongly.join(", "))
+    } else if test.disabled.is_empty() {
+        format!("enabled: {}", test.enabled.join(", "))
+    } else {
+        format!("not enabled: {}", test.disabled.join(", "))
+    };
+    Ok(decided(
+        pass,
+        message.clone(),
+        if test.disabled.is_empty() {
+            format!("enabled: {}", test.enabled.join(", "))
+        } else {
+            format!("not enabled: {}", test.disabled.join(", "))
+        },
+        message,
+    ))
+}
+
+fn not_in_use(host: &Host<'_>, test: &NotInUseTest) -> Checked {
+    let mut installed = Vec::new();
+    for p in &test.packages {
+        installed.extend(host.package(p)?);
+    }
+    if installed.is_empty() {
+        return Ok(decided(
+            true,
+            format!("not installed: {}", test.packages.join(", ")),
+            "not installed, or its units not enabled".to_owned(),
+            "not installed".to_owned(),
+        ));
+    }
+    let enabled = host.enabled()?;
+    let on: Vec<&str> = test
+        .services
+        .iter()
+        .filter(|u| enabled.contains(u))
+        .map(String::as_str)
+        .collect();
+    Ok(decided(
+        on.is_empty(),
+        if on.is_empty() {
+            format!(
+                "installed ({}), but its units are not enabled",
+                installed.join(", ")
+            )
+        } else {
+            format!(
+                "installed ({}) and enabled: {}",
+                installed.join(", "),
+                on.join(", ")
+            )
+        },
+        "not installed, or its units not enabled".to_owned(),
+        if on.is_empty() {
+            "installed, not enabled".to_owned()
+        } else {
+            format!("enabled: {}", on.join(", "))
+        },
+    ))
+}
+
+fn time_sync(host: &Host<'_>) -> Checked {
+    const DAEMONS: &[&str] = &[
+        "systemd-timesyncd.service",
+        "chrony.service",
+        "chronyd.service",
+        "ntp.service",
+    ];
+    let enabled = host.enabled()?;
+    let on: Vec<&str> = DAEMONS
+        .iter()
+        .copied()
+        .filter(|d| enabled.iter().any(|e| e == d))
+        .collect();
+    Ok(decided(
+        on.len() == 1,
+        match on.len() {
+            0 => "no time synchronization daemon is enabled".to_owned(),
+            1 => format!("{} is the time synchronization daemon", on.join("")),
+            _ => format!("more than one is enabled: {}", on.join(", ")),
+        },
+        "exactly one of systemd-timesyncd, chrony".to_owned(),
+        if on.is_empty() {
+            "none".to_owned()
+        } else {
+            on.join(", ")
+        },
+    ))
+}
+
+fn sysctl(host: &Host<'_>, test: &BTreeMap<String, OneOrMany>) -> Checked {
+    let values = host
+        .facts
+        .sysctl
+        .as_ref()
+        .ok_or("kernel parameters were not collected")?;
+    let mut wrong = Vec::new();
+    let mut seen = Vec::new();
+    for (key, want) in test {
+        match values.get(key) {
+            Some(v) => {
+                seen.push(format!("{key} = {v}"));
+                if !want.allows(v.trim()) {
+                    wrong.push(format!("{key} = {v} (expected {})", want.describe()));
+                }
+            }
+            // IPv6 parameters do not exist when IPv6 is disabled: nothing to configure.
+            None if key.starts_with("net.ipv6.") => {
+                seen.push(format!("{key} absent (IPv6 disabled)"));
+            }
+            None => return Err(format!("{key} was not collected")),
+        }
+    }
+    let expected = test
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", v.describe()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first_wrong = test
+        .iter()
+        .find(|(k, want)| values.get(*k).is_some_and(|v| !want.allows(v.trim())))
+        .or_else(|| test.iter().find(|(k, _)| values.contains_key(*k)))
+        .map(|(k, _)| k.replace('~', "~0").replace('/', "~1"));
+    let mut out = decided(
+        wrong.is_empty(),
+        if wrong.is_empty() {
+            seen.join(", ")
+        } else {
+            wrong.join(", ")
+        },
+        expected,
+        seen.join(", "),
+    );
+    if let Some(key) = first_wrong {
+        out.evidence = Evidence::Fact(format!("/sysctl/{key}"));
+    }
+    Ok(out)
+}
+
+fn cmdline(host: &Host<'_>, test: &CmdlineTest) -> Checked {
+    let line = host
+        .facts
+        .kernel_cmdline
+        .as_deref()
+        .ok_or("the kernel command line was not collected")?;
+    let params: Vec<&str> = line.split_whitespace().collect();
+    let mut missing: Vec<String> = test
+        .contains
+        .iter()
+        .filter(|p| !params.contains(&p.as_str()))
+        .cloned()
+        .collect();
+    for (name, min) in &test.at_least {
+        let value = params
+            .iter()
+            .rev()
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse::<u64>().ok());
+        if value.is_none_or(|v| v < *min) {
+            missing.push(format!("{name}={min} or more"));
+        }
+    }
+    let mut wanted = test.contains.clone();
+    wanted.extend(test.at_least.iter().map(|(k, v)| format!("{k}>={v}")));
+    Ok(decided(
+        missing.is_empty(),
+        if missing.is_empty() {
+            format!("the kernel command line has {}", wanted.join(" "))
+        } else {
+            format!("the kernel command line lacks {}", missing.join(" "))
+        },
+        wanted.join(" "),
+        line.to_owned(),
+    ))
+}
+
+fn apparmor(host: &Host<'_>) -> Checked {
+    let state = host
+        .facts
+        .apparmor
+        .as_ref()
+        .ok_or("AppArmor's state was not collected")?;
+    if !state.enabled {
+        return Ok(decided(
+            false,
+            "AppArmor is not enabled".to_owned(),
+            "every profile in enforce or complain mode".to_owned(),
+            "disabled".to_owned(),
+        ));
+    }
+    let other: Vec<String> = state
+        .profiles
+        .iter()
+        .filter(|(_, mode)| !matches!(mode.as_str(), "enforce" | "complain" | "kill"))
+        .map(|(name, mode)| format!("{name} ({mode})"))
+        .collect();
+    let pass = other.is_empty() && !state.profiles.is_empty();
+    Ok(decided(
+        pass,
+        if state.profiles.is_empty() {
+            "no AppArmor profile is loaded".to_owned()
+        } else if pass {
+            format!(
+                "{} profiles, all in enforce or complain mode",
+                state.profiles.len()
+            )
+        } else {
+            format!("not enforced: {}", other.join(", "))
+        },
+        "every profile in enforce or complain mode".to_owned(),
+        format!("{} profiles", state.profiles.len()),
+    ))
+}
+
+fn owner_of(f: &FileFact) -> String {
+    let user = f.user.clone().or_else(|| {
+        f.uid.map(|u| {
+            if u == 0 {
+                "root".to_owned()
+            } else {
+                u.to_string()
+            }
+        })
+    });
+    let group = f.group.clone().or_else(|| {
+        f.gid.map(|g| {
+            if g == 0 {
+                "root".to_owned()
+            } else {
+                g.to_string()
+            }
+        })
+    });
+    match (user, group) {
+        (Some(u), Some(g)) => format!("{u}:{g}"),
+        _ => "unknown owner".to_owned(),
+    }
+}
+
+/// Mode and owner of one file fact: the problems, if any.
+fn access(f: &FileFact, mode: &str, owners: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    match f
+        .mode
+        .as_deref()
+        .and_then(|m| u32::from_str_radix(m, 8).ok())
+    {
+        Some(have) if mode_within(have, mode) => {}
+        Some(have) => problems.push(format!(
+            "mode {:o} (expected {mode} or stricter)",
+            have & 0o7777
+        )),
+        None => problems.push("unknown mode".to_owned()),
+    }
+    let owner = owner_of(f);
+    if !owners.contains(&owner) {
+        problems.push(format!(
+            "owned by {owner} (expected {})",
+            owners.join(" or ")
+        ));
+    }
+    problems
+}
+
+fn file(host: &Host<'_>, test: &FileTest) -> Checked {
+    if let Some(package) = &test.when_package
+        && host.package(package)?.is_empty()
+    {
+        return Ok(outcome(Status::Skip, format!("{package} is not installed")));
+    }
+    if let Some(err) = host.facts.error_for(&test.path) {
+        return Err(format!(
+            "{} could not be collected: {}",
+            test.path, err.message
+        ));
+    }
+    let f = host
+        .facts
+        .file(&test.path)
+        .ok_or_else(|| format!("{} was not collected", test.path))?;
+    let expected = format!("{} or stricter, {}", test.mode, test.owner.join(" or "));
+    if !f.exists {
+        return Ok(decided(
+            test.optional,
+            format!("{} does not exist", test.path),
+            expected,
+            "absent".to_owned(),
+        ));
+    }
+    let problems = access(f, &test.mode, &test.owner);
+    let mut out = decided(
+        problems.is_empty(),
+        if problems.is_empty() {
+            format!(
+                "{} is {} {}",
+                test.path,
+                f.mode.as_deref().unwrap_or_default(),
+                owner_of(f)
+            )
+        } else {
+            format!("{}: {}", test.path, problems.join(", "))
+        },
+        expected,
+        format!("{} {}", f.mode.as_deref().unwrap_or_default(), owner_of(f)),
+    );
+    out.evidence = Evidence::File(test.path.clone());
+    Ok(out)
+}
+
+fn files_in(host: &Host<'_>, test: &FilesInTest) -> Checked {
+    if let Some(err) = host.facts.error_for(&test.dir) {
+        return Err(format!(
+            "{} could not be collected: {}",
+            test.dir, err.message
+        ));
+    }
+    if host.facts.file(&test.dir).is_none() {
+        return Err(format!("{} was not collected", test.dir));
+    }
+    let files: Vec<&FileFact> = host
+        .facts
+        .files_under(&test.dir)
+        .into_iter()
+        .filter(|f| f.path.ends_with(&test.suffix))
+        .collect();
+    if files.is_empty() {
+        return Ok(outcome(
+            Status::Skip,
+            format!("no *{} files in {}", test.suffix, test.dir),
+        ));
+    }
+    let mut problems = Vec::new();
+    for f in &files {
+        for p in access(f, &test.mode, &test.owner) {
+            problems.push(format!("{}: {p}", f.path));
+        }
+    }
+    Ok(decided(
+        problems.is_empty(),
+        if problems.is_empty() {
+            format!("{} files as expected", files.len())
+        } else {
+            problems.join("; ")
+        },
+        format!("{} or stricter, {}", test.mode, test.owner.join(" or ")),
+        format!("{} files", files.len()),
+    ))
+}
+
+fn content(host: &Host<'_>, test: &ContentTest) -> Checked {
+    let Some(text) = host.content(&test.path)? else {
+        return Ok(decided(
+            true,
+            format!("{} does not exist", test.path),
+            "no OS details".to_owned(),
+            "absent".to_owned(),
+        ));
+    };
+    let pattern = regex_lite::Regex::new(&test.forbids)
+        .map_err(|e| format!("invalid pattern {}: {e}", test.forbids))?;
+    let found = pattern.find(text).map(|m| m.as_str().to_owned());
+    let mut out = decided(
+        found.is_none(),
+        match &found {
+            None => format!("{} shows no OS details", test.path),
+            Some(m) => format!("{} shows `{m}`", test.path),
+        },
+        "no OS name or \\m \\r \\s \\v escapes".to_owned(),
+        found.unwrap_or_else(|| "none".to_owned()),
+    );
+    out.evidence = Evidence::File(test.path.clone());
+    Ok(out)
+}
+
+/// OpenSSH 8.9p1's defaults (Ubuntu 22.04) for the settings the checks read.
+const SSHD_DEFAULTS: &[(&str, &str)] = &[
+    ("banner", "none"),
+    (
+        "ciphers",
+        "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+    ),
+    ("clientaliveinterval", "0"),
+    ("clientalivecountmax", "3"),
+    ("disableforwarding", "no"),
+    ("hostbasedauthentication", "no"),
+    ("ignorerhosts", "yes"),
+    (
+        "kexalgorithms",
+        "sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
+    ),
+    ("logingracetime", "120"),
+    ("loglevel", "info"),
+    (
+        "macs",
+        "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1",
+    ),
+    ("maxauthtries", "6"),
+    ("maxsessions", "10"),
+    ("maxstartups", "10:30:100"),
+    ("permitemptypasswords", "no"),
+    ("permitrootlogin", "prohibit-password"),
+    ("permituserenvironment", "no"),
+    ("usepam", "no"),
+];
+
+/// sshd's effective global settings: keyword → (value, where it came from).
+fn effective_sshd(facts: &NodeFacts) -> Result<Sshd, String> {
+    if let Some(given) = &facts.sshd {
+        return Ok(Sshd {
+            settings: given
+                .iter()
+                .map(|(k, v)| (k.to_lowercase(), (v.clone(), "sshd -T".to_owned())))
+                .collect(),
+        });
+    }
+    match facts.file("/etc/ssh/sshd_config") {
+        None => return Err("/etc/ssh/sshd_config was not collected".to_owned()),
+        Some(f) if !f.exists => return Err("/etc/ssh/sshd_config does not exist".to_owned()),
+        Some(_) => {}
+    }
+    let mut settings = BTreeMap::new();
+    read_sshd_config(facts, "/etc/ssh/sshd_config", 0, &mut settings)?;
+    Ok(Sshd { settings })
+}
+
+/// Reads one config file in order: an `Include` reads the included files in its place, and the
+/// first value of a keyword wins, as in sshd. Lines after `Match` are conditional: not applied.
+fn read_sshd_config(
+    facts: &NodeFacts,
+    path: &str,
+    depth: usize,
+    settings: &mut BTreeMap<String, (String, String)>,
+) -> Result<(), String> {
+    if depth > 16 {
+        return Err(format!(
+            "{path}: includes nested more than 16 deep (a loop?)"
+        ));
+    }
+    let text = match facts.file(path) {
+        Some(f) if !f.exists => return Ok(()),
+        Some(f) => f
+            .content
+            .as_deref()
+            .ok_or_else(|| format!("the content of {path} was not collected"))?,
+        None => return Err(format!("{path} was not collected")),
+    };
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
+            Some((k, v)) => (
+                k.to_lowercase(),
+                v.trim_start_matches([' ', '\t', '=']).trim(),
+            ),
+            None => (line.to_lowercase(), ""),
+        };
+        match key.as_str() {
+            "match" => break,
+            "include" => {
+                for pattern in value.split_whitespace() {
+                    let pattern = if pattern.starts_with('/') {
+                        pattern.to_owned()
+                    } else {
+                        format!("/etc/ssh/{pattern}")
+                    };
+                    let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("", ""));
+                    let mut matched: Vec<String> = facts
+                        .files_under(dir)
+                        .into_iter()
+                        .filter(|f| {
+                            f.path.rsplit_once('/').map(|(d, _)| d) == Some(dir)
+                                && glob_match(glob, f.path.rsplit('/').next().unwrap_or(""))
+                        })
+                        .map(|f| f.path.clone())
+                        .collect();
+                    matched.sort();
+                    for included in matched {
+                        read_sshd_config(facts, &included, depth + 1, settings)?;
+                    }
+                }
+            }
+            _ => {
+                settings
+                    .entry(key)
+                    .or_insert_with(|| (value.to_owned(), format!("{path} line {}", n + 1)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
+        }
+    }
+}
+
+fn sshd_value(sshd: &Sshd, key: &str) -> (String, String) {
+    if let Some((v, source)) = sshd.settings.get(key) {
+        return (v.clone(), source.clone());
+    }
+    let default = SSHD_DEFAULTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| (*v).to_owned())
+        .unwrap_or_default();
+    (default, "the OpenSSH 8.9 default".to_owned())
+}
+
+/// An algorithm list as sshd resolves it: `-x` removes from the default, `+x` appends, `^x`
+/// prepends, anything else replaces.
+fn algorithms(value: &str, default: &str) -> Vec<String> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect()
+    };
+    if let Some(rest) = value.strip_prefix('-') {
+        let removed = split(rest);
+        split(default)
+            .into_iter()
+            .filter(|a| !removed.contains(a))
+            .collect()
+    } else if let Some(rest) = value.strip_prefix('+') {
+        let mut all = split(default);
+        all.extend(split(rest));
+        all
+    } else if let Some(rest) = value.strip_prefix('^') {
+        let mut all = split(rest);
+        all.extend(split(default));
+        all
+    } else {
+        split(value)
+    }
+}
+
+/// `120`, `2m`, `1h30m` → seconds.
+fn seconds(value: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else {
+            let n: u64 = number.parse().ok()?;
+            number.clear();
+            let unit = match c.to_ascii_lowercase() {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86400,
+                'w' => 604_800,
+                _ => return None,
+            };
+            total = total.checked_add(n.checked_mul(unit)?)?;
+        }
+    }
+    if !number.is_empty() {
+        total = total.checked_add(number.parse().ok()?)?;
+    }
+    Some(total)
+}
+
+fn sshd(host: &Host<'_>, test: &SshdTest) -> Checked {
+    if host.facts.packages.is_some() && host.package("openssh-server")?.is_empty() {
+        return Ok(outcome(
+            Status::Skip,
+            "openssh-server is not installed".to_owned(),
+        ));
+    }
+    let config = host.sshd.as_ref().map_err(Clone::clone)?;
+    let keys: Vec<&str> = test.key.split('|').collect();
+    if test.set {
+        let set: Vec<String> = keys
+            .iter()
+            .filter_map(|k| {
+                config
+                    .settings
+                    .get(*k)
+                    .map(|(v, source)| format!("{k} {v} ({source})"))
+            })
+            .collect();
+        return Ok(decided(
+            !set.is_empty(),
+            if set.is_empty() {
+                format!("none of {} is set", keys.join(", "))
+            } else {
+                set.join("; ")
+            },
+            format!("one of {} set", keys.join(", ")),
+            if set.is_empty() {
+                "not set".to_owned()
+            } else {
+                set.join("; ")
+            },
+        ));
+    }
+    let key = keys.first().copied().unwrap_or_default();
+    let (value, source) = sshd_value(config, key);
+    let lower = value.to_lowercase();
+    let (pass, expected) = if !test.excludes.is_empty() {
+        let default = SSHD_DEFAULTS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .unwrap_or_default();
+        let list = algorithms(&lower, default);
+        let weak: Vec<&String> = test.excludes.iter().filter(|w| list.contains(w)).collect();
+        (
+            weak.is_empty(),
+            format!("none of {}", test.excludes.join(", ")),
+        )
+    } else if !test.equals.is_empty() {
+        (test.equals.contains(&lower), test.equals.join(" or "))
+    } else if !test.not.is_empty() {
+        (
+            !lower.is_empty() && !test.not.contains(&lower),
+            format!("not {}", test.not.join(" or ")),
+        )
+    } else if let Some(limits) = test.max_startups {
+        let parts: Vec<Option<u64>> = lower.split(':').map(|p| p.parse().ok()).collect();
+        let within = parts.len() == 3
+            && parts
+                .iter()
+                .zip(limits)
+                .all(|(p, max)| p.is_some_and(|p| p <= max));
+        (
+            within,
+            format!("{}:{}:{} or lower", limits[0], limits[1], limits[2]),
+        )
+    } else {
+        let n = if key == "logingracetime" {
+            seconds(&lower)
+        } else {
+            lower.parse().ok()
+        };
+        let ok = n.is_some_and(|n| {
+            test.min.is_none_or(|min| n >= min) && test.max.is_none_or(|max| n <= max)
+        });
+        let expected = match (test.min, test.max) {
+            (Some(min), Some(max)) => format!("{min} to {max}"),
+            (Some(min), None) => format!("{min} or more"),
+            (None, Some(max)) => format!("{max} or less"),
+            (None, None) => "a number".to_owned(),
+        };
+        (ok, expected)
+    };
+    let mut out = decided(
+        pass,
+        format!("sshd {key} is {value} ({source})"),
+        expected,
+        value.clone(),
+    );
+    out.source = Some(source);
+    Ok(out)
+}
+
+fn sudoers(host: &Host<'_>, setting: &str) -> Checked {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    match host.content("/etc/sudoers")? {
+        Some(t) => texts.push(("/etc/sudoers".to_owned(), t)),
+        None => {
+            return Ok(outcome(
+                Status::Skip,
+                "sudo is not configured (/etc/sudoers does not exist)".to_owned(),
+            ));
+        }
+    }
+    for (path, text) in host.dir_contents("/etc/sudoers.d")? {
+        texts.push((path.to_owned(), text));
+    }
+    let mut found: Option<(String, bool)> = None;
+    for (path, text) in &texts {
+        for (n, line) in text.lines().enumerate() {
+            let Some(rest) = line.trim().strip_prefix("Defaults") else {
+                continue;
+            };
+            // `Defaults`, `Defaults:user`, `Defaults@host`: only the global form counts.
+            if !rest.starts_with([' ', '\t']) {
+                continue;
+            }
+            for item in rest.split(',') {
+                let item = item.trim();
+                let name = item.split('=').next().unwrap_or("").trim();
+                if name == setting {
+                    found = Some((format!("{path} line {}", n + 1), true));
+                } else if name.strip_prefix('!') == Some(setting) {
+                    found = Some((format!("{path} line {}", n + 1), false));
+                }
+            }
+        }
+    }
+    Ok(match found {
+        Some((at, on)) => decided(
+            on,
+            format!("`Defaults {}{setting}` at {at}", if on { "" } else { "!" }),
+            format!("Defaults {setting}"),
+            if on {
+                setting.to_owned()
+            } else {
+                format!("!{setting}")
+            },
+        ),
+        None => decided(
+            false,
+            format!("no `Defaults {setting}` in /etc/sudoers or /etc/sudoers.d"),
+            format!("Defaults {setting}"),
+            "not set".to_owned(),
+        ),
+    })
+}
+
+struct Account<'a> {
+    name: &'a str,
+    password: &'a str,
+    uid: &'a str,
+    gid: &'a str,
+}
+
+fn accounts(host: &Host<'_>, property: &str) -> Checked {
+    let passwd = host
+        .content("/etc/passwd")?
+        .ok_or("/etc/passwd does not exist")?;
+    let users: Vec<Account<'_>> = passwd
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut f = l.split(':');
+            Account {
+                name: f.next().unwrap_or(""),
+                password: f.next().unwrap_or(""),
+                uid: f.next().unwrap_or(""),
+                gid: f.next().unwrap_or(""),
+            }
+        })
+        .collect();
+    let groups_text = || -> Result<&str, String> {
+        host.content("/etc/group")?
+            .ok_or_else(|| "/etc/group does not exist".to_owned())
+    };
+    let groups = |text: &'_ str| -> Vec<(String, String, Vec<String>)> {
+        text.lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (
+                    f.first().copied().unwrap_or("").to_owned(),
+                    f.get(2).copied().unwrap_or("").to_owned(),
+                    f.get(3)
+                        .map(|m| {
+                            m.split(',')
+                                .filter(|m| !m.is_empty())
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let duplicates = |items: Vec<&str>| -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut dup = BTreeSet::new();
+        for i in items {
+            if !seen.insert(i) {
+                dup.insert(i.to_owned());
+            }
+        }
+        dup.into_iter().collect()
+    };
+    let (bad, what): (Vec<String>, &str) = match property {
+        "shadowed-passwords" => (
+            users
+                .iter()
+                .filter(|u| u.password != "x")
+                .map(|u| u.name.to_owned())
+                .collect(),
+            "accounts with a password in /etc/passwd",
+        ),
+        "uid0-only-root" => (
+            users
+                .iter()
+                .filter(|u| u.uid == "0" && u.name != "root")
+                .map(|u| u.name.to_owned())
+                .collect(),
+            "other accounts with UID 0",
+        ),
+        "gid0-only-root" => (
+            users
+                .iter()
+                .filter(|u| {
+                    u.gid == "0"
+                        && !matches!(u.name, "root" | "sync" | "shutdown" | "halt" | "operator")
+                })
+                .map(|u| u.name.to_owned())
+                .collect(),
+            "other accounts with GID 0",
+        ),
+        "unique-uids" => (
+            duplicates(users.iter().map(|u| u.uid).collect()),
+            "duplicate UIDs",
+        ),
+        "unique-users" => (
+            duplicates(users.iter().map(|u| u.name).collect()),
+            "duplicate user names",
+        ),
+        "unique-gids" | "unique-groups" | "groups-exist" | "shadow-group-empty" => {
+            let groups = groups(groups_text()?);
+            match property {
+                "unique-gids" => (
+                    duplicates(groups.iter().map(|g| g.1.as_str()).collect()),
+                    "duplicate GIDs",
+                ),
+                "unique-groups" => (
+                    duplicates(groups.iter().map(|g| g.0.as_str()).collect()),
+                    "duplicate group names",
+                ),
+                "groups-exist" => (
+                    users
+                        .iter()
+                        .filter(|u| !groups.iter().any(|g| g.1 == u.gid))
+                        .map(|u| format!("{} (GID {})", u.name, u.gid))
+                        .collect(),
+                    "accounts whose primary group does not exist",
+                ),
+                _ => {
+                    let shadow = groups.iter().find(|g| g.0 == "shadow");
+                    let mut bad: Vec<String> = shadow.map(|g| g.2.clone()).unwrap_or_default();
+                    if let Some(g) = shadow {
+                        bad.extend(
+                            users
+                                .iter()
+                                .filter(|u| u.gid == g.1)
+                                .map(|u| format!("{} (primary group)", u.name)),
+                        );
+                    }
+                    (bad, "members of the shadow group")
+                }
+            }
+        }
+        other => return Err(format!("unknown accounts property {other}")),
+    };
+    let mut out = decided(
+        bad.is_empty(),
+        if bad.is_empty() {
+            format!("no {what}")
+        } else {
+            format!("{what}: {}", bad.join(", "))
+        },
+        format!("no {what}"),
+        if bad.is_empty() {
+            "none".to_owned()
+        } else {
+            bad.join(", ")
+        },
+    );
+    out.evidence = Evidence::File("/etc/passwd".to_owned());
+    Ok(out)
+}
+
+fn auditd(host: &Host<'_>, test: &AuditdTest) -> Checked {
+    if host.facts.packages.is_some() && host.package("auditd")?.is_empty() {
+        return Ok(decided(
+            false,
+            "auditd is not installed".to_owned(),
+            format!("{} set", test.key),
+            "auditd not installed".to_owned(),
+        ));
+    }
+    let text = host
+        .content("/etc/audit/auditd.conf")?
+        .ok_or("/etc/audit/auditd.conf does not exist")?;
+    let value = text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == test.key).then(|| v.trim().to_owned())
+    });
+    let Some(value) = value else {
+        return Ok(decided(
+            false,
+            format!("{} is not set in /etc/audit/auditd.conf", test.key),
+            format!("{} set", test.key),
+            "not set".to_owned(),
+        ));
+    };
+    let lower = value.to_lowercase();
+    let (pass, expected) = if test.equals.is_empty() {
+        let min = test.min.unwrap_or(0);
+        (
+            lower.parse::<u64>().is_ok_and(|n| n >= min),
+            format!("{min} or more"),
+        )
+    } else {
+        (test.equals.contains(&lower), test.equals.join(" or "))
+    };
+    let mut out = decided(
+        pass,
+        format!("{} = {value} in /etc/audit/auditd.conf", test.key),
+        expected,
+        value,
+    );
+    out.evidence = Evidence::File("/etc/audit/auditd.conf".to_owned());
+    Ok(out)
+}
+
+/// An audit rule reduced to what makes it match another: the key (`-k`) is left out, syscall
+/// lists are sets, fields are sets.
+#[derive(Debug, PartialEq, Eq)]
+enum AuditRule {
+    Watch {
+        path: String,
+        perms: BTreeSet<char>,
+    },
+    Syscall {
+        action: String,
+        fields: BTreeSet<String>,
+        syscalls: BTreeSet<String>,
+    },
+    Control(String),
+}
+
+fn parse_rule(line: &str) -> Option<AuditRule> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut i = 0;
+    let (mut watch, mut perms, mut action) = (None, BTreeSet::new(), None);
+    let mut fields = BTreeSet::new();
+    let mut syscalls = BTreeSet::new();
+    while i < words.len() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        match words.get(i).copied().unwrap_or("") {
+            "-w" => watch = Some(next.trim_end_matches('/').to_owned()),
+            "-p" => perms.extend(next.chars()),
+            "-a" | "-A" => action = Some(next.to_owned()),
+            "-S" => syscalls.extend(next.split(',').map(str::to_owned)),
+            "-F" if next.starts_with("key=") => {}
+            "-F" => {
+                fields.insert(
+                    next.replace("auid!=-1", "auid!=unset")
+                        .replace("auid!=4294967295", "auid!=unset"),
+                );
+            }
+            "-k" => {}
+            "-e" => return Some(AuditRule::Control(format!("-e {next}"))),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    match (watch, action) {
+        (Some(path), _) => Some(AuditRule::Watch { path, perms }),
+        (None, Some(action)) => Some(AuditRule::Syscall {
+            action,
+            fields,
+            syscalls,
+        }),
+        _ => None,
+    }
+}
+
+fn audit_rules(host: &Host<'_>, required: &[String]) -> Checked {
+    if host.facts.packages.is_some() && host.package("auditd")?.is_empty() {
+        return Ok(decided(
+            false,
+            "auditd is not installed".to_owned(),
+            required.join("; "),
+            "auditd not installed".to_owned(),
+        ));
+    }
+    let loaded: Vec<AuditRule> = host
+        .dir_contents("/etc/audit/rules.d")?
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".rules"))
+        .flat_map(|(_, text)| text.lines().filter_map(parse_rule))
+        .collect();
+    let mut missing = Vec::new();
+    for want in required {
+        let Some(rule) = parse_rule(want) else {
+            continue;
+        };
+        let present = match &rule {
+            AuditRule::Watch { path, perms } => loaded.iter().any(|l| {
+                matches!(l, AuditRule::Watch { path: p, perms: q } if p == path && q.is_superset(perms))
+            }),
+            AuditRule::Syscall {
+                action,
+                fields,
+                syscalls,
+            } => {
+                let covered: BTreeSet<&String> = loaded
+                    .iter()
+                    .filter_map(|l| match l {
+                        AuditRule::Syscall {
+                            action: a,
+                            fields: f,
+                            syscalls: s,
+                        } if a == action && fields.is_subset(f) => Some(s),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect();
+                syscalls.iter().all(|s| covered.contains(s))
+            }
+            AuditRule::Control(c) => loaded
+                .iter()
+                .rev()
+                .find_map(|l| match l {
+                    AuditRule::Control(x) if x.starts_with("-e ") => Some(x == c),
+                    _ => None,
+                })
+                .unwrap_or(false),
+        };
+        if !present {
+            missing.push(want.clone());
+        }
+    }
+    Ok(decided(
+        missing.is_empty(),
+        if missing.is_empty() {
+            format!("{} rules present in /etc/audit/rules.d", required.len())
+        } else {
+            format!("missing from /etc/audit/rules.d: {}", missing.join("; "))
+        },
+        required.join("; "),
+        format!("{} rules loaded at boot", loaded.len()),
+    ))
+}
+
+/// Checks a Kubernetes node needs to differ on, with the reason: the `kubernetes-node` profile
+/// exempts them on nodes that run a kubelet, so that a correct node does not fail.
+pub const KUBERNETES_NODE_EXEMPTIONS: &[(&str, &str)] = &[(
+    "3.3.1",
+    "Kubernetes nodes route pod traffic: the kubelet and CNI plugins require net.ipv4.ip_forward=1 (and IPv6 forwarding on dual-stack clusters)",
+)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_checks_parse_and_each_has_one_test() {
+        let checks = parse_checks().expect("cis_ubuntu.yaml parses");
+        let automated = checks.iter().filter(|c| c.manual.is_none()).count();
+        assert!(automated >= 60, "{automated} automated checks");
+        let mut ids = BTreeSet::new();
+        for c in &checks {
+            assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
+            let tests = [
+                c.module.is_some(),
+                c.mount.is_some(),
+                c.packages.is_some(),
+                c.services.is_some(),
+                c.not_in_use.is_some(),
+                c.time_sync.is_some(),
+                c.sysctl.is_some(),
+                c.cmdline.is_some(),
+                c.apparmor.is_some(),
+                c.file.is_some(),
+                c.files_in.is_some(),
+                c.content.is_some(),
+                c.sshd.is_some(),
+                c.sudoers.is_some(),
+                c.accounts.is_some(),
+                c.auditd.is_some(),
+                c.audit_rules.is_some(),
+                c.manual.is_some(),
+            ];
+            assert_eq!(tests.iter().filter(|t| **t).count(), 1, "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn sshd_algorithm_lists_resolve_like_sshd() {
+        assert_eq!(algorithms("-b,c", "a,b,c,d"), ["a", "d"]);
+        assert_eq!(algorithms("+e", "a,b"), ["a", "b", "e"]);
+        assert_eq!(algorithms("^e", "a"), ["e", "a"]);
+        assert_eq!(algorithms("x,y", "a"), ["x", "y"]);
+        assert_eq!(seconds("1m30s"), Some(90));
+        assert_eq!(seconds("60"), Some(60));
+        assert_eq!(seconds("2x"), None);
+    }
+
+    #[test]
+    fn audit_rules_match_regardless_of_keys_and_syscall_order() {
+        let have = parse_rule(
+            "-a always,exit -F arch=b64 -S clock_settime,adjtimex -S settimeofday -k time-change",
+        );
+        let want = parse_rule("-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime");
+        assert!(matches!(
+            (&have, &want),
+            (Some(AuditRule::Syscall { syscalls: a, .. }), Some(AuditRule::Syscall { syscalls: b, .. })) if a == b
+        ));
+        assert_eq!(
+            parse_rule("-w /etc/sudoers.d/ -p wa -k scope"),
+            Some(AuditRule::Watch {
+                path: "/etc/sudoers.d".to_owned(),
+                perms: ['a', 'w'].into_iter().collect()
+            })
+        );
+    }
+}
