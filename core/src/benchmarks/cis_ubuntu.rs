@@ -484,23 +484,31 @@ fn module(host: &Host<'_>, name: &str) -> Checked {
         problems.push(format!("no `blacklist {name}` in /etc/modprobe.d"));
     }
     let pass = problems.is_empty();
-    Ok(decided(
-        pass,
-        if pass {
-            format!(
-                "{name} is not loaded and is disabled ({})",
-                install.unwrap_or_default()
-            )
-        } else {
-            format!("{name}: {}", problems.join("; "))
-        },
-        "not loaded, install /bin/false, blacklisted".to_owned(),
-        if pass {
-            "disabled".to_owned()
-        } else {
-            problems.join("; ")
-        },
-    ))
+    let evidence = if loaded {
+        Evidence::Fact("/modules".to_owned())
+    } else {
+        Evidence::File("/etc/modprobe.d".to_owned())
+    };
+    Ok(Outcome {
+        evidence,
+        ..decided(
+            pass,
+            if pass {
+                format!(
+                    "{name} is not loaded and is disabled ({})",
+                    install.unwrap_or_default()
+                )
+            } else {
+                format!("{name}: {}", problems.join("; "))
+            },
+            "not loaded, install /bin/false, blacklisted".to_owned(),
+            if pass {
+                "disabled".to_owned()
+            } else {
+                problems.join("; ")
+            },
+        )
+    })
 }
 
 fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
@@ -561,6 +569,12 @@ fn packages(host: &Host<'_>, test: &PackagesTest) -> Checked {
         present.extend(host.package(p)?);
     }
     let pass = missing.is_empty() && present.is_empty();
+    let evidence = present
+        .first()
+        .and_then(|p| p.split(' ').next())
+        .map_or(Evidence::Fact("/packages".to_owned()), |name| {
+            Evidence::Fact(format!("/packages/{name}"))
+        });
     let message = match (missing.is_empty(), present.is_empty()) {
         (true, true) if test.absent.is_empty() => {
             format!("installed: {}", test.installed.join(", "))
@@ -569,16 +583,19 @@ fn packages(host: &Host<'_>, test: &PackagesTest) -> Checked {
         (false, _) => format!("not installed: {}", missing.join(", ")),
         (true, false) => format!("installed: {}", present.join(", ")),
     };
-    Ok(decided(
-        pass,
-        message.clone(),
-        if test.absent.is_empty() {
-            format!("installed: {}", test.installed.join(", "))
-        } else {
-            format!("not installed: {}", test.absent.join(", "))
-        },
-        message,
-    ))
+    Ok(Outcome {
+        evidence,
+        ..decided(
+            pass,
+            message.clone(),
+            if test.absent.is_empty() {
+                format!("installed: {}", test.installed.join(", "))
+            } else {
+                format!("not installed: {}", test.absent.join(", "))
+            },
+            message,
+        )
+    })
 }
 
 fn services(host: &Host<'_>, test: &ServicesTest) -> Checked {
@@ -1261,6 +1278,10 @@ fn sshd(host: &Host<'_>, test: &SshdTest) -> Checked {
         expected,
         value.clone(),
     );
+    out.evidence = match source.split_once(" line ") {
+        Some((path, _)) if path.starts_with('/') => Evidence::File(path.to_owned()),
+        _ => Evidence::File("/etc/ssh/sshd_config".to_owned()),
+    };
     out.source = Some(source);
     Ok(out)
 }

@@ -1,0 +1,801 @@
+//! The lower layers on node facts: CIS Ubuntu 22.04 (Level 1 - Server) and containerd
+//! hardening. A hardened Ubuntu node passes every automated check and an unhardened one fails
+//! every one; a safe containerd configuration passes every containerd check and an unsafe one
+//! fails each. Plus the `kubernetes-node` profile, facts that were not collected, and sshd's
+//! include order.
+
+use std::collections::BTreeMap;
+
+use stockade_core::benchmarks::{cis_ubuntu, containerd};
+use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, Process};
+use stockade_core::report::{Report, Status, text};
+use stockade_core::{Input, Options, OptionsSpec, SourceFile, evaluate};
+
+fn file(path: &str, mode: &str, owner: (&str, &str)) -> FileFact {
+    FileFact {
+        path: path.to_owned(),
+        exists: true,
+        file_type: Some(FileType::File),
+        mode: Some(mode.to_owned()),
+        uid: Some(0),
+        gid: Some(if owner.1 == "root" { 0 } else { 42 }),
+        user: Some(owner.0.to_owned()),
+        group: Some(owner.1.to_owned()),
+        ..FileFact::default()
+    }
+}
+
+fn dir(path: &str, mode: &str) -> FileFact {
+    FileFact {
+        file_type: Some(FileType::Directory),
+        ..file(path, mode, ROOT)
+    }
+}
+
+fn text_file(path: &str, mode: &str, content: &str) -> FileFact {
+    FileFact {
+        content: Some(content.to_owned()),
+        ..file(path, mode, ROOT)
+    }
+}
+
+fn absent(path: &str) -> FileFact {
+    FileFact {
+        path: path.to_owned(),
+        exists: false,
+        ..FileFact::default()
+    }
+}
+
+const ROOT: (&str, &str) = ("root", "root");
+const MODULES: &[&str] = &[
+    "cramfs",
+    "freevxfs",
+    "hfs",
+    "hfsplus",
+    "jffs2",
+    "usb-storage",
+];
+
+fn packages(list: &[(&str, &str)]) -> BTreeMap<String, String> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn sysctl(good: bool) -> BTreeMap<String, String> {
+    cis_ubuntu::sysctl_keys()
+        .into_iter()
+        .map(|key| {
+            let hardened = match key {
+                "kernel.randomize_va_space" => "2",
+                "kernel.yama.ptrace_scope" => "1",
+                k if k.ends_with("icmp_ignore_bogus_error_responses")
+                    || k.ends_with("icmp_echo_ignore_broadcasts")
+                    || k.ends_with("rp_filter")
+                    || k.ends_with("log_martians")
+                    || k.ends_with("tcp_syncookies") =>
+                {
+                    "1"
+                }
+                _ => "0",
+            };
+            let value = if good {
+                hardened.to_owned()
+            } else if key == "kernel.randomize_va_space" {
+                "0".to_owned()
+            } else if key == "kernel.yama.ptrace_scope" {
+                "0".to_owned()
+            } else if hardened == "1" {
+                "0".to_owned()
+            } else {
+                "1".to_owned()
+            };
+            (key.to_owned(), value)
+        })
+        .collect()
+}
+
+fn mounts(options: &str) -> Vec<Mount> {
+    [
+        "/",
+        "/tmp",
+        "/dev/shm",
+        "/home",
+        "/var",
+        "/var/tmp",
+        "/var/log",
+        "/var/log/audit",
+    ]
+    .iter()
+    .map(|target| Mount {
+        source: if *target == "/tmp" || *target == "/dev/shm" {
+            "tmpfs".to_owned()
+        } else {
+            format!(
+                "/dev/mapper/vg-{}",
+                target.trim_start_matches('/').replace('/', "_")
+            )
+        },
+        target: (*target).to_owned(),
+        fs_type: if target.ends_with("tmp") || *target == "/dev/shm" {
+            "tmpfs".to_owned()
+        } else {
+            "ext4".to_owned()
+        },
+        options: if *target == "/" {
+            vec!["rw".to_owned(), "relatime".to_owned()]
+        } else {
+            options.split(',').map(str::to_owned).collect()
+        },
+    })
+    .collect()
+}
+
+const SSHD_HARDENED: &str = "\
+Include /etc/ssh/sshd_config.d/*.conf
+LogLevel VERBOSE
+PermitRootLogin no
+MaxAuthTries 4
+MaxSessions 10
+MaxStartups 10:30:60
+IgnoreRhosts yes
+HostbasedAuthentication no
+PermitEmptyPasswords no
+PermitUserEnvironment no
+Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr
+MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512,hmac-sha2-256
+KexAlgorithms -diffie-hellman-group14-sha1
+ClientAliveInterval 15
+ClientAliveCountMax 3
+LoginGraceTime 1m
+Banner /etc/issue.net
+UsePAM yes
+DisableForwarding yes
+AllowGroups ssh-users
+Match User backup
+    PermitRootLogin yes
+";
+
+const AUDIT_RULES: &str = "\
+-w /etc/sudoers -p wa -k scope
+-w /etc/sudoers.d -p wa -k scope
+-a always,exit -F arch=b64 -S adjtimex,settimeofday -k time-change
+-a always,exit -F arch=b64 -S clock_settime -k time-change
+-w /etc/localtime -p wa -k time-change
+-a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale
+-w /etc/issue -p wa -k system-locale
+-w /etc/issue.net -p wa -k system-locale
+-w /etc/hosts -p wa -k system-locale
+-w /etc/networks -p wa -k system-locale
+-w /etc/network/ -p wa -k system-locale
+-w /etc/netplan/ -p wa -k system-locale
+-w /etc/group -p wa -k identity
+-w /etc/passwd -p wa -k identity
+-w /etc/gshadow -p wa -k identity
+-w /etc/shadow -p wa -k identity
+-w /etc/security/opasswd -p wa -k identity
+-w /etc/nsswitch.conf -p wa -k identity
+-w /etc/pam.conf -p wa -k identity
+-w /etc/pam.d -p wa -k identity
+-w /var/run/utmp -p wa -k session
+-w /var/log/wtmp -p wa -k session
+-w /var/log/btmp -p wa -k session
+-w /var/log/lastlog -p wa -k logins
+-w /var/run/faillock -p wa -k logins
+-w /etc/apparmor/ -p wa -k MAC-policy
+-w /etc/apparmor.d/ -p wa -k MAC-policy
+-a always,exit -F arch=b64 -S init_module,finit_module,delete_module,create_module,query_module -F auid>=1000 -F auid!=unset -k kernel_modules
+-a always,exit -F path=/usr/bin/kmod -F perm=x -F auid>=1000 -F auid!=unset -k kernel_modules
+-e 2
+";
+
+/// An Ubuntu 22.04 node hardened to CIS Level 1 - Server.
+fn hardened() -> NodeFacts {
+    let mut f = NodeFacts::new("ubuntu-good");
+    f.sysctl = Some(sysctl(true));
+    f.mounts = Some(mounts("rw,nodev,nosuid,noexec,relatime"));
+    f.packages = Some(packages(&[
+        ("apparmor", "3.0.4-2ubuntu2.3"),
+        ("apparmor-utils", "3.0.4-2ubuntu2.3"),
+        ("auditd", "1:3.0.7-1build1"),
+        ("audispd-plugins", "1:3.0.7-1build1"),
+        ("openssh-server", "1:8.9p1-3ubuntu0.10"),
+        ("sudo", "1.9.9-1ubuntu2.4"),
+        ("ufw", "0.36.1-4ubuntu0.1"),
+        ("systemd-timesyncd", "249.11-0ubuntu3.12"),
+    ]));
+    f.modules = Some(vec!["overlay".to_owned(), "br_netfilter".to_owned()]);
+    f.enabled_services = Some(
+        [
+            "auditd.service",
+            "cron.service",
+            "systemd-timesyncd.service",
+            "ufw.service",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+    );
+    f.kernel_cmdline = Some(
+        "BOOT_IMAGE=/vmlinuz ro apparmor=1 security=apparmor audit=1 audit_backlog_limit=8192"
+            .to_owned(),
+    );
+    f.apparmor = Some(AppArmor {
+        enabled: true,
+        profiles: [
+            ("/usr/sbin/chronyd", "enforce"),
+            ("cri-containerd.apparmor.d", "enforce"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect(),
+    });
+    let modprobe: String = MODULES
+        .iter()
+        .map(|m| format!("install {m} /bin/false\nblacklist {m}\n"))
+        .collect();
+    f.files = vec![
+        file("/boot/grub/grub.cfg", "0400", ROOT),
+        text_file("/etc/motd", "0644", "Authorized use only.\n"),
+        text_file("/etc/issue", "0644", "Authorized use only.\n"),
+        text_file("/etc/issue.net", "0644", "Authorized use only.\n"),
+        file("/etc/crontab", "0600", ROOT),
+        dir("/etc/cron.hourly", "0700"),
+        dir("/etc/cron.daily", "0700"),
+        dir("/etc/cron.weekly", "0700"),
+        dir("/etc/cron.monthly", "0700"),
+        dir("/etc/cron.d", "0700"),
+        file("/etc/cron.allow", "0640", ROOT),
+        absent("/etc/at.allow"),
+        dir("/etc/modprobe.d", "0755"),
+        text_file("/etc/modprobe.d/cis.conf", "0644", &modprobe),
+        text_file("/etc/ssh/sshd_config", "0600", SSHD_HARDENED),
+        dir("/etc/ssh", "0755"),
+        dir("/etc/ssh/sshd_config.d", "0755"),
+        text_file(
+            "/etc/ssh/sshd_config.d/50-cloud-init.conf",
+            "0600",
+            "PasswordAuthentication no\n",
+        ),
+        file("/etc/ssh/ssh_host_ed25519_key", "0600", ROOT),
+        file("/etc/ssh/ssh_host_ed25519_key.pub", "0644", ROOT),
+        text_file(
+            "/etc/sudoers",
+            "0440",
+            "Defaults env_reset\nDefaults use_pty\nDefaults logfile=\"/var/log/sudo.log\"\n@includedir /etc/sudoers.d\n",
+        ),
+        dir("/etc/sudoers.d", "0750"),
+        text_file(
+            "/etc/passwd",
+            "0644",
+            "root:x:0:0:root:/root:/bin/bash\nsync:x:4:65534:sync:/bin:/bin/sync\nubuntu:x:1000:1000::/home/ubuntu:/bin/bash\n",
+        ),
+        text_file(
+            "/etc/group",
+            "0644",
+            "root:x:0:\nnogroup:x:65534:\nshadow:x:42:\nubuntu:x:1000:\n",
+        ),
+        file("/etc/passwd-", "0644", ROOT),
+        file("/etc/group-", "0644", ROOT),
+        file("/etc/shadow", "0640", ("root", "shadow")),
+        file("/etc/shadow-", "0640", ("root", "shadow")),
+        file("/etc/gshadow", "0640", ("root", "shadow")),
+        file("/etc/gshadow-", "0640", ("root", "shadow")),
+        file("/etc/shells", "0644", ROOT),
+        absent("/etc/security/opasswd"),
+        text_file(
+            "/etc/audit/auditd.conf",
+            "0640",
+            "log_file = /var/log/audit/audit.log\nmax_log_file = 8\nmax_log_file_action = keep_logs\nspace_left_action = email\ndisk_full_action = single\n",
+        ),
+        dir("/etc/audit/rules.d", "0750"),
+        text_file("/etc/audit/rules.d/50-cis.rules", "0640", AUDIT_RULES),
+    ];
+    f
+}
+
+/// The same node before hardening: every automated check fails.
+fn unhardened() -> NodeFacts {
+    let mut f = NodeFacts::new("ubuntu-bad");
+    f.sysctl = Some(sysctl(false));
+    let mut m = mounts("rw,relatime");
+    m.retain(|m| m.target != "/tmp" && m.target != "/dev/shm");
+    m.push(Mount {
+        source: "tmpfs".to_owned(),
+        target: "/dev/shm".to_owned(),
+        fs_type: "tmpfs".to_owned(),
+        options: vec!["rw".to_owned()],
+    });
+    f.mounts = Some(m);
+    f.packages = Some(packages(&[
+        ("autofs", "5.1.8"),
+        ("avahi-daemon", "0.8"),
+        ("isc-dhcp-server", "4.4.1"),
+        ("bind9", "9.18"),
+        ("dnsmasq", "2.90"),
+        ("vsftpd", "3.0.5"),
+        ("slapd", "2.5"),
+        ("dovecot-imapd", "2.3"),
+        ("nfs-kernel-server", "2.6"),
+        ("ypserv", "4.1"),
+        ("cups", "2.4"),
+        ("rpcbind", "1.2"),
+        ("rsync", "3.2"),
+        ("samba", "4.15"),
+        ("snmpd", "5.9"),
+        ("tftpd-hpa", "5.2"),
+        ("squid", "5.7"),
+        ("apache2", "2.4"),
+        ("xinetd", "2.3"),
+        ("nis", "4.3"),
+        ("rsh-client", "0.17"),
+        ("talk", "0.17"),
+        ("telnet", "0.17"),
+        ("ldap-utils", "2.5"),
+        ("ftp", "20210827"),
+        ("prelink", "0.0"),
+        ("openssh-server", "1:8.9p1-3ubuntu0.10"),
+        ("at", "3.2.5"),
+    ]));
+    f.modules = Some(MODULES.iter().map(|m| m.replace('-', "_")).collect());
+    f.enabled_services = Some(
+        [
+            "apport.service",
+            "autofs.service",
+            "avahi-daemon.service",
+            "isc-dhcp-server.service",
+            "named.service",
+            "dnsmasq.service",
+            "vsftpd.service",
+            "slapd.service",
+            "dovecot.service",
+            "nfs-server.service",
+            "ypserv.service",
+            "cups.service",
+            "rpcbind.service",
+            "rsync.service",
+            "smbd.service",
+            "snmpd.service",
+            "tftpd-hpa.service",
+            "squid.service",
+            "apache2.service",
+            "xinetd.service",
+            "chrony.service",
+            "systemd-timesyncd.service",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+    );
+    f.kernel_cmdline = Some("BOOT_IMAGE=/vmlinuz ro audit_backlog_limit=64".to_owned());
+    f.apparmor = Some(AppArmor {
+        enabled: true,
+        profiles: [("/usr/bin/man", "unconfined")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    });
+    f.files = vec![
+        file("/boot/grub/grub.cfg", "0644", ROOT),
+        text_file("/etc/motd", "0666", "Welcome to Ubuntu 22.04.4 LTS\n"),
+        text_file("/etc/issue", "0666", "Ubuntu 22.04.4 LTS \\n \\l\n"),
+        text_file("/etc/issue.net", "0666", "Ubuntu 22.04.4 LTS\n"),
+        file("/etc/crontab", "0644", ROOT),
+        dir("/etc/cron.hourly", "0755"),
+        dir("/etc/cron.daily", "0755"),
+        dir("/etc/cron.weekly", "0755"),
+        dir("/etc/cron.monthly", "0755"),
+        dir("/etc/cron.d", "0755"),
+        absent("/etc/cron.allow"),
+        absent("/etc/at.allow"),
+        dir("/etc/modprobe.d", "0755"),
+        text_file(
+            "/etc/ssh/sshd_config",
+            "0644",
+            "Include /etc/ssh/sshd_config.d/*.conf\nX11Forwarding yes\nLogLevel QUIET\n",
+        ),
+        dir("/etc/ssh", "0755"),
+        dir("/etc/ssh/sshd_config.d", "0755"),
+        text_file(
+            "/etc/ssh/sshd_config.d/50-bad.conf",
+            "0644",
+            "PermitRootLogin yes\nKexAlgorithms +diffie-hellman-group14-sha1\nPermitEmptyPasswords yes\nIgnoreRhosts no\nHostbasedAuthentication yes\nPermitUserEnvironment yes\nMaxAuthTries 10\nMaxSessions 20\nUsePAM no\nLoginGraceTime 5m\nMaxStartups 100\n",
+        ),
+        file("/etc/ssh/ssh_host_ed25519_key", "0644", ROOT),
+        file("/etc/ssh/ssh_host_ed25519_key.pub", "0666", ROOT),
+        text_file(
+            "/etc/sudoers",
+            "0440",
+            "Defaults env_reset\nDefaults !use_pty\n",
+        ),
+        dir("/etc/sudoers.d", "0750"),
+        text_file(
+            "/etc/passwd",
+            "0666",
+            "root:x:0:0:root:/root:/bin/bash\ntoor:REDACTED:0:0::/root:/bin/bash\nubuntu:x:1000:1000::/home/ubuntu:/bin/bash\nubuntu:x:1000:999::/home/u2:/bin/bash\nbackup:x:34:42::/:/bin/sh\n",
+        ),
+        text_file(
+            "/etc/group",
+            "0666",
+            "root:x:0:\nshadow:x:42:ubuntu\nubuntu:x:1000:\nubuntu:x:1000:\n",
+        ),
+        file("/etc/passwd-", "0666", ROOT),
+        file("/etc/group-", "0666", ROOT),
+        file("/etc/shadow", "0644", ROOT),
+        file("/etc/shadow-", "0644", ROOT),
+        file("/etc/gshadow", "0644", ROOT),
+        file("/etc/gshadow-", "0644", ROOT),
+        file("/etc/shells", "0666", ROOT),
+        file("/etc/security/opasswd", "0644", ("root", "users")),
+        text_file(
+            "/etc/audit/auditd.conf",
+            "0640",
+            "max_log_file_action = rotate\nspace_left_action = ignore\ndisk_full_action = suspend\nmax_log_file = 0\n",
+        ),
+        dir("/etc/audit/rules.d", "0750"),
+        text_file("/etc/audit/rules.d/audit.rules", "0640", "-D\n-b 8192\n"),
+    ];
+    f
+}
+
+fn scan_with(facts: &[(&str, &NodeFacts)], options: &str) -> Report {
+    let texts: Vec<(String, String)> = facts
+        .iter()
+        .map(|(name, f)| {
+            (
+                (*name).to_owned(),
+                serde_json::to_string_pretty(f).expect("facts serialize"),
+            )
+        })
+        .collect();
+    let input = Input {
+        facts: texts
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect(),
+        ..Input::default()
+    };
+    let spec: OptionsSpec = serde_json::from_str(options).expect("options");
+    let options: Options = spec.resolve().expect("valid options");
+    evaluate(&input, &options)
+}
+
+fn statuses(report: &Report, node: &str, prefix: &str) -> BTreeMap<String, Status> {
+    report
+        .results
+        .iter()
+        .filter(|r| r.resource.name == node && r.rule.starts_with(prefix))
+        .map(|r| (r.rule.clone(), r.status))
+        .collect()
+}
+
+#[test]
+fn a_hardened_ubuntu_node_passes_every_automated_check_and_an_unhardened_one_fails_them() {
+    let good = hardened();
+    let bad = unhardened();
+    let report = scan_with(
+        &[("good.json", &good), ("bad.json", &bad)],
+        r#"{"benchmarks": ["cis-ubuntu"]}"#,
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let good = statuses(&report, "ubuntu-good", "UBU-");
+    let bad = statuses(&report, "ubuntu-bad", "UBU-");
+    // Checks that do not apply to the hardened node, and why.
+    let not_applicable = ["UBU-2.4.2.1"]; // `at` is not installed
+    for check in cis_ubuntu::checks() {
+        let code = check.code();
+        if check.manual.is_some() {
+            assert_eq!(good.get(&code), Some(&Status::Manual), "{code}");
+            assert_eq!(bad.get(&code), Some(&Status::Manual), "{code}");
+            continue;
+        }
+        if not_applicable.contains(&code.as_str()) {
+            assert_eq!(good.get(&code), Some(&Status::Skip), "{code}");
+        } else {
+            assert_eq!(
+                good.get(&code),
+                Some(&Status::Pass),
+                "{code} on the hardened node: {:?}",
+                message(&report, "ubuntu-good", &code)
+            );
+        }
+        // Options of partitions that are not separate cannot be set: skipped, as the
+        // benchmark says, and the separate-partition check itself fails.
+        let skipped_on_bad = code.starts_with("UBU-1.1.2.1.");
+        let want = if skipped_on_bad && code != "UBU-1.1.2.1.1" {
+            Status::Skip
+        } else if code == "UBU-1.1.2.2.1" {
+            // systemd always mounts /dev/shm: it is separate on every Ubuntu node, and the
+            // unhardened node fails on its options instead.
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        assert_eq!(
+            bad.get(&code),
+            Some(&want),
+            "{code} on the unhardened node: {:?}",
+            message(&report, "ubuntu-bad", &code)
+        );
+    }
+}
+
+fn message(report: &Report, node: &str, code: &str) -> String {
+    report
+        .results
+        .iter()
+        .find(|r| r.resource.name == node && r.rule == code)
+        .map(|r| r.message.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn results_point_at_their_facts_and_name_values_and_sources() {
+    let report = scan_with(
+        &[("bad.json", &unhardened())],
+        r#"{"benchmarks": ["cis-ubuntu"], "select": ["UBU-3.3.10", "UBU-5.1.20", "UBU-7.1.5", "UBU-1.1.1.1"]}"#,
+    );
+    let rendered = text::render(&report, text::TextOptions { color: false });
+    insta::assert_snapshot!("ubuntu_failures_text", rendered);
+    let syn = report
+        .results
+        .iter()
+        .find(|r| r.rule == "UBU-3.3.10")
+        .expect("3.3.10");
+    assert_eq!(syn.pointer, "/sysctl/net.ipv4.tcp_syncookies");
+    let root_login = report
+        .results
+        .iter()
+        .find(|r| r.rule == "UBU-5.1.20")
+        .expect("5.1.20");
+    assert_eq!(
+        root_login.source.as_deref(),
+        Some("/etc/ssh/sshd_config.d/50-bad.conf line 1"),
+        "the included file is read in place of its Include line, and the first value wins"
+    );
+}
+
+#[test]
+fn the_kubernetes_node_profile_exempts_ip_forwarding_where_a_kubelet_runs() {
+    let mut node = hardened();
+    node.node.hostname = "k8s-worker".to_owned();
+    if let Some(s) = node.sysctl.as_mut() {
+        s.insert("net.ipv4.ip_forward".to_owned(), "1".to_owned());
+    }
+    node.processes = vec![Process {
+        pid: 1,
+        argv: vec!["/usr/bin/kubelet".to_owned()],
+        env: BTreeMap::new(),
+    }];
+    let auto = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
+    let forwarding = auto
+        .results
+        .iter()
+        .find(|r| r.rule == "UBU-3.3.1")
+        .expect("3.3.1");
+    assert_eq!(forwarding.status, Status::Exempt);
+    let note = forwarding.exemption.as_ref().expect("why");
+    assert_eq!(note.source, "profile kubernetes-node");
+    assert_eq!(note.status, Status::Fail);
+    assert!(note.reason.contains("ip_forward=1"));
+    // The benchmark as written: a failure.
+    let server = scan_with(
+        &[("n.json", &node)],
+        r#"{"benchmarks": ["cis-ubuntu"], "settings": {"nodeProfile": "server"}}"#,
+    );
+    let forwarding = server
+        .results
+        .iter()
+        .find(|r| r.rule == "UBU-3.3.1")
+        .expect("3.3.1");
+    assert_eq!(forwarding.status, Status::Fail);
+    // Without a kubelet, `auto` is `server`.
+    node.processes.clear();
+    let plain = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
+    assert_eq!(
+        plain
+            .results
+            .iter()
+            .find(|r| r.rule == "UBU-3.3.1")
+            .map(|r| r.status),
+        Some(Status::Fail)
+    );
+}
+
+#[test]
+fn facts_that_were_not_collected_are_errors_never_passes() {
+    let node = NodeFacts::new("bare");
+    let report = scan_with(
+        &[("bare.json", &node)],
+        r#"{"benchmarks": ["cis-ubuntu", "containerd"]}"#,
+    );
+    for r in report.results.iter().filter(|r| r.rule.starts_with("UBU-")) {
+        assert!(
+            matches!(r.status, Status::Error | Status::Manual | Status::Skip),
+            "{} is {:?}: {}",
+            r.rule,
+            r.status,
+            r.message
+        );
+        assert_ne!(r.status, Status::Skip, "{}: {}", r.rule, r.message);
+    }
+    // No containerd on this node: every containerd check says so.
+    for r in report.results.iter().filter(|r| r.rule.starts_with("CTR-")) {
+        assert_eq!(r.status, Status::Skip, "{}", r.rule);
+    }
+}
+
+const SAFE_CONTAINERD: &str = r#"version = 2
+
+[grpc]
+  address = "/run/containerd/containerd.sock"
+  uid = 0
+  gid = 0
+
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  enable_unprivileged_ports = true
+  enable_unprivileged_icmp = true
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      SystemdCgroup = true
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "/etc/containerd/certs.d"
+"#;
+
+const UNSAFE_CONTAINERD: &str = r#"version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "0.0.0.0"
+  disable_apparmor = true
+
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]
+    endpoint = ["http://mirror.internal:5000", "https://registry-1.docker.io"]
+  [plugins."io.containerd.grpc.v1.cri".registry.configs."registry.internal".tls]
+    insecure_skip_verify = true
+"#;
+
+fn containerd_node(name: &str, safe: bool) -> NodeFacts {
+    let mut f = NodeFacts::new(name);
+    f.processes = vec![Process {
+        pid: 7,
+        argv: vec![
+            "/usr/bin/kubelet".to_owned(),
+            "--config=/var/lib/kubelet/config.yaml".to_owned(),
+        ],
+        env: BTreeMap::new(),
+    }];
+    let kubelet = if safe {
+        "kind: KubeletConfiguration\nseccompDefault: true\ncgroupDriver: systemd\n"
+    } else {
+        "kind: KubeletConfiguration\n"
+    };
+    f.packages = Some(packages(&[
+        ("containerd.io", if safe { "1.7.27-1" } else { "1.6.0-1" }),
+        ("runc", if safe { "1.2.8-1" } else { "1.1.11-1" }),
+    ]));
+    let mode = if safe { "0660" } else { "0666" };
+    f.files = vec![
+        text_file("/var/lib/kubelet/config.yaml", "0644", kubelet),
+        text_file(
+            containerd::CONFIG,
+            if safe { "0644" } else { "0666" },
+            if safe {
+                SAFE_CONTAINERD
+            } else {
+                UNSAFE_CONTAINERD
+            },
+        ),
+        FileFact {
+            file_type: Some(FileType::Other),
+            ..file(containerd::SOCKET, mode, ROOT)
+        },
+    ];
+    if safe {
+        f.files.push(dir("/etc/containerd/certs.d", "0755"));
+        f.files.push(text_file(
+            "/etc/containerd/certs.d/docker.io/hosts.toml",
+            "0644",
+            "server = \"https://registry-1.docker.io\"\n[host.\"https://mirror.internal\"]\n  capabilities = [\"pull\", \"resolve\"]\n  ca = \"/etc/containerd/certs.d/docker.io/ca.crt\"\n",
+        ));
+    }
+    f
+}
+
+#[test]
+fn a_safe_containerd_passes_every_check_and_an_unsafe_one_fails_each() {
+    let report = scan_with(
+        &[
+            ("safe.json", &containerd_node("runtime-safe", true)),
+            ("unsafe.json", &containerd_node("runtime-unsafe", false)),
+        ],
+        r#"{"benchmarks": ["containerd"]}"#,
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let safe = statuses(&report, "runtime-safe", "CTR-");
+    let unsafe_ = statuses(&report, "runtime-unsafe", "CTR-");
+    assert_eq!(safe.len(), containerd::CHECKS.len());
+    for check in containerd::CHECKS {
+        let code = check.code();
+        assert_eq!(
+            safe.get(&code),
+            Some(&Status::Pass),
+            "{code}: {}",
+            message(&report, "runtime-safe", &code)
+        );
+        assert_eq!(
+            unsafe_.get(&code),
+            Some(&Status::Fail),
+            "{code}: {}",
+            message(&report, "runtime-unsafe", &code)
+        );
+    }
+    let runc = message(&report, "runtime-unsafe", "CTR-11");
+    assert!(runc.contains("CVE-2024-21626"), "{runc}");
+    let mirrors = message(&report, "runtime-unsafe", "CTR-1");
+    assert!(mirrors.contains("http://mirror.internal:5000"), "{mirrors}");
+}
+
+#[test]
+fn distribution_builds_below_a_fix_are_manual_not_failures() {
+    let mut node = containerd_node("ubuntu-runtime", true);
+    node.packages = Some(packages(&[
+        ("containerd", "1.6.0-0ubuntu1~22.04.2"),
+        ("runc", "1.1.7-0ubuntu1~22.04.2"),
+    ]));
+    let report = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["containerd"]}"#);
+    let runc = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CTR-11")
+        .expect("CTR-11");
+    assert_eq!(runc.status, Status::Manual);
+    assert!(
+        runc.message.contains("apt changelog runc"),
+        "{}",
+        runc.message
+    );
+}
+
+#[test]
+fn containerd_config_version_3_and_its_defaults() {
+    let mut node = containerd_node("runtime-v3", true);
+    let v3 = "version = 3\n[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n";
+    if let Some(f) = node.files.iter_mut().find(|f| f.path == containerd::CONFIG) {
+        f.content = Some(v3.to_owned());
+    }
+    let report = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["containerd"]}"#);
+    let status = |code: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.rule == code)
+            .map(|r| r.status)
+    };
+    assert_eq!(status("CTR-3"), Some(Status::Pass), "v3 runtime table");
+    assert_eq!(
+        status("CTR-5"),
+        Some(Status::Pass),
+        "containerd 2 defaults: unprivileged ports and ICMP on"
+    );
+    // Broken TOML is an error on every config check, never a pass.
+    if let Some(f) = node.files.iter_mut().find(|f| f.path == containerd::CONFIG) {
+        f.content = Some("version = [\n".to_owned());
+    }
+    let report = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["containerd"]}"#);
+    let broken = report
+        .results
+        .iter()
+        .find(|r| r.rule == "CTR-4")
+        .expect("CTR-4");
+    assert_eq!(broken.status, Status::Error);
+    assert!(
+        broken.message.contains("is not valid TOML"),
+        "{}",
+        broken.message
+    );
+}
