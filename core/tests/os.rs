@@ -80,17 +80,15 @@ fn sysctl(good: bool) -> BTreeMap<String, String> {
                 }
                 _ => "0",
             };
+            // Unhardened: the opposite (ASLR and ptrace_scope off).
             let value = if good {
-                hardened.to_owned()
-            } else if key == "kernel.randomize_va_space" {
-                "0".to_owned()
-            } else if key == "kernel.yama.ptrace_scope" {
-                "0".to_owned()
-            } else if hardened == "1" {
-                "0".to_owned()
+                hardened
+            } else if hardened == "0" {
+                "1"
             } else {
-                "1".to_owned()
-            };
+                "0"
+            }
+            .to_owned();
             (key.to_owned(), value)
         })
         .collect()
