@@ -150,6 +150,32 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
     // evaluated as facts.
     let (facts_files, manifest_files): (Vec<&SourceFile<'_>>, Vec<&SourceFile<'_>>) =
         input.files.iter().partition(|f| looks_like_facts(f.text));
+    // Image reports (SBOMs, vulnerability scans) among the files: read first, so that each
+    // workload is checked against the reports of the images it runs.
+    let (image_files, manifest_files): (Vec<&SourceFile<'_>>, Vec<&SourceFile<'_>>) =
+        manifest_files
+            .into_iter()
+            .partition(|f| crate::images::detect(f.text).is_some());
+    let mut images = crate::rules::manifest::Images {
+        reports: Vec::new(),
+        now: options.policy.now,
+    };
+    for file in image_files {
+        let Some(format) = crate::images::detect(file.text) else {
+            continue;
+        };
+        match crate::images::parse(file.name, file.text, format, options.limits) {
+            Ok(parsed) => {
+                report.inputs.push(InputSummary {
+                    file: file.name.to_owned(),
+                    documents: 1,
+                    resources: 1,
+                });
+                images.reports.push(parsed);
+            }
+            Err(e) => report.errors.push(e),
+        }
+    }
     for file in manifest_files {
         let parsed = parse_manifests(file.name, file.text, options.limits);
         report.inputs.push(InputSummary {
@@ -181,7 +207,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
                 &options.policy.annotations,
                 &mut report.errors,
             ));
-            let subject = Subject::new(&resource);
+            let subject = Subject::with_images(&resource, &images);
             for selection in &selections {
                 match (selection.pss(), &pod) {
                     (Some(_), Some(pod)) => {
@@ -247,6 +273,7 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
         }
     }
     evaluate_cluster_rules(&runs, &index, &mut report.results);
+    image_results(&runs, &images, settings, &mut report.results);
     if let Some(first) = report.inputs.first().map(|i| i.file.clone())
         && !index.resources.is_empty()
     {
@@ -479,6 +506,58 @@ fn pss_findings_at(
 /// against the controls whose field it is at (all of the rule's controls when none is
 /// field-restricted); the controls no failure touched get a pass, so that a hostNetwork pod
 /// fails CIS 5.2.5 but passes 5.2.3 and 5.2.4.
+/// The image rules on each image report itself, so that an image no scanned workload runs is
+/// still reported (at the report's line).
+fn image_results(
+    runs: &[ManifestRun],
+    images: &crate::rules::manifest::Images,
+    settings: &crate::rules::manifest::Settings,
+    out: &mut Vec<CheckResult>,
+) {
+    use crate::images::{self, Verdict};
+    for run in runs {
+        for mapped in &run.rules {
+            for r in &images.reports {
+                let verdict = match mapped.rule.code {
+                    "IMG006" => images::distroless(r),
+                    "IMG007" => images::non_root(r),
+                    "IMG008" => images::vulnerabilities(r, settings.vulnerability_threshold()),
+                    "IMG009" => images::scan_age(r, images.now, settings.scan_age_limit()),
+                    _ => continue,
+                };
+                let (status, message, pointer) = match verdict {
+                    Verdict::Fail(why, pointer) => (Status::Fail, why, pointer),
+                    Verdict::Pass(what) => (Status::Pass, what, String::new()),
+                    Verdict::Undecided(Some(why)) => (Status::Manual, why, String::new()),
+                    Verdict::Undecided(None) => continue,
+                };
+                let pos = r.pos_of(&pointer);
+                let identity = ResourceRef {
+                    api_version: String::new(),
+                    kind: "Image".to_owned(),
+                    namespace: None,
+                    name: r.name(),
+                };
+                let origin = Origin {
+                    identity: &identity,
+                    file: &r.file,
+                    base_pointer: "",
+                    helm_source: None,
+                    pos,
+                };
+                let finding = Finding {
+                    status,
+                    container: None,
+                    loc: crate::input::pod::Loc { pointer, pos },
+                    message,
+                };
+                let controls = mapped.controls.iter().map(|(c, _)| c.clone()).collect();
+                out.push(origin.result(mapped.rule, &run.label, controls, &finding));
+            }
+        }
+    }
+}
+
 fn push_mapped(
     mapped: &MappedRule,
     benchmark: &str,

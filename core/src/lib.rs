@@ -38,6 +38,7 @@
 pub mod benchmarks;
 pub mod engine;
 pub mod facts;
+pub mod images;
 pub mod input;
 pub mod plugins;
 pub mod policy;

@@ -179,6 +179,27 @@ pub struct Date {
 }
 
 impl Date {
+    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    fn days(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Whole days from `earlier` to `self` (negative if `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        self.days() - earlier.days()
+    }
+
     /// Parses `YYYY-MM-DD`, rejecting days that do not exist (`2027-02-29`).
     pub fn parse(text: &str) -> Option<Date> {
         let b = text.as_bytes();

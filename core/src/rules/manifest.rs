@@ -34,6 +34,26 @@ pub struct Settings {
     /// written, `auto` (the default) is `kubernetes-node` on nodes that run a kubelet.
     #[serde(default, skip_serializing_if = "NodeProfile::is_auto")]
     pub node_profile: NodeProfile,
+    /// Rule IMG008 fails an image with a vulnerability of this severity or worse (default
+    /// `high`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability_severity: Option<crate::rules::Severity>,
+    /// Rule IMG009 fails a vulnerability scan older than this many days (default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_scan_age_days: Option<u32>,
+}
+
+impl Settings {
+    /// IMG008's threshold.
+    pub fn vulnerability_threshold(&self) -> crate::rules::Severity {
+        self.vulnerability_severity
+            .unwrap_or(crate::rules::Severity::High)
+    }
+
+    /// IMG009's limit.
+    pub fn scan_age_limit(&self) -> u32 {
+        self.max_scan_age_days.unwrap_or(7)
+    }
 }
 
 /// The node profile of the OS benchmark.
@@ -256,15 +276,37 @@ pub struct Subject<'a> {
     pub root: Field<'a>,
     /// Its pod spec, for workloads.
     pub pod: Option<PodSpecField<'a>>,
+    /// Image reports (SBOMs, scans) among the inputs, for the rules that read the images.
+    pub images: &'a Images,
 }
+
+/// The image reports of a scan, and today's date (for the age of scans).
+#[derive(Debug, Default)]
+pub struct Images {
+    /// The reports, in input order.
+    pub reports: Vec<crate::images::ImageReport>,
+    /// Today.
+    pub now: Option<crate::policy::Date>,
+}
+
+static NO_IMAGES: Images = Images {
+    reports: Vec::new(),
+    now: None,
+};
 
 impl<'a> Subject<'a> {
     /// Wraps a resource.
     pub fn new(resource: &'a Resource) -> Subject<'a> {
+        Subject::with_images(resource, &NO_IMAGES)
+    }
+
+    /// Wraps a resource, with the scan's image reports.
+    pub fn with_images(resource: &'a Resource, images: &'a Images) -> Subject<'a> {
         Subject {
             resource,
             root: Field::root(&resource.node),
             pod: PodSpecField::of(&resource.identity.kind, &resource.node),
+            images,
         }
     }
 

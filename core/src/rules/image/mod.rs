@@ -1,10 +1,14 @@
 //! Container image hygiene: where images come from and how they are pinned.
 
 pub mod allowed_registries;
+pub mod distroless_sbom;
 pub mod image_digest;
 pub mod image_pull_policy;
 pub mod image_tag;
+pub mod non_root_image;
+pub mod scan_age;
 pub mod shell_command;
+pub mod vulnerabilities;
 
 use super::manifest::{ContainerField, Field, Finding, Subject};
 use super::workload::{container_label, per_container};
@@ -97,6 +101,58 @@ pub fn per_image(
             format!("{} has no image", container_label(c)),
         )],
     })
+}
+
+/// The image-report rules on a workload: for each container whose image a report describes,
+/// the report's verdict (a failure at the container's `image`), or nothing when no report
+/// decides for any container (the rule then does not apply to the workload).
+pub fn per_image_report(
+    subject: &Subject<'_>,
+    passed: &str,
+    verdict: impl Fn(&crate::images::ImageReport) -> crate::images::Verdict,
+) -> Vec<Finding> {
+    use crate::images::Verdict;
+    let Some(pod) = &subject.pod else {
+        return Vec::new();
+    };
+    let mut fails = Vec::new();
+    let mut decided = false;
+    for c in &pod.containers {
+        let Some(image) = c.field.get("image") else {
+            continue;
+        };
+        let Some(text) = image.str() else {
+            continue;
+        };
+        let reference = ImageRef::parse(text.trim());
+        for report in subject
+            .images
+            .reports
+            .iter()
+            .filter(|r| r.describes(&reference))
+        {
+            match verdict(report) {
+                Verdict::Fail(why, _) => {
+                    decided = true;
+                    fails.push(Finding::fail(
+                        image.loc.clone(),
+                        Some(c.name),
+                        format!(
+                            "{} image {text:?}: {why}, in {}",
+                            container_label(c),
+                            report.file
+                        ),
+                    ));
+                }
+                Verdict::Pass(_) => decided = true,
+                Verdict::Undecided(_) => {}
+            }
+        }
+    }
+    if !decided {
+        return Vec::new();
+    }
+    super::manifest::verdict(fails, pod.spec.loc.clone(), passed)
 }
 
 #[cfg(test)]
