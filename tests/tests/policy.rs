@@ -45,9 +45,36 @@ fn the_example_policy_selects_benchmarks_exempts_and_gates() {
             "pss-restricted@latest",
             "cis-k8s",
             "nsa-cisa",
-            "image-hygiene"
+            "image-hygiene",
+            "cis-ubuntu",
+            "containerd"
         ]
     );
+    // Every layer in one report: the worker's OS (with the kubernetes-node profile's
+    // exemption), its container runtime, and images linked to the workloads that run them.
+    let forwarding = results_with(&report, "rule", "UBU-3.3.1");
+    let worker = forwarding
+        .iter()
+        .find(|r| r["resource"]["name"] == "worker-1")
+        .expect("the worker's IP forwarding");
+    assert_eq!(worker["status"], "exempt");
+    assert_eq!(worker["exemption"]["source"], "profile kubernetes-node");
+    let runc = results_with(&report, "rule", "CTR-11");
+    assert!(runc.iter().any(|r| r["status"] == "fail"
+        && r["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("CVE-2024-21626"))));
+    let shell = results_with(&report, "rule", "IMG006");
+    assert!(shell.iter().any(|r| r["status"] == "fail"
+        && r["resource"]["kind"] == "DaemonSet"
+        && r["container"] == "agent"));
+    assert!(shell.iter().any(|r| r["status"] == "fail" && r["resource"]["kind"] == "Image"));
+    let vulns = results_with(&report, "rule", "IMG008");
+    assert!(vulns.iter().any(|r| r["status"] == "fail"
+        && r["resource"]["name"] == "ledger"
+        && r["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("CVE-2024-45337"))));
     assert!(
         results_with(&report, "rule", "IMG004").is_empty(),
         "ignored"
@@ -64,7 +91,7 @@ fn the_example_policy_selects_benchmarks_exempts_and_gates() {
         .expect("the policy exempts the agent's host port");
     assert_eq!(
         from_policy["exemption"]["source"],
-        "examples/stockade.yaml:21"
+        "examples/stockade.yaml:24"
     );
     assert_eq!(from_policy["exemption"]["expires"], "2027-03-31");
     let from_annotation = exempt

@@ -391,11 +391,40 @@ fn decided(pass: bool, message: String, expected: String, actual: String) -> Out
     }
 }
 
-/// Evaluates every check on one node.
+/// Evaluates every check on one node. A node that is not Ubuntu, or facts that hold no OS
+/// section at all (an older collector, a tool that collects Kubernetes only), skip every
+/// check with the reason.
 pub fn evaluate(host: &Host<'_>) -> Vec<(&'static UbuntuCheck, Outcome)> {
+    let f = host.facts;
+    let not_applicable = match f.os.as_ref().and_then(|o| o.id.as_deref()) {
+        Some(id) if id != "ubuntu" => Some(format!(
+            "the node runs {}, not Ubuntu",
+            f.os.as_ref()
+                .and_then(|o| o.pretty_name.clone())
+                .unwrap_or_else(|| id.to_owned())
+        )),
+        _ if f.sysctl.is_none()
+            && f.mounts.is_none()
+            && f.packages.is_none()
+            && f.modules.is_none()
+            && f.enabled_services.is_none() =>
+        {
+            Some(
+                "these facts hold no OS section (sysctl, mounts, packages, modules, enabled services): collect them with `stockade collect` (facts v1alpha2)"
+                    .to_owned(),
+            )
+        }
+        _ => None,
+    };
     checks()
         .iter()
-        .map(|c| (c, evaluate_check(c, host)))
+        .map(|c| {
+            let out = match &not_applicable {
+                Some(why) => outcome(Status::Skip, why.clone()),
+                None => evaluate_check(c, host),
+            };
+            (c, out)
+        })
         .collect()
 }
 
