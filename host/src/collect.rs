@@ -54,11 +54,18 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Resu
         if new.is_empty() {
             break;
         }
-        for request in new {
-            c.file(&request.path, request.content && !request.list);
-            if request.list {
-                c.list(&request.path, 0, request.content);
-            }
+        // Files first, then listings: a listed directory's entries are recorded by metadata
+        // only, and must not shadow a file of it whose content is requested.
+        // Listings that read content go before metadata-only ones (/etc/ssh/sshd_config.d
+        // before /etc/ssh), for the same reason.
+        let (mut listed, single): (Vec<_>, Vec<_>) = new.into_iter().partition(|r| r.list);
+        listed.sort_by_key(|r| !r.content);
+        for request in single {
+            c.file(&request.path, request.content);
+        }
+        for request in listed {
+            c.file(&request.path, false);
+            c.list(&request.path, 0, request.content);
         }
     }
     c.facts.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -477,7 +484,12 @@ pub fn redact(text: &str) -> (String, bool) {
                 || matches!(key.as_str(), "auth" | "identitytoken"));
         if is_secret && let Some(colon) = separator {
             out.push_str(&line[..=colon]);
-            out.push_str(" REDACTED");
+            // A quoted string after `=` keeps TOML valid; a plain one after `:` keeps YAML valid.
+            out.push_str(if line.get(colon..=colon) == Some("=") {
+                " \"REDACTED\""
+            } else {
+                " REDACTED"
+            });
             if line.ends_with('\n') {
                 out.push('\n');
             }

@@ -636,3 +636,182 @@ fn key_material_and_huge_files_are_never_copied() {
     );
     assert!(!text.contains("x: y\\nx: y"));
 }
+
+/// `stockade collect` on a synthetic Ubuntu 22.04 worker tree: kernel parameters from
+/// /proc/sys, mounts, dpkg's database, enabled units, AppArmor, sshd's config and its includes,
+/// containerd's config and its registry hosts; then one scan of the facts with the OS and
+/// runtime benchmarks. Password hashes and registry credentials never reach the facts.
+#[test]
+fn an_ubuntu_worker_is_collected_and_scanned_for_every_layer() {
+    let t = Tree::new("ubuntu-1");
+    t.process(
+        40,
+        &["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml"],
+        &[],
+    );
+    t.file(
+        "/var/lib/kubelet/config.yaml",
+        0o644,
+        ROOT,
+        "kind: KubeletConfiguration\nseccompDefault: true\n",
+    );
+    for (key, value) in [
+        ("net/ipv4/ip_forward", "1"),
+        ("net/ipv4/tcp_syncookies", "1"),
+        ("kernel/randomize_va_space", "2"),
+        ("fs/suid_dumpable", "2"),
+    ] {
+        t.file(
+            &format!("/proc/sys/{key}"),
+            0o644,
+            ROOT,
+            &format!("{value}\n"),
+        );
+    }
+    t.file(
+        "/proc/mounts",
+        0o444,
+        ROOT,
+        "/dev/sda1 / ext4 rw,relatime 0 0\ntmpfs /tmp tmpfs rw,nosuid,nodev,noexec 0 0\ntmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n/dev/sdb1 /var/lib/my\\040data ext4 rw 0 0\n",
+    );
+    t.file(
+        "/proc/modules",
+        0o444,
+        ROOT,
+        "overlay 151552 10 - Live 0x0\nsquashfs 73728 3 - Live 0x0\n",
+    );
+    t.file(
+        "/proc/cmdline",
+        0o444,
+        ROOT,
+        "BOOT_IMAGE=/vmlinuz ro apparmor=1 security=apparmor\n",
+    );
+    t.file(
+        "/sys/module/apparmor/parameters/enabled",
+        0o444,
+        ROOT,
+        "Y\n",
+    );
+    t.file(
+        "/sys/kernel/security/apparmor/profiles",
+        0o444,
+        ROOT,
+        "/usr/bin/man (enforce)\ncri-containerd.apparmor.d (enforce)\n",
+    );
+    t.file(
+        "/var/lib/dpkg/status",
+        0o644,
+        ROOT,
+        "Package: openssh-server\nStatus: install ok installed\nVersion: 1:8.9p1-3ubuntu0.10\n\nPackage: telnet\nStatus: deinstall ok config-files\nVersion: 0.17-44build1\n\nPackage: runc\nStatus: install ok installed\nVersion: 1.1.12-0ubuntu2~22.04.1\n\nPackage: containerd\nStatus: install ok installed\nVersion: 1.7.24-0ubuntu1~22.04.1\n",
+    );
+    t.dir("/etc/systemd/system/multi-user.target.wants", 0o755, ROOT);
+    symlink(
+        "/lib/systemd/system/cron.service",
+        t.path("/etc/systemd/system/multi-user.target.wants/cron.service"),
+    )
+    .expect("symlink");
+    t.file(
+        "/etc/passwd",
+        0o644,
+        ROOT,
+        "root:x:0:0:root:/root:/bin/bash\nlegacy:$6$salt$secrethash:1001:1001::/home/legacy:/bin/sh\n",
+    );
+    t.file(
+        "/etc/shadow",
+        0o640,
+        ROOT,
+        "root:$6$rootsalt$roothash:19000:0:99999:7:::\n",
+    );
+    t.file(
+        "/etc/ssh/sshd_config",
+        0o600,
+        ROOT,
+        "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin prohibit-password\n",
+    );
+    t.file(
+        "/etc/ssh/sshd_config.d/10-hardening.conf",
+        0o600,
+        ROOT,
+        "PermitRootLogin no\n",
+    );
+    t.file(
+        "/etc/ssh/ssh_host_ed25519_key",
+        0o600,
+        ROOT,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nhostkeybytes\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
+    t.file(
+        "/etc/containerd/config.toml",
+        0o644,
+        ROOT,
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r.example\".auth]\n  password = \"registry-secret\"\n",
+    );
+    t.file(
+        "/etc/containerd/certs.d/r.example/hosts.toml",
+        0o644,
+        ROOT,
+        "server = \"http://r.example:5000\"\n",
+    );
+    let (facts, text) = t.collect();
+    assert!(
+        !text.contains("secrethash") && !text.contains("roothash"),
+        "no password hash"
+    );
+    assert!(!text.contains("registry-secret"), "no registry credential");
+    assert!(!text.contains("hostkeybytes"), "no host key");
+    assert_eq!(facts["apiVersion"], "stockade.dev/v1alpha2");
+    assert_eq!(facts["sysctl"]["net.ipv4.ip_forward"], "1");
+    assert_eq!(
+        facts["mounts"][3]["target"], "/var/lib/my data",
+        "octal escapes decoded"
+    );
+    assert_eq!(facts["packages"]["openssh-server"], "1:8.9p1-3ubuntu0.10");
+    assert!(
+        facts["packages"].get("telnet").is_none(),
+        "removed packages are not installed"
+    );
+    assert_eq!(
+        facts["enabledServices"],
+        serde_json::json!(["cron.service"])
+    );
+    assert_eq!(facts["apparmor"]["profiles"]["/usr/bin/man"], "enforce");
+    let (report, _) = t.scan("cis-ubuntu");
+    assert_eq!(status_of(&report, "UBU-3.3.10"), "pass");
+    assert_eq!(status_of(&report, "UBU-1.5.3"), "fail");
+    assert_eq!(
+        status_of(&report, "UBU-3.3.1"),
+        "exempt",
+        "a kubelet runs: kubernetes-node"
+    );
+    assert_eq!(status_of(&report, "UBU-1.1.2.1.4"), "pass");
+    assert_eq!(status_of(&report, "UBU-1.1.2.2.4"), "fail");
+    assert_eq!(status_of(&report, "UBU-1.3.1.3"), "pass");
+    assert_eq!(
+        status_of(&report, "UBU-5.1.20"),
+        "pass",
+        "the include comes first and wins: {}",
+        result_of(&report, "UBU-5.1.20")["message"]
+    );
+    assert_eq!(
+        status_of(&report, "UBU-7.2.1"),
+        "fail",
+        "a password hash in /etc/passwd"
+    );
+    assert_eq!(status_of(&report, "UBU-2.4.1.1"), "pass");
+    let (report, _) = t.scan("containerd");
+    assert_eq!(status_of(&report, "CTR-1"), "fail", "http:// in hosts.toml");
+    assert_eq!(
+        status_of(&report, "CTR-9"),
+        "pass",
+        "seccompDefault in the kubelet config"
+    );
+    // runc 1.1.12 has the CVE-2024-21626 fix but predates the 2025 fixes; Ubuntu's build may
+    // carry backports, so a person checks the changelog.
+    let runc = result_of(&report, "CTR-11");
+    assert_eq!(runc["status"], "manual");
+    assert!(
+        runc["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("CVE-2025-31133") && !m.contains("CVE-2024-21626"))
+    );
+}

@@ -60,21 +60,29 @@ fn the_example_policy_selects_benchmarks_exempts_and_gates() {
     assert_eq!(worker["status"], "exempt");
     assert_eq!(worker["exemption"]["source"], "profile kubernetes-node");
     let runc = results_with(&report, "rule", "CTR-11");
-    assert!(runc.iter().any(|r| r["status"] == "fail"
-        && r["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("CVE-2024-21626"))));
+    assert!(runc.iter().any(|r| {
+        r["status"] == "fail"
+            && r["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("CVE-2024-21626"))
+    }));
     let shell = results_with(&report, "rule", "IMG006");
     assert!(shell.iter().any(|r| r["status"] == "fail"
         && r["resource"]["kind"] == "DaemonSet"
         && r["container"] == "agent"));
-    assert!(shell.iter().any(|r| r["status"] == "fail" && r["resource"]["kind"] == "Image"));
+    assert!(
+        shell
+            .iter()
+            .any(|r| r["status"] == "fail" && r["resource"]["kind"] == "Image")
+    );
     let vulns = results_with(&report, "rule", "IMG008");
-    assert!(vulns.iter().any(|r| r["status"] == "fail"
-        && r["resource"]["name"] == "ledger"
-        && r["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("CVE-2024-45337"))));
+    assert!(vulns.iter().any(|r| {
+        r["status"] == "fail"
+            && r["resource"]["name"] == "ledger"
+            && r["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("CVE-2024-45337"))
+    }));
     assert!(
         results_with(&report, "rule", "IMG004").is_empty(),
         "ignored"
