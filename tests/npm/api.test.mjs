@@ -146,10 +146,39 @@ test('rules, explain, benchmarks, version', () => {
   assert.match(stockade.explain('CIS-4.2.1'), /Kubelet rejects anonymous requests/);
   assert.equal(stockade.explain('nope'), undefined);
   const benchmarks = stockade.benchmarks();
-  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene']);
+  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene', 'cis-ubuntu', 'containerd']);
+  assert.equal(rules.filter((r) => r.benchmark === 'cis-ubuntu').length, 164);
+  assert.equal(rules.filter((r) => r.benchmark === 'containerd').length, 11);
+  assert.match(stockade.explain('UBU-3.3.1'), /Profile kubernetes-node/);
+  assert.match(stockade.explain('CTR-11'), /runc has no known container breakout/);
   assert.match(stockade.explain('CIS-5.2.3'), /PSS002/);
   assert.ok(benchmarks[0].versions.includes('v1.37'));
   assert.match(stockade.version(), /^\d+\.\d+\.\d+$/);
+});
+
+test('every layer in one call: a workload, its image scan, and a node\'s OS and runtime facts', () => {
+  const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: web, image: "nginx:1.25.0"}\n';
+  const trivy = JSON.stringify({
+    SchemaVersion: 2, CreatedAt: '2026-11-28T00:00:00Z', ArtifactName: 'nginx:1.25.0',
+    Metadata: { ImageConfig: { config: { User: '101' } } },
+    Results: [{ Target: 'nginx', Vulnerabilities: [{ VulnerabilityID: 'CVE-2023-4911', PkgName: 'libc6', Severity: 'HIGH' }] }],
+  });
+  const facts = JSON.stringify({
+    apiVersion: 'stockade.dev/v1alpha2', kind: 'NodeFacts', node: { hostname: 'w1' },
+    sysctl: { 'net.ipv4.tcp_syncookies': '0' },
+    packages: { 'containerd.io': '1.6.0-1' },
+    files: [{ path: '/etc/containerd/config.toml', exists: true, type: 'file', mode: '0644', uid: 0, gid: 0, content: 'version = 2\n' }],
+  });
+  const report = stockade.evaluate(
+    { files: [{ name: 'deploy.yaml', text: deployment }, { name: 'nginx.trivy.json', text: trivy }], facts: [{ name: 'w1.json', text: facts }] },
+    { benchmarks: ['image-hygiene', 'cis-ubuntu', 'containerd'], now: '2026-11-29' },
+  );
+  const onWorkload = report.results.find((r) => r.rule === 'IMG008' && r.resource.kind === 'Deployment');
+  assert.equal(onWorkload.status, 'fail');
+  assert.equal(onWorkload.location.line, 8);
+  assert.match(onWorkload.message, /CVE-2023-4911 in libc6/);
+  assert.equal(report.results.find((r) => r.rule === 'UBU-3.3.10').status, 'fail');
+  assert.equal(report.results.find((r) => r.rule === 'CTR-10').status, 'fail');
 });
 
 test('a panic does not leave the module broken for the next call', () => {
