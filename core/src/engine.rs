@@ -766,16 +766,43 @@ fn cis_result(
     location: Location,
     pointer: String,
 ) -> CheckResult {
-    let failed = matches!(outcome.status, Status::Fail | Status::Warn | Status::Error);
+    check_result(
+        NodeCheck {
+            code: check.code(),
+            id: &check.id,
+            title: &check.title,
+            severity: check.severity,
+            remediation: &check.remediation,
+            benchmark: format!("cis-k8s@{}", version.label()),
+        },
+        outcome,
+        resource,
+        location,
+        pointer,
+    )
+}
+
+/// A result of a benchmark check on a node or a static pod.
+fn check_result(
+    check: NodeCheck<'_>,
+    outcome: cis::Outcome,
+    resource: ResourceRef,
+    location: Location,
+    pointer: String,
+) -> CheckResult {
+    let failed = matches!(
+        outcome.status,
+        Status::Fail | Status::Warn | Status::Error | Status::Manual
+    );
     CheckResult {
-        rule: check.code(),
-        name: slug(&check.title),
+        rule: check.code,
+        name: slug(check.title),
         status: outcome.status,
         severity: check.severity,
-        benchmark: format!("cis-k8s@{}", version.label()),
+        benchmark: check.benchmark.clone(),
         controls: vec![Control {
-            benchmark: format!("cis-k8s@{}", version.label()),
-            id: check.id.clone(),
+            benchmark: check.benchmark,
+            id: check.id.to_owned(),
             level: None,
         }],
         resource,
@@ -783,8 +810,8 @@ fn cis_result(
         location,
         pointer,
         message: format!("{}: {}", check.title, outcome.message),
-        remediation: if failed || outcome.status == Status::Manual {
-            check.remediation.clone()
+        remediation: if failed {
+            check.remediation.to_owned()
         } else {
             String::new()
         },
@@ -815,12 +842,7 @@ fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckR
         BenchmarkVersion::Cis(Some(v)) => v,
         _ => CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0,
     };
-    let node = ResourceRef {
-        api_version: doc.facts.api_version.clone(),
-        kind: "Node".to_owned(),
-        namespace: None,
-        name: doc.facts.node.hostname.clone(),
-    };
+    let node = node_ref(doc);
     for (check, outcome) in cis::evaluate_node(&view, version) {
         let (location, pointer) = evidence_location(doc, &outcome.evidence);
         out.push(cis_result(
@@ -860,37 +882,7 @@ fn node_result(
     exemption: Option<&str>,
 ) -> CheckResult {
     let (location, pointer) = evidence_location(doc, &outcome.evidence);
-    let failed = matches!(
-        outcome.status,
-        Status::Fail | Status::Warn | Status::Error | Status::Manual
-    );
-    let mut result = CheckResult {
-        rule: check.code,
-        name: slug(check.title),
-        status: outcome.status,
-        severity: check.severity,
-        benchmark: check.benchmark.clone(),
-        controls: vec![Control {
-            benchmark: check.benchmark,
-            id: check.id.to_owned(),
-            level: None,
-        }],
-        resource: node_ref(doc),
-        container: None,
-        location,
-        pointer,
-        message: format!("{}: {}", check.title, outcome.message),
-        remediation: if failed {
-            check.remediation.to_owned()
-        } else {
-            String::new()
-        },
-        expected: outcome.expected,
-        actual: outcome.actual,
-        source: outcome.source,
-        exemption: None,
-        baseline_state: None,
-    };
+    let mut result = check_result(check, outcome, node_ref(doc), location, pointer);
     if let Some(reason) = exemption
         && matches!(result.status, Status::Fail | Status::Warn)
     {

@@ -367,7 +367,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn simple(status: Status, message: String, evidence: Evidence) -> Outcome {
+    pub(crate) fn simple(status: Status, message: String, evidence: Evidence) -> Outcome {
         Outcome {
             status,
             message,

@@ -366,14 +366,7 @@ impl<'f> Host<'f> {
 }
 
 fn outcome(status: Status, message: String) -> Outcome {
-    Outcome {
-        status,
-        message,
-        expected: None,
-        actual: None,
-        source: None,
-        evidence: Evidence::Node,
-    }
+    Outcome::simple(status, message, Evidence::Node)
 }
 
 fn error(message: String) -> Outcome {

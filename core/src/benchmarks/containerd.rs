@@ -269,14 +269,7 @@ fn parse_config(facts: &NodeFacts) -> Result<Option<toml::Table>, String> {
 }
 
 fn outcome(status: Status, message: String) -> Outcome {
-    Outcome {
-        status,
-        message,
-        expected: None,
-        actual: None,
-        source: None,
-        evidence: Evidence::Node,
-    }
+    Outcome::simple(status, message, Evidence::Node)
 }
 
 fn decided(pass: bool, message: String, expected: &str, actual: String) -> Outcome {
