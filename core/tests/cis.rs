@@ -3,6 +3,8 @@
 //! where a careful auditor says neither pass nor fail (component absent, file not collected,
 //! collection errors).
 
+mod common;
+
 use stockade_core::benchmarks::cis::{self, CisVersion};
 use stockade_core::facts::{FileFact, FileType, KubernetesInfo, NodeFacts, Process};
 use stockade_core::report::{Report, Status, json, text};
@@ -299,24 +301,8 @@ fn noncompliant() -> NodeFacts {
 }
 
 fn scan(facts: &[(&str, &NodeFacts)], benchmark: &str) -> Report {
-    let texts: Vec<(String, String)> = facts
-        .iter()
-        .map(|(name, f)| {
-            (
-                (*name).to_owned(),
-                serde_json::to_string_pretty(f).expect("facts serialize"),
-            )
-        })
-        .collect();
-    let input = Input {
-        facts: texts
-            .iter()
-            .map(|(name, text)| SourceFile { name, text })
-            .collect(),
-        ..Input::default()
-    };
-    evaluate(
-        &input,
+    common::scan_facts(
+        facts,
         &Options {
             benchmarks: vec![benchmark.parse().expect("valid")],
             ..Options::default()

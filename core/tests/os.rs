@@ -4,12 +4,14 @@
 //! fails each. Plus the `kubernetes-node` profile, facts that were not collected, and sshd's
 //! include order.
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use stockade_core::OptionsSpec;
 use stockade_core::benchmarks::{cis_ubuntu, containerd};
 use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, Process};
 use stockade_core::report::{Report, Status, text};
-use stockade_core::{Input, Options, OptionsSpec, SourceFile, evaluate};
 
 fn file(path: &str, mode: &str, owner: (&str, &str)) -> FileFact {
     FileFact {
@@ -438,25 +440,8 @@ fn unhardened() -> NodeFacts {
 }
 
 fn scan_with(facts: &[(&str, &NodeFacts)], options: &str) -> Report {
-    let texts: Vec<(String, String)> = facts
-        .iter()
-        .map(|(name, f)| {
-            (
-                (*name).to_owned(),
-                serde_json::to_string_pretty(f).expect("facts serialize"),
-            )
-        })
-        .collect();
-    let input = Input {
-        facts: texts
-            .iter()
-            .map(|(name, text)| SourceFile { name, text })
-            .collect(),
-        ..Input::default()
-    };
     let spec: OptionsSpec = serde_json::from_str(options).expect("options");
-    let options: Options = spec.resolve().expect("valid options");
-    evaluate(&input, &options)
+    common::scan_facts(facts, &spec.resolve().expect("valid options"))
 }
 
 fn statuses(report: &Report, node: &str, prefix: &str) -> BTreeMap<String, Status> {

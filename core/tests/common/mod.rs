@@ -1,0 +1,27 @@
+//! Helpers shared by the core's integration tests.
+#![allow(dead_code)]
+
+use stockade_core::facts::NodeFacts;
+use stockade_core::report::Report;
+use stockade_core::{Input, Options, SourceFile, evaluate};
+
+/// Evaluates node facts documents (serialized as a collector would write them) with `options`.
+pub fn scan_facts(facts: &[(&str, &NodeFacts)], options: &Options) -> Report {
+    let texts: Vec<(String, String)> = facts
+        .iter()
+        .map(|(name, f)| {
+            (
+                (*name).to_owned(),
+                serde_json::to_string_pretty(f).expect("facts serialize"),
+            )
+        })
+        .collect();
+    let input = Input {
+        facts: texts
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect(),
+        ..Input::default()
+    };
+    evaluate(&input, options)
+}
