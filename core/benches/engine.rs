@@ -14,6 +14,10 @@ use stockade_core::input::manifest::parse_manifests;
 use stockade_core::input::yaml::Limits;
 use stockade_core::{Input, Options, SourceFile, evaluate};
 
+// The allocator the CLI uses, so that these figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()

@@ -695,9 +695,11 @@ fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> Che
 /// the input.
 fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
     for r in results.iter_mut() {
-        let is_rbac =
-            crate::registry::find_rule(&r.rule).is_some_and(|rule| rule.family() == "rbac");
-        if !is_rbac || r.status != Status::Fail || !crate::rules::rbac::is_role(&r.resource.kind) {
+        // Cheapest tests first: this runs over every result of the scan.
+        if r.status != Status::Fail
+            || !crate::rules::rbac::is_role(&r.resource.kind)
+            || crate::registry::find_rule(&r.rule).is_none_or(|rule| rule.family() != "rbac")
+        {
             continue;
         }
         let ns = r.resource.namespace.as_deref();

@@ -193,6 +193,11 @@ enum Color {
     Never,
 }
 
+// A scan allocates many small strings (results); mimalloc is much faster at that than glibc's
+// malloc (perf showed a quarter of the time in it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The temporary file of a report being written, removed if the run is interrupted.
 static PENDING: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
 
