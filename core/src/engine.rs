@@ -514,16 +514,14 @@ fn image_results(
     settings: &crate::rules::manifest::Settings,
     out: &mut Vec<CheckResult>,
 ) {
-    use crate::images::{self, Verdict};
+    use crate::images::Verdict;
     for run in runs {
         for mapped in &run.rules {
             for r in &images.reports {
-                let verdict = match mapped.rule.code {
-                    "IMG006" => images::distroless(r),
-                    "IMG007" => images::non_root(r),
-                    "IMG008" => images::vulnerabilities(r, settings.vulnerability_threshold()),
-                    "IMG009" => images::scan_age(r, images.now, settings.scan_age_limit()),
-                    _ => continue,
+                let Some(verdict) =
+                    crate::rules::image::report_verdict(mapped.rule.code, r, settings, images.now)
+                else {
+                    continue;
                 };
                 let (status, message, pointer) = match verdict {
                     Verdict::Fail(why, pointer) => (Status::Fail, why, pointer),

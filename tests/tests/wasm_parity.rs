@@ -264,6 +264,15 @@ fn security_context(pod_level: bool) -> BoxedStrategy<Y> {
     some_of(fields)
 }
 
+/// A mapping with `name` first (containers and metadata are written that way).
+fn named(name: Y, rest: Y) -> Y {
+    let Y::Map(mut fields) = rest else {
+        return rest;
+    };
+    fields.insert(0, ("name", name));
+    Y::Map(fields)
+}
+
 fn container() -> BoxedStrategy<Y> {
     (
         pick(&["app", "sidecar", "init"]),
@@ -313,13 +322,7 @@ fn container() -> BoxedStrategy<Y> {
             ),
         ]),
     )
-        .prop_map(|(name, rest)| {
-            let Y::Map(mut fields) = rest else {
-                return rest;
-            };
-            fields.insert(0, ("name", name));
-            Y::Map(fields)
-        })
+        .prop_map(|(name, rest)| named(name, rest))
         .boxed()
 }
 
@@ -382,13 +385,7 @@ fn metadata() -> BoxedStrategy<Y> {
             ),
         ]),
     )
-        .prop_map(|(name, rest)| {
-            let Y::Map(mut fields) = rest else {
-                return rest;
-            };
-            fields.insert(0, ("name", name));
-            Y::Map(fields)
-        })
+        .prop_map(|(name, rest)| named(name, rest))
         .boxed()
 }
 

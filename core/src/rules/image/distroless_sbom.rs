@@ -1,7 +1,6 @@
 //! Image: images contain no shell and no package manager (from image reports).
 
 use super::per_image_report;
-use crate::images::distroless;
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
@@ -52,10 +51,11 @@ crate::declare_rule! {
     };
 }
 
-fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
+fn evaluate(subject: &Subject<'_>, settings: &Settings) -> Vec<Finding> {
     per_image_report(
         subject,
+        RULE.code,
+        settings,
         "no image has a shell or a package manager",
-        distroless,
     )
 }

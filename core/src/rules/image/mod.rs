@@ -103,14 +103,38 @@ pub fn per_image(
     })
 }
 
+/// What the image-report rule `code` (IMG006-IMG009) says of one report, with the policy's
+/// settings and today's date; `None` for any other rule. The one place that ties a rule to its
+/// verdict, for workloads (below) and for the images themselves (the engine).
+pub fn report_verdict(
+    code: &str,
+    report: &crate::images::ImageReport,
+    settings: &crate::rules::manifest::Settings,
+    now: Option<crate::policy::Date>,
+) -> Option<crate::images::Verdict> {
+    use crate::images;
+    Some(match code {
+        "IMG006" => images::distroless(report),
+        "IMG007" => images::non_root(report),
+        "IMG008" => images::vulnerabilities(report, settings.vulnerability_threshold()),
+        "IMG009" => images::scan_age(report, now, settings.scan_age_limit()),
+        _ => return None,
+    })
+}
+
 /// The image-report rules on a workload: for each container whose image a report describes,
 /// the report's verdict (a failure at the container's `image`), or nothing when no report
 /// decides for any container (the rule then does not apply to the workload).
 pub fn per_image_report(
     subject: &Subject<'_>,
+    code: &str,
+    settings: &crate::rules::manifest::Settings,
     passed: &str,
-    verdict: impl Fn(&crate::images::ImageReport) -> crate::images::Verdict,
 ) -> Vec<Finding> {
+    let verdict = |r: &crate::images::ImageReport| {
+        report_verdict(code, r, settings, subject.images.now)
+            .unwrap_or(crate::images::Verdict::Undecided(None))
+    };
     use crate::images::Verdict;
     let Some(pod) = &subject.pod else {
         return Vec::new();

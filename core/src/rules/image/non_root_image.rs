@@ -1,7 +1,6 @@
 //! Image: images run as a non-root user (from image reports).
 
 use super::per_image_report;
-use crate::images::non_root;
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
@@ -44,10 +43,11 @@ crate::declare_rule! {
     };
 }
 
-fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
+fn evaluate(subject: &Subject<'_>, settings: &Settings) -> Vec<Finding> {
     per_image_report(
         subject,
+        RULE.code,
+        settings,
         "every scanned image runs as a non-root user",
-        non_root,
     )
 }

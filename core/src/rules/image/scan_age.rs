@@ -1,7 +1,6 @@
 //! Image: image vulnerability scans are recent (from image reports).
 
 use super::per_image_report;
-use crate::images::scan_age;
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
@@ -44,9 +43,5 @@ crate::declare_rule! {
 }
 
 fn evaluate(subject: &Subject<'_>, settings: &Settings) -> Vec<Finding> {
-    let limit = settings.scan_age_limit();
-    let now = subject.images.now;
-    per_image_report(subject, "every image scan is recent", |r| {
-        scan_age(r, now, limit)
-    })
+    per_image_report(subject, RULE.code, settings, "every image scan is recent")
 }

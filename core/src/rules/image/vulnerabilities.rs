@@ -1,7 +1,6 @@
 //! Image: images have no vulnerability at or above the configured severity (from image reports).
 
 use super::per_image_report;
-use crate::images::vulnerabilities;
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
@@ -53,10 +52,10 @@ crate::declare_rule! {
 }
 
 fn evaluate(subject: &Subject<'_>, settings: &Settings) -> Vec<Finding> {
-    let threshold = settings.vulnerability_threshold();
     per_image_report(
         subject,
+        RULE.code,
+        settings,
         "no scanned image has a vulnerability at or above the threshold",
-        |r| vulnerabilities(r, threshold),
     )
 }
