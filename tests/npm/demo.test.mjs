@@ -84,10 +84,21 @@ test('switching to baseline changes the count', async () => {
   const restricted = await failing();
   await page.uncheck('input[value="pss-restricted"]');
   await page.check('input[value="pss-baseline"]');
-  await page.waitForFunction((n) => document.querySelectorAll('.finding.fail').length !== n, restricted);
+  // Wait for the scan of exactly this selection: an intermediate one (nothing checked) may render first.
+  await page.waitForFunction(() => {
+    const scores = document.querySelector('#scores').textContent;
+    return scores.includes('pss-baseline') && !scores.includes('pss-restricted');
+  });
   const baseline = await failing();
   assert.ok(baseline < restricted, `baseline ${baseline} < restricted ${restricted}`);
   assert.equal(baseline, 1);
+  // Unchecking every benchmark is not "the defaults": the page says so and shows no verdicts.
+  await page.uncheck('input[value="pss-baseline"]');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'No benchmark selected');
+  assert.equal(await failing(), 0);
+  assert.equal(await page.$('.cm-lint-marker-error'), null, 'no gutter marker without a verdict');
+  await page.check('input[value="pss-baseline"]');
+  await page.waitForFunction(() => document.querySelectorAll('.finding.fail').length === 1);
   await page.selectOption('#pss-version', 'v1.0');
   await page.waitForFunction(() => document.querySelector('#scores').textContent.includes('pss-baseline@v1.0'));
 });

@@ -136,9 +136,22 @@ function schedule(delay = 250) {
 }
 
 function run() {
+  const benchmarks = selectedBenchmarks();
+  if (benchmarks.length === 0) {
+    // An empty list means "the defaults" to evaluate(); here it means the user unchecked them all.
+    $('#scores').replaceChildren();
+    const p = document.createElement('p');
+    p.className = 'clean';
+    p.textContent = 'Pick at least one benchmark.';
+    $('#results').replaceChildren(p);
+    $('#status').textContent = 'No benchmark selected';
+    report = null;
+    view.dispatch(setDiagnostics(view.state, []));
+    return;
+  }
   const started = performance.now();
   try {
-    report = evaluate({ files: files.map(({ name, text }) => ({ name, text })) }, { benchmarks: selectedBenchmarks() });
+    report = evaluate({ files: files.map(({ name, text }) => ({ name, text })) }, { benchmarks });
   } catch (error) {
     $('#status').textContent = error.message;
     return;
