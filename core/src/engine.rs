@@ -64,9 +64,37 @@ impl Default for Options {
 /// The engine's version, as reports state it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// How the engine runs independent jobs (one a manifest file: parsing it and evaluating its
+/// objects). The core never starts a thread; a host that can passes an executor that does (the
+/// CLI uses every core). Results are merged in input order, so the report is byte-identical
+/// whichever executor ran the jobs and in whatever order they finished.
+pub trait Executor: Sync {
+    /// Calls `job(0)` to `job(count - 1)`, each once, in any order, on any threads, and returns
+    /// when all have returned. A job that is not run is run afterwards by the engine itself, so
+    /// a faulty executor costs time, never results.
+    fn run(&self, count: usize, job: &(dyn Fn(usize) + Sync));
+}
+
+/// Runs the jobs one after the other on the calling thread (WebAssembly, and [`evaluate`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sequential;
+
+impl Executor for Sequential {
+    fn run(&self, count: usize, job: &(dyn Fn(usize) + Sync)) {
+        for i in 0..count {
+            job(i);
+        }
+    }
+}
+
 /// Evaluates manifests against the selected benchmarks. Never fails and never panics on input:
 /// problems are reported as input errors, and everything readable is still evaluated.
 pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
+    evaluate_with(input, options, &Sequential)
+}
+
+/// [`evaluate`], with the manifest files scanned by `executor` (in parallel, if it can).
+pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Executor) -> Report {
     let selections: Vec<Selection> = if options.benchmarks.is_empty() {
         Selection::defaults()
     } else {
@@ -176,86 +204,42 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
             Err(e) => report.errors.push(e),
         }
     }
-    for file in manifest_files {
-        let parsed = parse_manifests(file.name, file.text, options.limits);
-        report.inputs.push(InputSummary {
-            file: file.name.to_owned(),
-            documents: parsed.documents,
-            resources: parsed.resources.len(),
-        });
-        report.errors.extend(parsed.errors);
-        for resource in parsed.resources {
-            let mut field_errors = Vec::new();
-            let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
-            report.errors.extend(field_errors.into_iter().map(|e| {
-                InputError::at(
-                    &resource.file,
-                    e.pos,
-                    ErrorLevel::Error,
-                    format!("{}: {}", resource.identity.display(), e.message),
-                )
-            }));
+    let context = FileContext {
+        options,
+        selections: &selections,
+        runs: &runs,
+        images: &images,
+        // Plugin findings are located in their object's tree, after the merge below has
+        // numbered the objects: keep the trees until then only when there are findings.
+        keep_trees: !plugin_findings.is_empty(),
+    };
+    let slots: Vec<std::sync::OnceLock<FileScan>> = manifest_files
+        .iter()
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
+    executor.run(manifest_files.len(), &|i| {
+        if let (Some(file), Some(slot)) = (manifest_files.get(i), slots.get(i)) {
+            // A second run of the same job (a faulty executor) computes the same value.
+            let _ = slot.set(scan_file(file, &context));
+        }
+    });
+    for (file, slot) in manifest_files.iter().zip(slots) {
+        let scan = slot
+            .into_inner()
+            .unwrap_or_else(|| scan_file(file, &context));
+        report.inputs.push(scan.summary);
+        report.errors.extend(scan.errors);
+        index.append(scan.index);
+        for scanned in scan.resources {
+            let (mut resource, pod) = scanned.workload;
             for (p, finding) in plugin_findings.remove(&resource_index).unwrap_or_default() {
                 if let Some(run) = input.plugins.get(p) {
                     report.results.push(run.result(finding, &resource));
                 }
             }
             resource_index = resource_index.saturating_add(1);
-            index.add(&resource);
-            own_exemptions.push(annotation_exemptions(
-                &resource,
-                &options.policy.annotations,
-                &mut report.errors,
-            ));
-            let subject = Subject::with_images(&resource, &images);
-            for selection in &selections {
-                match (selection.pss(), &pod) {
-                    (Some(_), Some(pod)) => {
-                        evaluate_benchmark(
-                            &resource,
-                            pod,
-                            *selection,
-                            &options.policy.filter,
-                            &mut report.results,
-                        );
-                    }
-                    (None, _) if selection.benchmark == Benchmark::CisK8s => {
-                        evaluate_static_pod(&resource, *selection, &mut report.results);
-                    }
-                    _ => {}
-                }
-            }
-            let origin = Origin::of(&resource);
-            // A rule several runs map (PSS003 in CIS and NSA/CISA) is evaluated once.
-            let mut verdicts: Vec<(&str, Vec<Finding>)> = Vec::new();
-            for run in &runs {
-                for mapped in &run.rules {
-                    let at = match verdicts.iter().position(|(c, _)| *c == mapped.rule.code) {
-                        Some(at) => at,
-                        None => {
-                            let findings = match &mapped.rule.kind {
-                                RuleKind::Pss(check) => match &pod {
-                                    Some(pod) => pss_findings(mapped.rule, check, pod),
-                                    None => Vec::new(),
-                                },
-                                RuleKind::Manifest(check) => match check.evaluator {
-                                    Evaluator::Resource(evaluate) => evaluate(&subject, settings),
-                                    Evaluator::Cluster(_) => Vec::new(),
-                                },
-                            };
-                            verdicts.push((mapped.rule.code, findings));
-                            verdicts.len() - 1
-                        }
-                    };
-                    if let Some((_, findings)) = verdicts.get(at) {
-                        push_mapped(mapped, &run.label, &origin, findings, &mut report.results);
-                    }
-                }
-            }
-            // Admission only needs Namespace labels later: free every other object's tree
-            // now, so that memory does not grow with the whole input.
-            drop(subject);
-            let mut resource = resource;
+            report.results.extend(scanned.results);
+            own_exemptions.push(scanned.exemptions);
             if resource.identity.kind != "Namespace" {
                 resource.node.value = crate::input::yaml::Value::Null;
             }
@@ -341,6 +325,123 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
     report.errors.sort();
     report.summarize();
     report
+}
+
+/// What every job reads: the evaluation's settings, shared by all files.
+struct FileContext<'a> {
+    options: &'a Options,
+    selections: &'a [Selection],
+    runs: &'a [ManifestRun],
+    images: &'a crate::rules::manifest::Images,
+    keep_trees: bool,
+}
+
+/// Everything one manifest file gives the report, computed without looking at any other file.
+struct FileScan {
+    summary: InputSummary,
+    errors: Vec<InputError>,
+    /// What the cross-resource rules need from this file's objects (indices local to it).
+    index: Index,
+    resources: Vec<ScannedResource>,
+}
+
+/// One object's verdicts, exemptions, and what admission needs of it later.
+struct ScannedResource {
+    results: Vec<CheckResult>,
+    exemptions: Vec<Exemption>,
+    /// The object (its tree freed unless it is a Namespace or plugins still need it) and its
+    /// pod, for admission.
+    workload: (Resource, Option<Pod>),
+}
+
+/// Parses one manifest file and evaluates each of its objects against every selected rule.
+fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
+    let options = context.options;
+    let settings = &options.policy.settings;
+    let parsed = parse_manifests(file.name, file.text, options.limits);
+    let mut scan = FileScan {
+        summary: InputSummary {
+            file: file.name.to_owned(),
+            documents: parsed.documents,
+            resources: parsed.resources.len(),
+        },
+        errors: parsed.errors,
+        index: Index::default(),
+        resources: Vec::with_capacity(parsed.resources.len()),
+    };
+    for resource in parsed.resources {
+        let mut results = Vec::new();
+        let mut field_errors = Vec::new();
+        let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
+        scan.errors.extend(field_errors.into_iter().map(|e| {
+            InputError::at(
+                &resource.file,
+                e.pos,
+                ErrorLevel::Error,
+                format!("{}: {}", resource.identity.display(), e.message),
+            )
+        }));
+        scan.index.add(&resource);
+        let exemptions =
+            annotation_exemptions(&resource, &options.policy.annotations, &mut scan.errors);
+        let subject = Subject::with_images(&resource, context.images);
+        for selection in context.selections {
+            match (selection.pss(), &pod) {
+                (Some(_), Some(pod)) => {
+                    evaluate_benchmark(
+                        &resource,
+                        pod,
+                        *selection,
+                        &options.policy.filter,
+                        &mut results,
+                    );
+                }
+                (None, _) if selection.benchmark == Benchmark::CisK8s => {
+                    evaluate_static_pod(&resource, *selection, &mut results);
+                }
+                _ => {}
+            }
+        }
+        let origin = Origin::of(&resource);
+        // A rule several runs map (PSS003 in CIS and NSA/CISA) is evaluated once.
+        let mut verdicts: Vec<(&str, Vec<Finding>)> = Vec::new();
+        for run in context.runs {
+            for mapped in &run.rules {
+                let at = match verdicts.iter().position(|(c, _)| *c == mapped.rule.code) {
+                    Some(at) => at,
+                    None => {
+                        let findings = match &mapped.rule.kind {
+                            RuleKind::Pss(check) => match &pod {
+                                Some(pod) => pss_findings(mapped.rule, check, pod),
+                                None => Vec::new(),
+                            },
+                            RuleKind::Manifest(check) => match check.evaluator {
+                                Evaluator::Resource(evaluate) => evaluate(&subject, settings),
+                                Evaluator::Cluster(_) => Vec::new(),
+                            },
+                        };
+                        verdicts.push((mapped.rule.code, findings));
+                        verdicts.len() - 1
+                    }
+                };
+                if let Some((_, findings)) = verdicts.get(at) {
+                    push_mapped(mapped, &run.label, &origin, findings, &mut results);
+                }
+            }
+        }
+        // Admission only needs Namespace labels later: free every other object's tree now, so
+        // that memory does not grow with the whole input.
+        let mut resource = resource;
+        if resource.identity.kind != "Namespace" && !context.keep_trees {
+            resource.node.value = crate::input::yaml::Value::Null;
+        }
+        scan.resources.push(ScannedResource {
+            results,
+            exemptions,
+            workload: (resource, pod),
+        });
+    }
+    scan
 }
 
 /// A manifest benchmark's rules and the controls each implements there.

@@ -47,7 +47,9 @@ pub mod report;
 pub mod rules;
 
 pub use benchmarks::{Benchmark, Selection, SelectionError};
-pub use engine::{Input, Options, SourceFile, VERSION, evaluate};
+pub use engine::{
+    Executor, Input, Options, Sequential, SourceFile, VERSION, evaluate, evaluate_with,
+};
 pub use policy::{OptionsSpec, load_policy_file};
 pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};
 pub use report::{Report, Status};

@@ -7,6 +7,7 @@ mod collect;
 mod files;
 mod plugins;
 mod rootfs;
+mod threads;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -161,6 +162,9 @@ struct ScanArgs {
     /// SOURCE_DATE_EPOCH when set (reproducible reports), else of the clock.
     #[arg(long, value_name = "DATE")]
     now: Option<String>,
+    /// Files scanned at once. Default: one per core. The report is the same for any value.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -332,7 +336,8 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if !args.benchmarks.is_empty() {
         options.benchmarks = args.benchmarks.clone();
     }
-    let mut report = stockade_core::evaluate(&input, &options);
+    let mut report =
+        stockade_core::evaluate_with(&input, &options, &threads::Threads::new(args.jobs));
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the baseline {path}"))?;

@@ -448,6 +448,55 @@ fn the_shared_corpus_scans_without_input_errors() {
 }
 
 #[test]
+fn the_report_is_the_same_for_any_number_of_threads() {
+    // Cross-file facts (NetworkPolicies, ServiceAccounts, role bindings) and admission come
+    // together after the files are scanned in parallel: every thread count gives the same bytes.
+    let scan = |jobs: &str| {
+        let out = stockade()
+            .args([
+                "scan",
+                "-j",
+                jobs,
+                "-f",
+                "json",
+                "examples",
+                "core/tests/fixtures",
+            ])
+            .arg(root().join("../shared/corpus"))
+            .args([
+                "-b",
+                "pss-restricted",
+                "-b",
+                "cis-k8s",
+                "-b",
+                "nsa-cisa",
+                "-b",
+                "image-hygiene",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let one = scan("1");
+    let report = json_of(&one);
+    assert!(report["summary"]["resources"].as_u64().expect("resources") > 500);
+    for jobs in ["3"] {
+        assert!(one == scan(jobs), "-j {jobs} differs from -j 1");
+    }
+    stockade()
+        .args(["scan", "-j", "0", "examples"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--jobs"));
+}
+
+#[test]
 fn the_cli_and_the_library_give_byte_identical_json() {
     // The same files in the same order as the CLI's directory walk.
     fn walk(dir: &str, out: &mut Vec<String>) {

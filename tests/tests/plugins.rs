@@ -157,6 +157,54 @@ fn the_example_plugins_run_next_to_the_built_in_rules() {
 }
 
 #[test]
+fn plugin_findings_land_on_their_object_whatever_the_thread_count() {
+    plugins();
+    let cache = cache();
+    // The plugin numbers objects across every file; the files are scanned in parallel and
+    // merged: each finding must still be located in its own object's tree.
+    let scan = |jobs: &str| {
+        let out = stockade()
+            .env("STOCKADE_CACHE_DIR", cache.path())
+            .args([
+                "scan",
+                "-j",
+                jobs,
+                "--config",
+                "tests/plugins/stockade.yaml",
+                "-f",
+                "json",
+            ])
+            .args([
+                "examples",
+                "tests/plugins/services.yaml",
+                "core/tests/fixtures/pss",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let one = scan("1");
+    assert!(one == scan("3"), "-j 3 differs from -j 1");
+    let report = json_of(&one);
+    let legacy = results(&report, "required-labels/LBL001")
+        .into_iter()
+        .find(|r| r["resource"]["name"] == "legacy-gateway")
+        .expect("the unlabelled Service");
+    assert_eq!(legacy["location"]["file"], "tests/plugins/services.yaml");
+    assert_eq!(legacy["location"]["line"], 24);
+    assert!(
+        results(&report, "required-labels/LBL001").len() > 10,
+        "objects of every file"
+    );
+}
+
+#[test]
 fn plugin_rules_take_part_in_selection() {
     plugins();
     let cache = cache();

@@ -451,6 +451,26 @@ impl Index {
         }
     }
 
+    /// Adds another index's facts after this one's (the next file's), renumbering its
+    /// resources to follow this index's.
+    pub fn append(&mut self, other: Index) {
+        let offset = self.resources.len();
+        self.resources.extend(other.resources);
+        self.network_policy_namespaces
+            .extend(other.network_policy_namespaces);
+        // The last ServiceAccount of a name wins, as when the objects are added one by one.
+        self.service_accounts.extend(other.service_accounts);
+        self.pods.extend(other.pods.into_iter().map(|mut p| {
+            p.resource += offset;
+            p
+        }));
+        self.bindings
+            .extend(other.bindings.into_iter().map(|mut b| {
+                b.resource += offset;
+                b
+            }));
+    }
+
     /// The subjects bound to a Role or ClusterRole by the bindings in the input.
     pub fn subjects_of(&self, kind: &str, namespace: Option<&str>, name: &str) -> Vec<String> {
         let mut out: Vec<String> = self
