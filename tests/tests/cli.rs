@@ -486,9 +486,7 @@ fn the_report_is_the_same_for_any_number_of_threads() {
     let one = scan("1");
     let report = json_of(&one);
     assert!(report["summary"]["resources"].as_u64().expect("resources") > 500);
-    for jobs in ["3"] {
-        assert!(one == scan(jobs), "-j {jobs} differs from -j 1");
-    }
+    assert!(one == scan("3"), "-j 3 differs from -j 1");
     stockade()
         .args(["scan", "-j", "0", "examples"])
         .assert()
