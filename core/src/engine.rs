@@ -16,6 +16,7 @@ use crate::report::{
 use crate::rules::manifest::{Evaluator, Finding, Index, Subject};
 use crate::rules::pss::{Level, Outcome, Version};
 use crate::rules::{Rule, RuleKind};
+use smol_str::SmolStr;
 
 /// One input file: its name (as the user should see it) and its text.
 #[derive(Debug, Clone, Copy)]
@@ -446,7 +447,7 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
 
 /// A manifest benchmark's rules and the controls each implements there.
 struct ManifestRun {
-    label: String,
+    label: SmolStr,
     rules: Vec<MappedRule>,
     manual: Vec<&'static ControlDef>,
 }
@@ -465,12 +466,13 @@ fn manifest_runs(selections: &[Selection], filter: &crate::policy::RuleFilter) -
         let Some((label, controls)) = selection.manifest_controls() else {
             continue;
         };
+        let label = SmolStr::from(label);
         let mut rules: Vec<MappedRule> = Vec::new();
         for def in &controls {
             for (rule, field) in def.rule_refs().filter(|(r, _)| filter.allows(r.code)) {
                 let control = Control {
                     benchmark: label.clone(),
-                    id: def.id.clone(),
+                    id: def.id.as_str().into(),
                     level: None,
                 };
                 match rules.iter_mut().find(|m| m.rule.code == rule.code) {
@@ -499,9 +501,9 @@ fn manifest_runs(selections: &[Selection], filter: &crate::policy::RuleFilter) -
 /// Where a resource is, for building results (during the scan or after its tree was freed).
 struct Origin<'a> {
     identity: &'a ResourceRef,
-    file: &'a str,
+    file: &'a SmolStr,
     base_pointer: &'a str,
-    helm_source: Option<&'a str>,
+    helm_source: Option<&'a SmolStr>,
     pos: crate::input::yaml::Pos,
 }
 
@@ -511,7 +513,7 @@ impl<'a> Origin<'a> {
             identity: &resource.identity,
             file: &resource.file,
             base_pointer: &resource.base_pointer,
-            helm_source: resource.helm_source.as_deref(),
+            helm_source: resource.helm_source.as_ref(),
             pos: resource.node.pos,
         }
     }
@@ -521,7 +523,7 @@ impl<'a> Origin<'a> {
             identity: &resource.identity,
             file: &resource.file,
             base_pointer: &resource.base_pointer,
-            helm_source: resource.helm_source.as_deref(),
+            helm_source: resource.helm_source.as_ref(),
             pos: resource.name_loc.pos,
         }
     }
@@ -529,31 +531,31 @@ impl<'a> Origin<'a> {
     fn result(
         &self,
         rule: &Rule,
-        benchmark: &str,
+        benchmark: &SmolStr,
         controls: Vec<Control>,
         finding: &Finding,
     ) -> CheckResult {
         CheckResult {
-            rule: rule.code.to_owned(),
-            name: rule.name.to_owned(),
+            rule: SmolStr::new_static(rule.code),
+            name: SmolStr::new_static(rule.name),
             status: finding.status,
             severity: rule.severity,
-            benchmark: benchmark.to_owned(),
+            benchmark: benchmark.clone(),
             controls,
             resource: self.identity.clone(),
             container: finding.container.clone(),
             location: Location {
-                file: self.file.to_owned(),
+                file: self.file.clone(),
                 line: finding.loc.pos.line,
                 column: finding.loc.pos.column,
-                helm_source: self.helm_source.map(str::to_owned),
+                helm_source: self.helm_source.cloned(),
             },
             pointer: format!("{}{}", self.base_pointer, finding.loc.pointer),
             message: finding.message.clone(),
             remediation: if finding.status == Status::Pass {
-                String::new()
+                SmolStr::default()
             } else {
-                rule.remediation.to_owned()
+                SmolStr::new_static(rule.remediation)
             },
             expected: None,
             actual: None,
@@ -594,9 +596,9 @@ fn pss_findings_at(
                 .into_iter()
                 .map(|v| Finding {
                     status: Status::Fail,
-                    container: v.container,
+                    container: v.container.map(SmolStr::from),
                     loc: v.loc,
-                    message: v.message,
+                    message: v.message.into(),
                 })
                 .collect()
         }
@@ -632,14 +634,15 @@ fn image_results(
                 };
                 let pos = r.pos_of(&pointer);
                 let identity = ResourceRef {
-                    api_version: String::new(),
-                    kind: "Image".to_owned(),
+                    api_version: String::new().into(),
+                    kind: "Image".into(),
                     namespace: None,
-                    name: r.name(),
+                    name: r.name().into(),
                 };
+                let file = SmolStr::from(r.file.as_str());
                 let origin = Origin {
                     identity: &identity,
-                    file: &r.file,
+                    file: &file,
                     base_pointer: "",
                     helm_source: None,
                     pos,
@@ -648,7 +651,7 @@ fn image_results(
                     status,
                     container: None,
                     loc: crate::input::pod::Loc { pointer, pos },
-                    message,
+                    message: message.into(),
                 };
                 let controls = mapped.controls.iter().map(|(c, _)| c.clone()).collect();
                 out.push(origin.result(mapped.rule, &run.label, controls, &finding));
@@ -659,7 +662,7 @@ fn image_results(
 
 fn push_mapped(
     mapped: &MappedRule,
-    benchmark: &str,
+    benchmark: &SmolStr,
     origin: &Origin<'_>,
     findings: &[Finding],
     out: &mut Vec<CheckResult>,
@@ -756,32 +759,32 @@ fn evaluate_cluster_rules(runs: &[ManifestRun], index: &Index, out: &mut Vec<Che
 /// A control that manifests cannot decide, once per benchmark run.
 fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> CheckResult {
     CheckResult {
-        rule: control.code(),
-        name: slug(&control.title),
+        rule: control.code().into(),
+        name: slug(&control.title).into(),
         status: Status::Manual,
         severity: crate::rules::Severity::Medium,
-        benchmark: benchmark.to_owned(),
+        benchmark: benchmark.into(),
         controls: vec![Control {
-            benchmark: benchmark.to_owned(),
-            id: control.id.clone(),
+            benchmark: benchmark.into(),
+            id: control.id.as_str().into(),
             level: None,
         }],
         resource: ResourceRef {
-            api_version: String::new(),
-            kind: "Cluster".to_owned(),
+            api_version: String::new().into(),
+            kind: "Cluster".into(),
             namespace: None,
-            name: "scanned manifests".to_owned(),
+            name: "scanned manifests".into(),
         },
         container: None,
         location: Location {
-            file: first_file.to_owned(),
+            file: first_file.into(),
             line: 1,
             column: 1,
             helm_source: None,
         },
         pointer: String::new(),
-        message: format!("{}: cannot be decided from manifests", control.title),
-        remediation: control.manual.clone().unwrap_or_default(),
+        message: format!("{}: cannot be decided from manifests", control.title).into(),
+        remediation: control.manual.clone().unwrap_or_default().into(),
         expected: None,
         actual: None,
         source: None,
@@ -803,13 +806,12 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
         }
         let ns = r.resource.namespace.as_deref();
         let subjects = index.subjects_of(&r.resource.kind, ns, &r.resource.name);
-        if subjects.is_empty() {
-            r.message
-                .push_str("; no binding in the scanned input grants it");
+        r.message = if subjects.is_empty() {
+            format!("{}; no binding in the scanned input grants it", r.message)
         } else {
-            r.message
-                .push_str(&format!("; granted to {}", subjects.join(", ")));
+            format!("{}; granted to {}", r.message, subjects.join(", "))
         }
+        .into();
     }
 }
 
@@ -822,7 +824,7 @@ pub(crate) fn looks_like_facts(text: &str) -> bool {
 
 fn location(resource: &Resource, pos: crate::input::yaml::Pos) -> Location {
     Location {
-        file: resource.file.clone(),
+        file: resource.file.as_str().into(),
         line: pos.line,
         column: pos.column,
         helm_source: resource.helm_source.clone(),
@@ -847,11 +849,11 @@ fn evaluate_benchmark(
             continue;
         };
         let control = Control {
-            benchmark: "pss".to_owned(),
-            id: check.id.to_owned(),
+            benchmark: "pss".into(),
+            id: check.id.into(),
             level: Some(check.level),
         };
-        let benchmark = selection.to_string();
+        let benchmark = SmolStr::from(selection.to_string());
         let origin = Origin::of(resource);
         for finding in pss_findings_at(rule, check, pod, version) {
             out.push(origin.result(rule, &benchmark, vec![control.clone()], &finding));
@@ -896,25 +898,25 @@ fn check_result(
         Status::Fail | Status::Warn | Status::Error | Status::Manual
     );
     CheckResult {
-        rule: check.code,
-        name: slug(check.title),
+        rule: check.code.into(),
+        name: slug(check.title).into(),
         status: outcome.status,
         severity: check.severity,
-        benchmark: check.benchmark.clone(),
+        benchmark: check.benchmark.as_str().into(),
         controls: vec![Control {
-            benchmark: check.benchmark,
-            id: check.id.to_owned(),
+            benchmark: check.benchmark.into(),
+            id: check.id.into(),
             level: None,
         }],
         resource,
         container: None,
         location,
         pointer,
-        message: format!("{}: {}", check.title, outcome.message),
+        message: format!("{}: {}", check.title, outcome.message).into(),
         remediation: if failed {
-            check.remediation.to_owned()
+            check.remediation.into()
         } else {
-            String::new()
+            String::new().into()
         },
         expected: outcome.expected,
         actual: outcome.actual,
@@ -959,10 +961,10 @@ fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckR
 
 fn node_ref(doc: &FactsDocument) -> ResourceRef {
     ResourceRef {
-        api_version: doc.facts.api_version.clone(),
-        kind: "Node".to_owned(),
+        api_version: doc.facts.api_version.as_str().into(),
+        kind: "Node".into(),
         namespace: None,
-        name: doc.facts.node.hostname.clone(),
+        name: doc.facts.node.hostname.as_str().into(),
     }
 }
 
@@ -987,12 +989,12 @@ fn node_result(
     if let Some(reason) = exemption
         && matches!(result.status, Status::Fail | Status::Warn)
     {
-        result.exemption = Some(crate::report::ExemptionNote {
+        result.exemption = Some(Box::new(crate::report::ExemptionNote {
             reason: reason.to_owned(),
             source: "profile kubernetes-node".to_owned(),
             expires: None,
             status: result.status,
-        });
+        }));
         result.status = Status::Exempt;
     }
     result
@@ -1077,7 +1079,7 @@ fn evidence_location(doc: &FactsDocument, evidence: &Evidence) -> (Location, Str
         Evidence::Node => (doc.root_pos(), String::new()),
     };
     let location = Location {
-        file: doc.file.clone(),
+        file: doc.file.as_str().into(),
         line: pos.line,
         column: pos.column,
         helm_source: None,
@@ -1159,7 +1161,7 @@ fn evaluate_static_pod(resource: &Resource, selection: Selection, out: &mut Vec<
             result.container = container
                 .get("name")
                 .and_then(crate::input::yaml::Node::as_str)
-                .map(str::to_owned);
+                .map(SmolStr::from);
             out.push(result);
         }
     }
@@ -1284,7 +1286,7 @@ fn namespace_policies(
                 }
             };
             policies.push(NamespacePolicy {
-                name: resource.identity.name.clone(),
+                name: resource.identity.name.to_string(),
                 mode,
                 level,
                 version,

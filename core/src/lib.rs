@@ -55,3 +55,5 @@ pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};
 pub use report::{Report, Status};
 pub use rules::pss::{Level, Version};
 pub use rules::{Rule, Severity};
+/// The string type of reports: short texts inline, longer ones shared (cloning never copies).
+pub use smol_str::SmolStr;

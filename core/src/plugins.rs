@@ -9,6 +9,7 @@
 //! and the cause: never a crash, and never silently dropped.
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::engine::SourceFile;
 use crate::input::manifest::{Resource, parse_manifests};
@@ -64,12 +65,12 @@ pub fn plugin_resources(files: &[SourceFile<'_>], limits: Limits) -> Vec<PluginR
     {
         for r in parse_manifests(file.name, file.text, limits).resources {
             out.push(PluginResource {
-                kind: r.identity.kind.clone(),
-                api_version: r.identity.api_version.clone(),
-                namespace: r.identity.namespace.clone(),
-                name: r.identity.name.clone(),
+                kind: r.identity.kind.to_string(),
+                api_version: r.identity.api_version.to_string(),
+                namespace: r.identity.namespace.clone().map(|s| s.to_string()),
+                name: r.identity.name.to_string(),
                 object: r.node.to_json().to_string(),
-                file: r.file.clone(),
+                file: r.file.to_string(),
             });
         }
     }
@@ -166,28 +167,30 @@ impl PluginRun {
     pub fn error_result(&self, message: &str) -> CheckResult {
         let name = self.display_name().to_owned();
         CheckResult {
-            rule: format!("{name}/*"),
-            name: "plugin-error".to_owned(),
+            rule: format!("{name}/*").into(),
+            name: SmolStr::new_static("plugin-error"),
             status: Status::Error,
             severity: Severity::High,
-            benchmark: self.label(),
+            benchmark: self.label().into(),
             controls: Vec::new(),
             resource: ResourceRef {
-                api_version: String::new(),
-                kind: "Plugin".to_owned(),
+                api_version: String::new().into(),
+                kind: "Plugin".into(),
                 namespace: None,
-                name: name.clone(),
+                name: name.as_str().into(),
             },
             container: None,
             location: Location {
-                file: self.info.file.clone(),
+                file: self.info.file.as_str().into(),
                 line: 1,
                 column: 1,
                 helm_source: None,
             },
             pointer: String::new(),
-            message: format!("plugin {name}: {message}"),
-            remediation: "Fix or remove the plugin; the rest of the report is complete.".to_owned(),
+            message: format!("plugin {name}: {message}").into(),
+            remediation: SmolStr::new_static(
+                "Fix or remove the plugin; the rest of the report is complete.",
+            ),
             expected: None,
             actual: None,
             source: None,
@@ -214,34 +217,34 @@ impl PluginRun {
         let pos: Pos = resource.node.locate(&finding.pointer);
         let controls = if rule.controls.is_empty() {
             vec![Control {
-                benchmark: self.label(),
-                id: rule.code.clone(),
+                benchmark: self.label().into(),
+                id: rule.code.as_str().into(),
                 level: None,
             }]
         } else {
             rule.controls.clone()
         };
         CheckResult {
-            rule: format!("{}/{}", self.display_name(), rule.code),
-            name: crate::engine::slug(&rule.title),
+            rule: format!("{}/{}", self.display_name(), rule.code).into(),
+            name: crate::engine::slug(&rule.title).into(),
             status: finding.status,
             severity: rule.severity,
-            benchmark: self.label(),
+            benchmark: self.label().into(),
             controls,
             resource: resource.identity.clone(),
-            container: finding.container.clone(),
+            container: finding.container.clone().map(Into::into),
             location: Location {
-                file: resource.file.clone(),
+                file: resource.file.as_str().into(),
                 line: pos.line,
                 column: pos.column,
                 helm_source: resource.helm_source.clone(),
             },
             pointer: format!("{}{}", resource.base_pointer, finding.pointer),
-            message: finding.message.clone(),
+            message: finding.message.as_str().into(),
             remediation: if finding.status == Status::Pass {
-                String::new()
+                String::new().into()
             } else {
-                rule.remediation.clone()
+                rule.remediation.as_str().into()
             },
             expected: None,
             actual: None,

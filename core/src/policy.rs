@@ -631,7 +631,7 @@ impl Exemption {
             && !result
                 .container
                 .as_ref()
-                .is_some_and(|c| spec.containers.contains(c))
+                .is_some_and(|c| spec.containers.iter().any(|s| s == c))
         {
             return false;
         }
@@ -643,7 +643,7 @@ impl Exemption {
             && sel
                 .namespace
                 .as_ref()
-                .is_none_or(|n| r.namespace.as_ref() == Some(n))
+                .is_none_or(|n| r.namespace.as_deref() == Some(n.as_str()))
             && sel.name.as_ref().is_none_or(|n| glob_match(n, &r.name))
             && sel
                 .labels
@@ -777,7 +777,8 @@ pub fn annotation_exemptions(
 }
 
 /// Each scanned resource's labels and annotation exemptions, by file and identity.
-pub type Targets = BTreeMap<(String, ResourceRef), (BTreeMap<String, String>, Vec<Exemption>)>;
+pub type Targets =
+    BTreeMap<(smol_str::SmolStr, ResourceRef), (BTreeMap<String, String>, Vec<Exemption>)>;
 
 /// Applies the policy to results: selection, severities, then exemptions. `targets` gives each
 /// result's resource labels and annotation exemptions (by file and resource).
@@ -847,12 +848,12 @@ pub fn apply(
                 !expired
             });
         if let Some(e) = found {
-            r.exemption = Some(crate::report::ExemptionNote {
+            r.exemption = Some(Box::new(crate::report::ExemptionNote {
                 reason: e.spec.reason.clone(),
                 source: e.source.clone(),
                 expires: e.spec.expires.clone(),
                 status: r.status,
-            });
+            }));
             r.status = Status::Exempt;
         }
     }

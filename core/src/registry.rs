@@ -125,8 +125,8 @@ pub fn catalog() -> Vec<RuleInfo> {
             severity: check.severity,
             benchmark: "cis-k8s".to_owned(),
             controls: vec![Control {
-                benchmark: "cis-k8s".to_owned(),
-                id: check.id.clone(),
+                benchmark: "cis-k8s".into(),
+                id: check.id.as_str().into(),
                 level: None,
             }],
             remediation: check.remediation.clone(),
@@ -151,8 +151,8 @@ pub fn catalog() -> Vec<RuleInfo> {
             severity: Severity::Medium,
             benchmark: control.benchmark.clone(),
             controls: vec![Control {
-                benchmark: control.benchmark.clone(),
-                id: control.id.clone(),
+                benchmark: control.benchmark.as_str().into(),
+                id: control.id.as_str().into(),
                 level: None,
             }],
             remediation: control.manual.clone().unwrap_or_default(),
@@ -179,8 +179,8 @@ pub fn catalog() -> Vec<RuleInfo> {
             severity: check.severity,
             benchmark: "cis-ubuntu".to_owned(),
             controls: vec![Control {
-                benchmark: ubuntu.clone(),
-                id: check.id.clone(),
+                benchmark: ubuntu.as_str().into(),
+                id: check.id.as_str().into(),
                 level: None,
             }],
             remediation: check.remediation.clone(),
@@ -195,8 +195,8 @@ pub fn catalog() -> Vec<RuleInfo> {
             severity: check.severity,
             benchmark: "containerd".to_owned(),
             controls: vec![Control {
-                benchmark: "containerd".to_owned(),
-                id: check.id.to_owned(),
+                benchmark: "containerd".into(),
+                id: check.id.into(),
                 level: None,
             }],
             remediation: check.remediation.to_owned(),
@@ -253,8 +253,8 @@ pub fn rule_controls(rule: &Rule) -> Vec<Control> {
     let mut out = Vec::new();
     if let RuleKind::Pss(check) = &rule.kind {
         out.push(Control {
-            benchmark: "pss".to_owned(),
-            id: check.id.to_owned(),
+            benchmark: "pss".into(),
+            id: check.id.into(),
             level: Some(check.level),
         });
     }
@@ -263,8 +263,8 @@ pub fn rule_controls(rule: &Rule) -> Vec<Control> {
             c.only.is_empty() || c.only.iter().any(|v| v == cis::CisVersion::NEWEST.label());
         if newest && c.rule_refs().any(|(r, _)| r.code == rule.code) {
             let control = Control {
-                benchmark: c.benchmark.clone(),
-                id: c.id.clone(),
+                benchmark: c.benchmark.as_str().into(),
+                id: c.id.as_str().into(),
                 level: None,
             };
             if !out.contains(&control) {

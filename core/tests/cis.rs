@@ -315,7 +315,7 @@ fn statuses(report: &Report, node: &str) -> Vec<(String, Status)> {
         .results
         .iter()
         .filter(|r| r.resource.name == node)
-        .map(|r| (r.rule.clone(), r.status))
+        .map(|r| (r.rule.to_string(), r.status))
         .collect()
 }
 

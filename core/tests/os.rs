@@ -449,7 +449,7 @@ fn statuses(report: &Report, node: &str, prefix: &str) -> BTreeMap<String, Statu
         .results
         .iter()
         .filter(|r| r.resource.name == node && r.rule.starts_with(prefix))
-        .map(|r| (r.rule.clone(), r.status))
+        .map(|r| (r.rule.to_string(), r.status))
         .collect()
 }
 
@@ -509,7 +509,7 @@ fn message(report: &Report, node: &str, code: &str) -> String {
         .results
         .iter()
         .find(|r| r.resource.name == node && r.rule == code)
-        .map(|r| r.message.clone())
+        .map(|r| r.message.to_string())
         .unwrap_or_default()
 }
 

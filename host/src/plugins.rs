@@ -434,8 +434,8 @@ fn info_of(meta: wit::PluginMetadata, file: &str) -> Result<PluginInfo, String> 
                 .controls
                 .into_iter()
                 .map(|c| Control {
-                    benchmark: c.benchmark,
-                    id: c.id,
+                    benchmark: c.benchmark.into(),
+                    id: c.id.into(),
                     level: None,
                 })
                 .collect(),

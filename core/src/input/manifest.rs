@@ -10,14 +10,14 @@ use crate::report::{ErrorLevel, InputError, ResourceRef};
 #[derive(Debug, Clone)]
 pub struct Resource {
     /// The file it came from, as the caller named it.
-    pub file: String,
+    pub file: smol_str::SmolStr,
     /// 0-based index of the YAML document in the file.
     pub document: usize,
     /// JSON pointer of the object inside its document (empty for a top-level object, `/items/3`
     /// for an item of a `kind: List`).
     pub base_pointer: String,
     /// The Helm template that rendered it (from a `# Source:` comment), if any.
-    pub helm_source: Option<String>,
+    pub helm_source: Option<smol_str::SmolStr>,
     /// apiVersion, kind, namespace and name.
     pub identity: ResourceRef,
     /// The object.
@@ -214,18 +214,21 @@ fn collect_objects(
             .map(str::to_owned)
     };
     let identity = ResourceRef {
-        api_version: text_of(Some(&node), "apiVersion").unwrap_or_default(),
-        kind,
-        namespace: text_of(metadata, "namespace"),
+        api_version: text_of(Some(&node), "apiVersion")
+            .unwrap_or_default()
+            .into(),
+        kind: kind.into(),
+        namespace: text_of(metadata, "namespace").map(Into::into),
         name: text_of(metadata, "name")
             .or_else(|| text_of(metadata, "generateName").map(|g| format!("{g}*")))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
     };
     parsed.resources.push(Resource {
-        file: file.to_owned(),
+        file: file.into(),
         document,
         base_pointer,
-        helm_source: helm_source.map(str::to_owned),
+        helm_source: helm_source.map(str::to_owned).map(Into::into),
         identity,
         node,
     });

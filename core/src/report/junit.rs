@@ -29,7 +29,7 @@ pub fn render(report: &Report) -> String {
     for r in &report.results {
         match suites.iter_mut().find(|(name, _)| *name == r.benchmark) {
             Some((_, list)) => list.push(r),
-            None => suites.push((r.benchmark.clone(), vec![r])),
+            None => suites.push((r.benchmark.to_string(), vec![r])),
         }
     }
     let count = |list: &[&super::CheckResult], statuses: &[Status]| {

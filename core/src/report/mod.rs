@@ -11,6 +11,7 @@ pub mod score;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::rules::Severity;
 use crate::rules::pss::Level;
@@ -128,14 +129,14 @@ impl Status {
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRef {
     /// `apiVersion`
-    pub api_version: String,
+    pub api_version: SmolStr,
     /// `kind`
-    pub kind: String,
+    pub kind: SmolStr,
     /// `metadata.namespace`, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<SmolStr>,
     /// `metadata.name` (or `generateName` followed by `*`).
-    pub name: String,
+    pub name: SmolStr,
 }
 
 impl ResourceRef {
@@ -154,14 +155,14 @@ impl ResourceRef {
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     /// File name as given.
-    pub file: String,
+    pub file: SmolStr,
     /// 1-based line.
     pub line: u32,
     /// 1-based column.
     pub column: u32,
     /// The Helm template that rendered this object (`# Source:`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub helm_source: Option<String>,
+    pub helm_source: Option<SmolStr>,
 }
 
 /// A benchmark control a result maps to.
@@ -170,9 +171,9 @@ pub struct Location {
 #[serde(rename_all = "camelCase")]
 pub struct Control {
     /// Benchmark family (`pss`).
-    pub benchmark: String,
+    pub benchmark: SmolStr,
     /// Control id (the PSA check id for PSS).
-    pub id: String,
+    pub id: SmolStr,
     /// Level, where the benchmark has levels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
@@ -184,31 +185,31 @@ pub struct Control {
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     /// Rule code (`PSS102`).
-    pub rule: String,
+    pub rule: SmolStr,
     /// Rule name (`allow-privilege-escalation`).
-    pub name: String,
+    pub name: SmolStr,
     /// pass, fail, ...
     pub status: Status,
     /// Severity of the rule.
     pub severity: Severity,
     /// The benchmark run this result belongs to (`pss-restricted@latest`).
-    pub benchmark: String,
+    pub benchmark: SmolStr,
     /// The controls the rule implements.
     pub controls: Vec<Control>,
     /// The object.
     pub resource: ResourceRef,
     /// The container at fault, if one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub container: Option<SmolStr>,
     /// The offending field (or its closest existing parent); the object itself for a pass.
     pub location: Location,
     /// JSON pointer to the same place, from the object's root.
     pub pointer: String,
     /// What is wrong (or what was checked, for a pass).
-    pub message: String,
+    pub message: SmolStr,
     /// How to fix it (empty for a pass).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub remediation: String,
+    #[serde(default, skip_serializing_if = "SmolStr::is_empty")]
+    pub remediation: SmolStr,
     /// What the benchmark expects (node checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -220,7 +221,7 @@ pub struct CheckResult {
     pub source: Option<String>,
     /// Why the result is `exempt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exemption: Option<ExemptionNote>,
+    pub exemption: Option<Box<ExemptionNote>>,
     /// With `--baseline`: whether a failing result is `new` or was already in the baseline
     /// (`unchanged`). Unchanged results do not fail the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -145,7 +145,7 @@ pub fn render(report: &Report) -> String {
             let qualified = r.resource.display().replace(' ', "/");
             let status = r.exemption.as_ref().map_or(r.status, |e| e.status);
             let message = match status {
-                Status::Fail => r.message.clone(),
+                Status::Fail => r.message.to_string(),
                 Status::Warn => format!("could not be decided: {}", r.message),
                 _ => format!("could not be evaluated: {}", r.message),
             };
@@ -162,7 +162,7 @@ pub fn render(report: &Report) -> String {
                     }
                 }
                 if let Some(c) = &r.container {
-                    map.insert("container".to_owned(), Value::String(c.clone()));
+                    map.insert("container".to_owned(), Value::String(c.to_string()));
                 }
             }
             let mut result = json!({

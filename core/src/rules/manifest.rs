@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::input::manifest::Resource;
 use crate::input::pod::{ContainerKind, Loc, template_path};
@@ -82,26 +83,26 @@ pub struct Finding {
     /// `Pass` or `Fail` (or `Manual` when the input cannot decide).
     pub status: Status,
     /// The container concerned, if one.
-    pub container: Option<String>,
+    pub container: Option<SmolStr>,
     /// The offending field (or its closest parent), or the object for a pass.
     pub loc: Loc,
-    /// What is wrong, or what was checked.
-    pub message: String,
+    /// What is wrong, or what was checked (stored once, shared by every benchmark's result).
+    pub message: SmolStr,
 }
 
 impl Finding {
     /// A failure at a field.
-    pub fn fail(loc: Loc, container: Option<&str>, message: impl Into<String>) -> Finding {
+    pub fn fail(loc: Loc, container: Option<&str>, message: impl Into<SmolStr>) -> Finding {
         Finding {
             status: Status::Fail,
-            container: container.map(str::to_owned),
+            container: container.map(SmolStr::from),
             loc,
             message: message.into(),
         }
     }
 
     /// A pass for the whole object.
-    pub fn pass(loc: Loc, message: impl Into<String>) -> Finding {
+    pub fn pass(loc: Loc, message: impl Into<SmolStr>) -> Finding {
         Finding {
             status: Status::Pass,
             container: None,
@@ -112,7 +113,7 @@ impl Finding {
 }
 
 /// `fails`, or one pass at `loc` when there are none.
-pub fn verdict(fails: Vec<Finding>, loc: Loc, passed: impl Into<String>) -> Vec<Finding> {
+pub fn verdict(fails: Vec<Finding>, loc: Loc, passed: impl Into<SmolStr>) -> Vec<Finding> {
     if fails.is_empty() {
         vec![Finding::pass(loc, passed)]
     } else {
@@ -324,11 +325,11 @@ pub struct IndexedResource {
     /// Its identity.
     pub identity: ResourceRef,
     /// Its file.
-    pub file: String,
+    pub file: SmolStr,
     /// Its pointer inside the document.
     pub base_pointer: String,
     /// Its Helm template.
-    pub helm_source: Option<String>,
+    pub helm_source: Option<SmolStr>,
     /// `metadata.name`, located.
     pub name_loc: Loc,
     /// `metadata.labels`.
@@ -365,9 +366,9 @@ pub struct Index {
     /// Every resource, in input order.
     pub resources: Vec<IndexedResource>,
     /// Namespaces with at least one NetworkPolicy in the input.
-    pub network_policy_namespaces: BTreeSet<String>,
+    pub network_policy_namespaces: BTreeSet<SmolStr>,
     /// ServiceAccounts by (namespace, name): their `automountServiceAccountToken`.
-    pub service_accounts: BTreeMap<(Option<String>, String), Option<bool>>,
+    pub service_accounts: BTreeMap<(Option<SmolStr>, SmolStr), Option<bool>>,
     /// Workloads and the service account their pods run as.
     pub pods: Vec<PodAccount>,
     /// Role bindings.
@@ -399,7 +400,7 @@ impl Index {
         match id.kind.as_str() {
             "NetworkPolicy" => {
                 if let Some(ns) = &id.namespace {
-                    self.network_policy_namespaces.insert(ns.clone());
+                    self.network_policy_namespaces.insert(ns.to_string().into());
                 }
             }
             "ServiceAccount" => {
@@ -407,8 +408,13 @@ impl Index {
                     .root
                     .get("automountServiceAccountToken")
                     .and_then(|f| f.bool());
-                self.service_accounts
-                    .insert((id.namespace.clone(), id.name.clone()), automount);
+                self.service_accounts.insert(
+                    (
+                        id.namespace.clone().map(|s| s.to_string()).map(Into::into),
+                        id.name.to_string().into(),
+                    ),
+                    automount,
+                );
             }
             "RoleBinding" | "ClusterRoleBinding" => {
                 let role_ref = subject.root.get("roleRef");

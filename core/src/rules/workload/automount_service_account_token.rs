@@ -60,7 +60,9 @@ fn evaluate(index: &Index) -> Vec<(usize, Finding)> {
             let resource = index.resources.get(pod.resource)?;
             let ns = resource.identity.namespace.clone();
             let sa = &pod.service_account;
-            let account = index.service_accounts.get(&(ns, sa.clone()));
+            let account = index
+                .service_accounts
+                .get(&(ns, smol_str::SmolStr::from(sa.as_str())));
             let finding = match (pod.automount, account) {
                 (Some(false), _) => Finding::pass(
                     pod.loc.clone(),
