@@ -17,6 +17,7 @@ use crate::rules::manifest::{Evaluator, Finding, Index, Subject};
 use crate::rules::pss::{Level, Outcome, Version};
 use crate::rules::{Rule, RuleKind};
 use smol_str::SmolStr;
+use std::sync::Arc;
 
 /// One input file: its name (as the user should see it) and its text.
 #[derive(Debug, Clone, Copy)]
@@ -224,13 +225,23 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
             let _ = slot.set(scan_file(file, &context));
         }
     });
-    for (file, slot) in manifest_files.iter().zip(slots) {
-        let scan = slot
-            .into_inner()
-            .unwrap_or_else(|| scan_file(file, &context));
+    let scans: Vec<FileScan> = manifest_files
+        .iter()
+        .zip(slots)
+        .map(|(file, slot)| {
+            slot.into_inner()
+                .unwrap_or_else(|| scan_file(file, &context))
+        })
+        .collect();
+    // One allocation for every result (they are most of the report's memory).
+    report
+        .results
+        .reserve(scans.iter().map(|s| s.results.len()).sum::<usize>());
+    for scan in scans {
         report.inputs.push(scan.summary);
         report.errors.extend(scan.errors);
         index.append(scan.index);
+        let mut results = scan.results.into_iter();
         for scanned in scan.resources {
             let (mut resource, pod) = scanned.workload;
             for (p, finding) in plugin_findings.remove(&resource_index).unwrap_or_default() {
@@ -239,7 +250,9 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                 }
             }
             resource_index = resource_index.saturating_add(1);
-            report.results.extend(scanned.results);
+            report
+                .results
+                .extend(results.by_ref().take(scanned.results));
             own_exemptions.push(scanned.exemptions);
             if resource.identity.kind != "Namespace" {
                 resource.node.value = crate::input::yaml::Value::Null;
@@ -344,11 +357,14 @@ struct FileScan {
     /// What the cross-resource rules need from this file's objects (indices local to it).
     index: Index,
     resources: Vec<ScannedResource>,
+    /// The results of every object, in order (each object says how many are its own).
+    results: Vec<CheckResult>,
 }
 
 /// One object's verdicts, exemptions, and what admission needs of it later.
 struct ScannedResource {
-    results: Vec<CheckResult>,
+    /// How many of the file's results are this object's.
+    results: usize,
     exemptions: Vec<Exemption>,
     /// The object (its tree freed unless it is a Namespace or plugins still need it) and its
     /// pod, for admission.
@@ -369,9 +385,11 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
         errors: parsed.errors,
         index: Index::default(),
         resources: Vec::with_capacity(parsed.resources.len()),
+        results: Vec::new(),
     };
+    let results = &mut scan.results;
     for resource in parsed.resources {
-        let mut results = Vec::new();
+        let first_result = results.len();
         let mut field_errors = Vec::new();
         let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
         scan.errors.extend(field_errors.into_iter().map(|e| {
@@ -389,16 +407,10 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
         for selection in context.selections {
             match (selection.pss(), &pod) {
                 (Some(_), Some(pod)) => {
-                    evaluate_benchmark(
-                        &resource,
-                        pod,
-                        *selection,
-                        &options.policy.filter,
-                        &mut results,
-                    );
+                    evaluate_benchmark(&resource, pod, *selection, &options.policy.filter, results);
                 }
                 (None, _) if selection.benchmark == Benchmark::CisK8s => {
-                    evaluate_static_pod(&resource, *selection, &mut results);
+                    evaluate_static_pod(&resource, *selection, results);
                 }
                 _ => {}
             }
@@ -426,7 +438,7 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
                     }
                 };
                 if let Some((_, findings)) = verdicts.get(at) {
-                    push_mapped(mapped, &run.label, &origin, findings, &mut results);
+                    push_mapped(mapped, &run.label, &origin, findings, results);
                 }
             }
         }
@@ -437,7 +449,7 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
             resource.node.value = crate::input::yaml::Value::Null;
         }
         scan.resources.push(ScannedResource {
-            results,
+            results: results.len() - first_result,
             exemptions,
             workload: (resource, pod),
         });
@@ -456,6 +468,8 @@ struct MappedRule {
     rule: &'static Rule,
     /// Each control, restricted to violations at a field when the data says so.
     controls: Vec<(Control, Option<&'static str>)>,
+    /// Every control, shared by the results that carry them all (most do).
+    all: Arc<[Control]>,
 }
 
 /// The runs of the manifest benchmarks, with only the rules the policy selects (a rule that
@@ -480,11 +494,15 @@ fn manifest_runs(selections: &[Selection], filter: &crate::policy::RuleFilter) -
                     None => rules.push(MappedRule {
                         rule,
                         controls: vec![(control, field)],
+                        all: Arc::from([]),
                     }),
                 }
             }
         }
         rules.sort_by_key(|m| m.rule.code);
+        for m in &mut rules {
+            m.all = m.controls.iter().map(|(c, _)| c.clone()).collect();
+        }
         let manual = controls
             .into_iter()
             .filter(|c| c.rules.is_empty())
@@ -532,7 +550,7 @@ impl<'a> Origin<'a> {
         &self,
         rule: &Rule,
         benchmark: &SmolStr,
-        controls: Vec<Control>,
+        controls: Arc<[Control]>,
         finding: &Finding,
     ) -> CheckResult {
         CheckResult {
@@ -542,7 +560,7 @@ impl<'a> Origin<'a> {
             severity: rule.severity,
             benchmark: benchmark.clone(),
             controls,
-            resource: self.identity.clone(),
+            resource: self.identity.clone().into(),
             container: finding.container.clone(),
             location: Location {
                 file: self.file.clone(),
@@ -653,7 +671,7 @@ fn image_results(
                     loc: crate::input::pod::Loc { pointer, pos },
                     message: message.into(),
                 };
-                let controls = mapped.controls.iter().map(|(c, _)| c.clone()).collect();
+                let controls = mapped.all.clone();
                 out.push(origin.result(mapped.rule, &run.label, controls, &finding));
             }
         }
@@ -670,12 +688,11 @@ fn push_mapped(
     if findings.is_empty() {
         return;
     }
-    let all: Vec<Control> = mapped.controls.iter().map(|(c, _)| c.clone()).collect();
     let mut touched = vec![false; mapped.controls.len()];
     let mut any_failed = false;
     for finding in findings {
         if finding.status == Status::Pass {
-            out.push(origin.result(mapped.rule, benchmark, all.clone(), finding));
+            out.push(origin.result(mapped.rule, benchmark, mapped.all.clone(), finding));
             continue;
         }
         any_failed = true;
@@ -694,10 +711,12 @@ fn push_mapped(
                 }
             }
         }
-        if controls.is_empty() {
-            controls = all.clone();
+        let controls = if controls.is_empty() || controls.len() == mapped.all.len() {
             touched.iter_mut().for_each(|t| *t = true);
-        }
+            mapped.all.clone()
+        } else {
+            Arc::from(controls)
+        };
         out.push(origin.result(mapped.rule, benchmark, controls, finding));
     }
     if any_failed {
@@ -714,9 +733,9 @@ fn push_mapped(
                     pointer: String::new(),
                     pos: origin.pos,
                 },
-                mapped.rule.title,
+                SmolStr::new_static(mapped.rule.title),
             );
-            out.push(origin.result(mapped.rule, benchmark, untouched, &pass));
+            out.push(origin.result(mapped.rule, benchmark, untouched.into(), &pass));
         }
     }
 }
@@ -764,17 +783,18 @@ fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> Che
         status: Status::Manual,
         severity: crate::rules::Severity::Medium,
         benchmark: benchmark.into(),
-        controls: vec![Control {
+        controls: std::sync::Arc::from([Control {
             benchmark: benchmark.into(),
             id: control.id.as_str().into(),
             level: None,
-        }],
+        }]),
         resource: ResourceRef {
             api_version: String::new().into(),
             kind: "Cluster".into(),
             namespace: None,
             name: "scanned manifests".into(),
-        },
+        }
+        .into(),
         container: None,
         location: Location {
             file: first_file.into(),
@@ -848,15 +868,15 @@ fn evaluate_benchmark(
         let RuleKind::Pss(check) = &rule.kind else {
             continue;
         };
-        let control = Control {
-            benchmark: "pss".into(),
+        let controls: Arc<[Control]> = Arc::new([Control {
+            benchmark: SmolStr::new_static("pss"),
             id: check.id.into(),
             level: Some(check.level),
-        };
+        }]);
         let benchmark = SmolStr::from(selection.to_string());
         let origin = Origin::of(resource);
         for finding in pss_findings_at(rule, check, pod, version) {
-            out.push(origin.result(rule, &benchmark, vec![control.clone()], &finding));
+            out.push(origin.result(rule, &benchmark, controls.clone(), &finding));
         }
     }
 }
@@ -865,7 +885,7 @@ fn cis_result(
     check: &cis::CheckDef,
     outcome: cis::Outcome,
     version: CisVersion,
-    resource: ResourceRef,
+    resource: std::sync::Arc<ResourceRef>,
     location: Location,
     pointer: String,
 ) -> CheckResult {
@@ -889,7 +909,7 @@ fn cis_result(
 fn check_result(
     check: NodeCheck<'_>,
     outcome: cis::Outcome,
-    resource: ResourceRef,
+    resource: std::sync::Arc<ResourceRef>,
     location: Location,
     pointer: String,
 ) -> CheckResult {
@@ -903,11 +923,11 @@ fn check_result(
         status: outcome.status,
         severity: check.severity,
         benchmark: check.benchmark.as_str().into(),
-        controls: vec![Control {
+        controls: std::sync::Arc::from([Control {
             benchmark: check.benchmark.into(),
             id: check.id.into(),
             level: None,
-        }],
+        }]),
         resource,
         container: None,
         location,
@@ -945,7 +965,7 @@ fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckR
         BenchmarkVersion::Cis(Some(v)) => v,
         _ => CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0,
     };
-    let node = node_ref(doc);
+    let node = std::sync::Arc::new(node_ref(doc));
     for (check, outcome) in cis::evaluate_node(&view, version) {
         let (location, pointer) = evidence_location(doc, &outcome.evidence);
         out.push(cis_result(
@@ -985,7 +1005,7 @@ fn node_result(
     exemption: Option<&str>,
 ) -> CheckResult {
     let (location, pointer) = evidence_location(doc, &outcome.evidence);
-    let mut result = check_result(check, outcome, node_ref(doc), location, pointer);
+    let mut result = check_result(check, outcome, node_ref(doc).into(), location, pointer);
     if let Some(reason) = exemption
         && matches!(result.status, Status::Fail | Status::Warn)
     {
@@ -1338,9 +1358,7 @@ fn admission(
                 mode: policy.mode,
                 level: policy.level,
                 version: policy.version.label(),
-                resource: ResourceRef {
-                    ..resource.identity.clone()
-                },
+                resource: ResourceRef::clone(&resource.identity),
                 location: location(resource, resource.node.pos),
                 allowed,
                 effect: effect.to_owned(),

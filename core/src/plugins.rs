@@ -172,13 +172,14 @@ impl PluginRun {
             status: Status::Error,
             severity: Severity::High,
             benchmark: self.label().into(),
-            controls: Vec::new(),
+            controls: Vec::new().into(),
             resource: ResourceRef {
                 api_version: String::new().into(),
                 kind: "Plugin".into(),
                 namespace: None,
                 name: name.as_str().into(),
-            },
+            }
+            .into(),
             container: None,
             location: Location {
                 file: self.info.file.as_str().into(),
@@ -230,7 +231,7 @@ impl PluginRun {
             status: finding.status,
             severity: rule.severity,
             benchmark: self.label().into(),
-            controls,
+            controls: controls.into(),
             resource: resource.identity.clone(),
             container: finding.container.clone().map(Into::into),
             location: Location {

@@ -6,6 +6,7 @@
 //! positions, so every unknown key or bad value is reported at its line.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -778,7 +779,7 @@ pub fn annotation_exemptions(
 
 /// Each scanned resource's labels and annotation exemptions, by file and identity.
 pub type Targets =
-    BTreeMap<(smol_str::SmolStr, ResourceRef), (BTreeMap<String, String>, Vec<Exemption>)>;
+    BTreeMap<(smol_str::SmolStr, Arc<ResourceRef>), (BTreeMap<String, String>, Vec<Exemption>)>;
 
 /// Applies the policy to results: selection, severities, then exemptions. `targets` gives each
 /// result's resource labels and annotation exemptions (by file and resource).

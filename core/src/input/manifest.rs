@@ -19,7 +19,7 @@ pub struct Resource {
     /// The Helm template that rendered it (from a `# Source:` comment), if any.
     pub helm_source: Option<smol_str::SmolStr>,
     /// apiVersion, kind, namespace and name.
-    pub identity: ResourceRef,
+    pub identity: std::sync::Arc<ResourceRef>,
     /// The object.
     pub node: Node,
 }
@@ -229,7 +229,7 @@ fn collect_objects(
         document,
         base_pointer,
         helm_source: helm_source.map(str::to_owned).map(Into::into),
-        identity,
+        identity: identity.into(),
         node,
     });
 }

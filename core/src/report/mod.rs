@@ -12,6 +12,7 @@ pub mod text;
 
 use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
+use std::sync::Arc;
 
 use crate::rules::Severity;
 use crate::rules::pss::Level;
@@ -195,9 +196,9 @@ pub struct CheckResult {
     /// The benchmark run this result belongs to (`pss-restricted@latest`).
     pub benchmark: SmolStr,
     /// The controls the rule implements.
-    pub controls: Vec<Control>,
+    pub controls: Arc<[Control]>,
     /// The object.
-    pub resource: ResourceRef,
+    pub resource: Arc<ResourceRef>,
     /// The container at fault, if one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<SmolStr>,
@@ -512,7 +513,7 @@ impl Finding<'_> {
     /// Every control of every run (`cis-k8s@1.12:5.2.2`, `pss:privileged`), without repeats.
     pub fn controls(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for c in self.runs.iter().flat_map(|r| &r.controls) {
+        for c in self.runs.iter().flat_map(|r| r.controls.iter()) {
             let id = format!("{}:{}", c.benchmark, c.id);
             if !out.contains(&id) {
                 out.push(id);

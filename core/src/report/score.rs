@@ -101,10 +101,10 @@ pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkSc
         if matches!(r.status, Status::Manual | Status::Skip | Status::Exempt) {
             continue;
         }
-        let resource = (r.location.file.as_str(), &r.resource);
+        let resource = (r.location.file.as_str(), &*r.resource);
         let passed = r.status == Status::Pass;
         let sections = tree.entry(r.benchmark.as_str()).or_default();
-        for control in &r.controls {
+        for control in r.controls.iter() {
             let tally = sections
                 .entry(section_of(control))
                 .or_default()
@@ -166,17 +166,18 @@ mod tests {
             status,
             severity: Severity::Low,
             benchmark: benchmark.into(),
-            controls: vec![Control {
+            controls: std::sync::Arc::from([Control {
                 benchmark: "cis-k8s".into(),
                 id: control.into(),
                 level: None,
-            }],
+            }]),
             resource: ResourceRef {
                 api_version: "v1".into(),
                 kind: "Node".into(),
                 namespace: None,
                 name: resource.into(),
-            },
+            }
+            .into(),
             container: None,
             location: Location {
                 file: "f".into(),

@@ -44,8 +44,10 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     // appear; cross-resource checks come after the per-resource ones but join their group.
     // A finding several benchmark runs report is shown once, with every run named.
     let mut groups: Vec<(&CheckResult, Vec<Finding<'_>>, usize)> = Vec::new();
-    let mut group_of: std::collections::BTreeMap<(&str, &super::ResourceRef), usize> =
-        std::collections::BTreeMap::new();
+    let mut group_of: std::collections::BTreeMap<
+        (&str, &std::sync::Arc<super::ResourceRef>),
+        usize,
+    > = std::collections::BTreeMap::new();
     for finding in report.findings() {
         let r = finding.first;
         let key = (r.location.file.as_str(), &r.resource);

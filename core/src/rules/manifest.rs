@@ -323,7 +323,7 @@ impl<'a> Subject<'a> {
 #[derive(Debug, Clone)]
 pub struct IndexedResource {
     /// Its identity.
-    pub identity: ResourceRef,
+    pub identity: std::sync::Arc<ResourceRef>,
     /// Its file.
     pub file: SmolStr,
     /// Its pointer inside the document.
