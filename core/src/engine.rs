@@ -214,14 +214,6 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         // Plugin findings are located in their object's tree, after the merge below has
         // numbered the objects: keep the trees until then only when there are findings.
         keep_trees: !plugin_findings.is_empty(),
-        results_per_object: runs.iter().map(|r| r.rules.len()).sum::<usize>()
-            + selections
-                .iter()
-                .filter_map(|s| {
-                    s.pss()
-                        .map(|(level, version)| pss_checks(level, version).len())
-                })
-                .sum::<usize>(),
     };
     let slots: Vec<std::sync::OnceLock<FileScan>> = manifest_files
         .iter()
@@ -356,8 +348,6 @@ struct FileContext<'a> {
     runs: &'a [ManifestRun],
     images: &'a crate::rules::manifest::Images,
     keep_trees: bool,
-    /// Results a typical object gets (one a rule of each run), to size a file's vector once.
-    results_per_object: usize,
 }
 
 /// Everything one manifest file gives the report, computed without looking at any other file.
@@ -395,12 +385,7 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
         errors: parsed.errors,
         index: Index::default(),
         resources: Vec::with_capacity(parsed.resources.len()),
-        results: Vec::with_capacity(
-            parsed
-                .resources
-                .len()
-                .saturating_mul(context.results_per_object),
-        ),
+        results: Vec::new(),
     };
     let results = &mut scan.results;
     for resource in parsed.resources {
