@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use stockade_core::report::json;
-use stockade_core::{Executor, Input, Options, SourceFile, evaluate, evaluate_with};
+use stockade_core::{Executor, Options, evaluate, evaluate_with};
+
+mod common;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -72,13 +74,7 @@ fn the_report_does_not_depend_on_how_jobs_are_run() {
         })
         .collect();
     assert!(files.len() > 100, "{} files", files.len());
-    let input = Input {
-        files: files
-            .iter()
-            .map(|(name, text)| SourceFile { name, text })
-            .collect(),
-        ..Input::default()
-    };
+    let input = common::manifests(&files);
     let options = Options {
         benchmarks: ["pss-restricted", "cis-k8s", "nsa-cisa", "image-hygiene"]
             .iter()

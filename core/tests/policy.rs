@@ -3,18 +3,13 @@
 //! resources.
 
 use stockade_core::report::{BaselineState, CheckResult, Report};
-use stockade_core::{Input, Severity, SourceFile, Status, evaluate, load_policy_file};
+use stockade_core::{Severity, Status, evaluate, load_policy_file};
+
+mod common;
 
 fn scan(files: &[(&str, &str)], policy: &str) -> Report {
     let options = load_policy_file("stockade.yaml", policy).expect("valid policy");
-    let input = Input {
-        files: files
-            .iter()
-            .map(|(name, text)| SourceFile { name, text })
-            .collect(),
-        ..Input::default()
-    };
-    evaluate(&input, &options)
+    evaluate(&common::manifests(files), &options)
 }
 
 fn of<'a>(report: &'a Report, rule: &str) -> Vec<&'a CheckResult> {

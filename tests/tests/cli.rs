@@ -417,32 +417,13 @@ fn the_shared_corpus_scans_without_input_errors() {
         "the shared corpus is expected at {}",
         corpus.display()
     );
-    let out = stockade()
-        .args([
-            "scan",
-            "-b",
-            "pss-baseline",
-            "-b",
-            "pss-restricted",
-            "-b",
-            "cis-k8s",
-            "-b",
-            "nsa-cisa",
-            "-b",
-            "image-hygiene",
-            "-f",
-            "json",
-        ])
-        .arg(&corpus)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::failing_scan(
+        stockade()
+            .args(["scan", "-f", "json"])
+            .args(common::EVERY_MANIFEST_BENCHMARK)
+            .arg(&corpus),
     );
-    let report = json_of(&out.stdout);
+    let report = json_of(&out);
     assert_eq!(report["summary"]["inputErrors"], 0, "{}", report["errors"]);
     assert!(report["summary"]["resources"].as_u64().expect("resources") > 500);
 }
@@ -452,36 +433,20 @@ fn the_report_is_the_same_for_any_number_of_threads() {
     // Cross-file facts (NetworkPolicies, ServiceAccounts, role bindings) and admission come
     // together after the files are scanned in parallel: every thread count gives the same bytes.
     let scan = |jobs: &str| {
-        let out = stockade()
-            .args([
-                "scan",
-                "-j",
-                jobs,
-                "-f",
-                "json",
-                "examples",
-                "core/tests/fixtures",
-            ])
-            .arg(root().join("../shared/corpus"))
-            .args([
-                "-b",
-                "pss-restricted",
-                "-b",
-                "cis-k8s",
-                "-b",
-                "nsa-cisa",
-                "-b",
-                "image-hygiene",
-            ])
-            .output()
-            .expect("runs");
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        common::failing_scan(
+            stockade()
+                .args([
+                    "scan",
+                    "-j",
+                    jobs,
+                    "-f",
+                    "json",
+                    "examples",
+                    "core/tests/fixtures",
+                ])
+                .arg(root().join("../shared/corpus"))
+                .args(common::EVERY_MANIFEST_BENCHMARK),
+        )
     };
     let one = scan("1");
     let report = json_of(&one);

@@ -163,31 +163,24 @@ fn plugin_findings_land_on_their_object_whatever_the_thread_count() {
     // The plugin numbers objects across every file; the files are scanned in parallel and
     // merged: each finding must still be located in its own object's tree.
     let scan = |jobs: &str| {
-        let out = stockade()
-            .env("STOCKADE_CACHE_DIR", cache.path())
-            .args([
-                "scan",
-                "-j",
-                jobs,
-                "--config",
-                "tests/plugins/stockade.yaml",
-                "-f",
-                "json",
-            ])
-            .args([
-                "examples",
-                "tests/plugins/services.yaml",
-                "core/tests/fixtures/pss",
-            ])
-            .output()
-            .expect("runs");
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        common::failing_scan(
+            stockade()
+                .env("STOCKADE_CACHE_DIR", cache.path())
+                .args([
+                    "scan",
+                    "-j",
+                    jobs,
+                    "--config",
+                    "tests/plugins/stockade.yaml",
+                    "-f",
+                    "json",
+                ])
+                .args([
+                    "examples",
+                    "tests/plugins/services.yaml",
+                    "core/tests/fixtures/pss",
+                ]),
+        )
     };
     let one = scan("1");
     assert!(one == scan("3"), "-j 3 differs from -j 1");

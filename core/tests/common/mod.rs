@@ -5,6 +5,20 @@ use stockade_core::facts::NodeFacts;
 use stockade_core::report::Report;
 use stockade_core::{Input, Options, SourceFile, evaluate};
 
+/// Manifest files (name, text) as an input.
+pub fn manifests<N: AsRef<str>, T: AsRef<str>>(files: &[(N, T)]) -> Input<'_> {
+    Input {
+        files: files
+            .iter()
+            .map(|(name, text)| SourceFile {
+                name: name.as_ref(),
+                text: text.as_ref(),
+            })
+            .collect(),
+        ..Input::default()
+    }
+}
+
 /// Evaluates node facts documents (serialized as a collector would write them) with `options`.
 pub fn scan_facts(facts: &[(&str, &NodeFacts)], options: &Options) -> Report {
     let texts: Vec<(String, String)> = facts

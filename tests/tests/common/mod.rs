@@ -54,6 +54,32 @@ pub fn stockade() -> Command {
     cmd
 }
 
+/// Every manifest benchmark, as `scan` arguments.
+pub const EVERY_MANIFEST_BENCHMARK: [&str; 10] = [
+    "-b",
+    "pss-baseline",
+    "-b",
+    "pss-restricted",
+    "-b",
+    "cis-k8s",
+    "-b",
+    "nsa-cisa",
+    "-b",
+    "image-hygiene",
+];
+
+/// Runs a scan expected to find failures (exit code 1) and returns what it printed.
+pub fn failing_scan(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Validates with `sarif-multitool validate` (installed by scripts/setup.sh from npm).
 pub fn validate_sarif(sarif: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
