@@ -469,11 +469,7 @@ fn results_show_expected_actual_and_source() {
         kubelet.argv.push("--anonymous-auth=false".to_owned());
     }
     let report = scan(&[("flagged.json", &flagged)], "cis-k8s@1.12");
-    let anonymous = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CIS-4.2.1")
-        .expect("4.2.1");
+    let anonymous = common::result_of(&report, "CIS-4.2.1", None);
     assert_eq!(anonymous.status, Status::Pass);
 }
 
@@ -521,11 +517,7 @@ fn absent_components_skip_and_missing_facts_never_pass() {
         Some(Status::Fail),
         "read-only port defaults to 10255 without a config file"
     );
-    let skip = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CIS-1.2.1")
-        .expect("1.2.1");
+    let skip = common::result_of(&report, "CIS-1.2.1", None);
     assert!(
         skip.message
             .contains("kube-apiserver is not running on this node")
@@ -653,11 +645,7 @@ fn facts_that_lie_are_errors_at_their_line_or_read_for_what_they_are() {
         ..file("/x", "0777", NOBODY)
     });
     let report = scan(&[("node.json", &node)], "cis-k8s@1.12");
-    let pki_owner = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CIS-1.1.19")
-        .expect("1.1.19");
+    let pki_owner = common::result_of(&report, "CIS-1.1.19", None);
     assert_eq!(pki_owner.status, Status::Pass, "{}", pki_owner.message);
     // A command line of 200,000 arguments is read; the last value of a flag wins.
     let mut node = compliant();
@@ -671,10 +659,6 @@ fn facts_that_lie_are_errors_at_their_line_or_read_for_what_they_are() {
         .extend((0..200_000).map(|i| format!("--x{i}=y")));
     kubelet.argv.push("--read-only-port=10255".to_owned());
     let report = scan(&[("node.json", &node)], "cis-k8s@1.12");
-    let port = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CIS-4.2.4")
-        .expect("4.2.4");
+    let port = common::result_of(&report, "CIS-4.2.4", None);
     assert_eq!(port.status, Status::Fail);
 }

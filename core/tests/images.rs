@@ -3,7 +3,9 @@
 //! normalized reference), at the container's `image` line.
 
 use stockade_core::report::Status;
-use stockade_core::{Input, OptionsSpec, SourceFile, evaluate};
+use stockade_core::{OptionsSpec, evaluate};
+
+mod common;
 
 // Tests may read their fixtures; the no-I/O rule (clippy.toml) is for the library.
 #[allow(clippy::disallowed_methods)]
@@ -35,23 +37,12 @@ spec:
 fn findings_of_image_reports_appear_on_the_workloads_that_run_the_images() {
     let trivy = fixture("image-vulnerabilities/fail-trivy-high.json");
     let grype = fixture("image-vulnerabilities/fail-grype-critical.json");
-    let input = Input {
-        files: vec![
-            SourceFile {
-                name: "deploy.yaml",
-                text: DEPLOYMENT,
-            },
-            SourceFile {
-                name: "nginx.trivy.json",
-                text: &trivy,
-            },
-            SourceFile {
-                name: "tool.grype.json",
-                text: &grype,
-            },
-        ],
-        ..Input::default()
-    };
+    let files = [
+        ("deploy.yaml", DEPLOYMENT),
+        ("nginx.trivy.json", trivy.as_str()),
+        ("tool.grype.json", grype.as_str()),
+    ];
+    let input = common::manifests(&files);
     let spec: OptionsSpec =
         serde_json::from_str(r#"{"benchmarks": ["image-hygiene"], "now": "2026-11-29"}"#)
             .expect("options");
@@ -113,23 +104,18 @@ fn findings_of_image_reports_appear_on_the_workloads_that_run_the_images() {
 
 #[test]
 fn a_broken_report_is_an_input_error_and_the_rest_is_scanned() {
-    let input = Input {
-        files: vec![
-            SourceFile {
-                name: "deploy.yaml",
-                text: DEPLOYMENT,
-            },
-            SourceFile {
-                name: "broken.json",
-                text: "{\"SchemaVersion\": 2, \"ArtifactName\": \"x\", \"Results\": [",
-            },
-            SourceFile {
-                name: "anonymous.json",
-                text: "{\"bomFormat\": \"CycloneDX\", \"components\": []}",
-            },
-        ],
-        ..Input::default()
-    };
+    let files = [
+        ("deploy.yaml", DEPLOYMENT),
+        (
+            "broken.json",
+            "{\"SchemaVersion\": 2, \"ArtifactName\": \"x\", \"Results\": [",
+        ),
+        (
+            "anonymous.json",
+            "{\"bomFormat\": \"CycloneDX\", \"components\": []}",
+        ),
+    ];
+    let input = common::manifests(&files);
     let spec: OptionsSpec =
         serde_json::from_str(r#"{"benchmarks": ["image-hygiene"]}"#).expect("options");
     let report = evaluate(&input, &spec.resolve().expect("valid"));

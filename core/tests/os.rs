@@ -521,17 +521,9 @@ fn results_point_at_their_facts_and_name_values_and_sources() {
     );
     let rendered = text::render(&report, text::TextOptions { color: false });
     insta::assert_snapshot!("ubuntu_failures_text", rendered);
-    let syn = report
-        .results
-        .iter()
-        .find(|r| r.rule == "UBU-3.3.10")
-        .expect("3.3.10");
+    let syn = common::result_of(&report, "UBU-3.3.10", None);
     assert_eq!(syn.pointer, "/sysctl/net.ipv4.tcp_syncookies");
-    let root_login = report
-        .results
-        .iter()
-        .find(|r| r.rule == "UBU-5.1.20")
-        .expect("5.1.20");
+    let root_login = common::result_of(&report, "UBU-5.1.20", None);
     assert_eq!(
         root_login.source.as_deref(),
         Some("/etc/ssh/sshd_config.d/50-bad.conf line 1"),
@@ -552,11 +544,7 @@ fn the_kubernetes_node_profile_exempts_ip_forwarding_where_a_kubelet_runs() {
         env: BTreeMap::new(),
     }];
     let auto = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
-    let forwarding = auto
-        .results
-        .iter()
-        .find(|r| r.rule == "UBU-3.3.1")
-        .expect("3.3.1");
+    let forwarding = common::result_of(&auto, "UBU-3.3.1", None);
     assert_eq!(forwarding.status, Status::Exempt);
     let note = forwarding.exemption.as_ref().expect("why");
     assert_eq!(note.source, "profile kubernetes-node");
@@ -567,11 +555,7 @@ fn the_kubernetes_node_profile_exempts_ip_forwarding_where_a_kubelet_runs() {
         &[("n.json", &node)],
         r#"{"benchmarks": ["cis-ubuntu"], "settings": {"nodeProfile": "server"}}"#,
     );
-    let forwarding = server
-        .results
-        .iter()
-        .find(|r| r.rule == "UBU-3.3.1")
-        .expect("3.3.1");
+    let forwarding = common::result_of(&server, "UBU-3.3.1", None);
     assert_eq!(forwarding.status, Status::Fail);
     // Without a kubelet, `auto` is `server`.
     node.processes.clear();
@@ -753,11 +737,7 @@ fn distribution_builds_below_a_fix_are_manual_not_failures() {
         ("runc", "1.1.7-0ubuntu1~22.04.2"),
     ]));
     let report = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["containerd"]}"#);
-    let runc = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CTR-11")
-        .expect("CTR-11");
+    let runc = common::result_of(&report, "CTR-11", None);
     assert_eq!(runc.status, Status::Manual);
     assert!(
         runc.message.contains("apt changelog runc"),
@@ -792,11 +772,7 @@ fn containerd_config_version_3_and_its_defaults() {
         f.content = Some("version = [\n".to_owned());
     }
     let report = scan_with(&[("n.json", &node)], r#"{"benchmarks": ["containerd"]}"#);
-    let broken = report
-        .results
-        .iter()
-        .find(|r| r.rule == "CTR-4")
-        .expect("CTR-4");
+    let broken = common::result_of(&report, "CTR-4", None);
     assert_eq!(broken.status, Status::Error);
     assert!(
         broken.message.contains("is not valid TOML"),

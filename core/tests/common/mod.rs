@@ -5,6 +5,19 @@ use stockade_core::facts::NodeFacts;
 use stockade_core::report::Report;
 use stockade_core::{Input, Options, SourceFile, evaluate};
 
+/// The first result of `rule` on the resource named `name` (any resource when `None`).
+pub fn result_of<'a>(
+    report: &'a Report,
+    rule: &str,
+    name: Option<&str>,
+) -> &'a stockade_core::report::CheckResult {
+    report
+        .results
+        .iter()
+        .find(|r| r.rule == rule && name.is_none_or(|n| r.resource.name == n))
+        .unwrap_or_else(|| panic!("no {rule} result"))
+}
+
 /// Manifest files (name, text) as an input.
 pub fn manifests<N: AsRef<str>, T: AsRef<str>>(files: &[(N, T)]) -> Input<'_> {
     Input {
