@@ -171,7 +171,6 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
             Err(message) => report.results.push(run.error_result(message)),
         }
     }
-    let mut resource_index: u32 = 0;
     let settings = &options.policy.settings;
     let mut index = Index::default();
     let mut own_exemptions: Vec<Vec<Exemption>> = Vec::new();
@@ -225,7 +224,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
             let _ = slot.set(scan_file(file, &context));
         }
     });
-    let scans: Vec<FileScan> = manifest_files
+    let mut scans: Vec<FileScan> = manifest_files
         .iter()
         .zip(slots)
         .map(|(file, slot)| {
@@ -233,14 +232,73 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                 .unwrap_or_else(|| scan_file(file, &context))
         })
         .collect();
-    // One allocation for every result (they are most of the report's memory).
-    report
-        .results
-        .reserve(scans.iter().map(|s| s.results.len()).sum::<usize>());
+    // The objects of every file, numbered in input order, for the rules that need several.
+    let mut objects = 0;
+    for scan in &mut scans {
+        report.inputs.push(std::mem::take(&mut scan.summary));
+        report.errors.append(&mut scan.errors);
+        index.append(std::mem::take(&mut scan.index));
+        objects += scan.resources.len();
+    }
+    // The results that follow the objects' own are computed before those are moved into the
+    // report, so that the report's result list is allocated once at its final size: growing a
+    // list of a large input's results by doubling held up to three times their memory.
+    let mut later = Vec::new();
+    let misplaced = plugin_findings.split_off(&u32::try_from(objects).unwrap_or(u32::MAX));
+    for (index, findings) in misplaced {
+        for (p, finding) in findings {
+            if let Some(run) = input.plugins.get(p) {
+                later.push(run.error_result(&format!(
+                    "reported {} on resource {index}, but the input has {objects} resources",
+                    finding.rule
+                )));
+            }
+        }
+    }
+    evaluate_cluster_rules(&runs, &index, &mut later);
+    image_results(&runs, &images, settings, &mut later);
+    if let Some(first) = report.inputs.first().map(|i| i.file.clone())
+        && !index.resources.is_empty()
+    {
+        for run in &runs {
+            for control in &run.manual {
+                later.push(manual_result(&run.label, control, &first));
+            }
+        }
+    }
+    let mut facts_inputs = Vec::new();
+    for file in input.facts.iter().chain(facts_files) {
+        match parse_facts(file.name, file.text, options.limits) {
+            Err(e) => report.errors.push(e),
+            Ok(doc) => {
+                facts_inputs.push(InputSummary {
+                    file: file.name.to_owned(),
+                    documents: 1,
+                    resources: 1,
+                });
+                for selection in &selections {
+                    match selection.benchmark {
+                        Benchmark::CisK8s => evaluate_node(&doc, *selection, &mut later),
+                        Benchmark::CisUbuntu => {
+                            evaluate_os(&doc, options.policy.settings.node_profile, &mut later);
+                        }
+                        Benchmark::Containerd => evaluate_containerd(&doc, &mut later),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    report.inputs.append(&mut facts_inputs);
+    report.results.reserve_exact(
+        scans.iter().map(|s| s.results.len()).sum::<usize>()
+            + plugin_findings.values().map(Vec::len).sum::<usize>()
+            + later.len(),
+    );
+    own_exemptions.reserve_exact(objects);
+    workloads.reserve_exact(objects);
+    let mut resource_index: u32 = 0;
     for scan in scans {
-        report.inputs.push(scan.summary);
-        report.errors.extend(scan.errors);
-        index.append(scan.index);
         let mut results = scan.results.into_iter();
         for scanned in scan.resources {
             let (mut resource, pod) = scanned.workload;
@@ -260,58 +318,8 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
             workloads.push((resource, pod));
         }
     }
-    for (index, findings) in plugin_findings {
-        for (p, finding) in findings {
-            if let Some(run) = input.plugins.get(p) {
-                report.results.push(run.error_result(&format!(
-                    "reported {} on resource {index}, but the input has {resource_index} resources",
-                    finding.rule
-                )));
-            }
-        }
-    }
-    evaluate_cluster_rules(&runs, &index, &mut report.results);
-    image_results(&runs, &images, settings, &mut report.results);
-    if let Some(first) = report.inputs.first().map(|i| i.file.clone())
-        && !index.resources.is_empty()
-    {
-        for run in &runs {
-            for control in &run.manual {
-                report
-                    .results
-                    .push(manual_result(&run.label, control, &first));
-            }
-        }
-    }
+    report.results.append(&mut later);
     name_role_subjects(&index, &mut report.results);
-    for file in input.facts.iter().chain(facts_files) {
-        match parse_facts(file.name, file.text, options.limits) {
-            Err(e) => report.errors.push(e),
-            Ok(doc) => {
-                report.inputs.push(InputSummary {
-                    file: file.name.to_owned(),
-                    documents: 1,
-                    resources: 1,
-                });
-                for selection in &selections {
-                    match selection.benchmark {
-                        Benchmark::CisK8s => {
-                            evaluate_node(&doc, *selection, &mut report.results);
-                        }
-                        Benchmark::CisUbuntu => evaluate_os(
-                            &doc,
-                            options.policy.settings.node_profile,
-                            &mut report.results,
-                        ),
-                        Benchmark::Containerd => {
-                            evaluate_containerd(&doc, &mut report.results);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
     let targets = index
         .resources
         .iter()

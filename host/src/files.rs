@@ -147,21 +147,30 @@ impl Inputs {
     }
 
     /// Reads at most one byte more than the limit, so that a stream without a known size (a
-    /// pipe, a device) cannot exhaust memory either.
-    fn read_bounded(&mut self, name: String, reader: impl Read) {
-        let mut bytes = Vec::new();
+    /// pipe, a device) cannot exhaust memory either. `size` (a regular file's length) sizes the
+    /// buffer once: growing it by doubling left up to half of it unused, and the texts are kept
+    /// for the whole scan.
+    fn read_bounded(&mut self, name: String, reader: impl Read, size: Option<u64>) {
+        let exact = size
+            .filter(|s| *s <= self.max_size)
+            .and_then(|s| usize::try_from(s).ok());
+        // One byte more than the length: reading it tells that the end was reached.
+        let mut bytes = Vec::with_capacity(exact.map_or(0, |s| s.saturating_add(1)));
         match reader
             .take(self.max_size.saturating_add(1))
             .read_to_end(&mut bytes)
         {
             Ok(n) if u64::try_from(n).unwrap_or(u64::MAX) > self.max_size => self.too_large(&name),
-            Ok(_) => self.push_text(name, bytes),
+            Ok(_) => {
+                bytes.shrink_to_fit();
+                self.push_text(name, bytes);
+            }
             Err(e) => self.errors.push(file_error(&name, &e.to_string())),
         }
     }
 
     fn read_stdin(&mut self) {
-        self.read_bounded("<stdin>".to_owned(), std::io::stdin().lock());
+        self.read_bounded("<stdin>".to_owned(), std::io::stdin().lock(), None);
     }
 
     fn read_file(&mut self, path: &Path) {
@@ -170,13 +179,11 @@ impl Inputs {
             Ok(file) => file,
             Err(e) => return self.errors.push(file_error(&name, &e.to_string())),
         };
-        if file
-            .metadata()
-            .is_ok_and(|m| m.is_file() && m.len() > self.max_size)
-        {
+        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        if size.is_some_and(|len| len > self.max_size) {
             return self.too_large(&name);
         }
-        self.read_bounded(name, file);
+        self.read_bounded(name, file, size);
     }
 
     fn push_text(&mut self, name: String, bytes: Vec<u8>) {

@@ -76,7 +76,7 @@ pub struct BenchmarkRun {
 }
 
 /// One input file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InputSummary {
     /// The file name as given.
