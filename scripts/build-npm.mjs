@@ -48,10 +48,10 @@ export function __stockadeReinstantiate() {
 }
 `);
 
-// 4. Smaller: binaryen's optimiser (features as rustc emits them for wasm32-unknown-unknown).
+// 4. Faster: binaryen's optimiser (features as rustc emits them for wasm32-unknown-unknown).
 const wasmPath = join(dist, 'stockade_wasm_bg.wasm');
 run(bin('wasm-opt'), [
-  '-Oz', '--strip-debug', '--strip-producers',
+  '-O3', '--strip-debug', '--strip-producers',
   '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals',
   '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-multivalue',
   wasmPath, '-o', wasmPath,
