@@ -9,6 +9,7 @@ use crate::input::manifest::{Resource, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::input::yaml::Limits;
 use crate::policy::{Exemption, Policy, annotation_exemptions};
+use crate::registry::RULES;
 use crate::report::{
     AdmissionMode, AdmissionVerdict, BenchmarkRun, CheckResult, Control, ErrorLevel, InputError,
     InputSummary, Location, Report, ResourceRef, SCHEMA_VERSION, Status, Summary, Tool,
@@ -210,6 +211,11 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         selections: &selections,
         runs: &runs,
         images: &images,
+        pss_runs: selections
+            .iter()
+            .filter_map(|s| PssRun::new(*s, &options.policy.filter))
+            .collect(),
+        pss_passes: PssPasses::new(),
         // Plugin findings are located in their object's tree, after the merge below has
         // numbered the objects: keep the trees until then only when there are findings.
         keep_trees: !plugin_findings.is_empty(),
@@ -355,6 +361,8 @@ struct FileContext<'a> {
     selections: &'a [Selection],
     runs: &'a [ManifestRun],
     images: &'a crate::rules::manifest::Images,
+    pss_runs: Vec<PssRun>,
+    pss_passes: PssPasses,
     keep_trees: bool,
 }
 
@@ -413,9 +421,10 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
             annotation_exemptions(&resource, &options.policy.annotations, &mut scan.errors);
         let subject = Subject::with_images(&resource, context.images);
         for selection in context.selections {
-            match (selection.pss(), &pod) {
-                (Some(_), Some(pod)) => {
-                    evaluate_benchmark(&resource, pod, *selection, &options.policy.filter, results);
+            let pss_run = context.pss_runs.iter().find(|r| r.selection == *selection);
+            match (pss_run, &pod) {
+                (Some(run), Some(pod)) => {
+                    evaluate_benchmark(&resource, pod, run, &context.pss_passes, results);
                 }
                 (None, _) if selection.benchmark == Benchmark::CisK8s => {
                     evaluate_static_pod(&resource, *selection, results);
@@ -433,7 +442,9 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
                     None => {
                         let findings = match &mapped.rule.kind {
                             RuleKind::Pss(check) => match &pod {
-                                Some(pod) => pss_findings(mapped.rule, check, pod),
+                                Some(pod) => {
+                                    pss_findings(mapped.rule, check, pod, &context.pss_passes)
+                                }
                                 None => Vec::new(),
                             },
                             RuleKind::Manifest(check) => match check.evaluator {
@@ -576,7 +587,7 @@ impl<'a> Origin<'a> {
                 column: finding.loc.pos.column,
                 helm_source: self.helm_source.cloned(),
             },
-            pointer: format!("{}{}", self.base_pointer, finding.loc.pointer),
+            pointer: smol_str::format_smolstr!("{}{}", self.base_pointer, finding.loc.pointer),
             message: finding.message.clone(),
             remediation: if finding.status == Status::Pass {
                 SmolStr::default()
@@ -593,8 +604,13 @@ impl<'a> Origin<'a> {
 }
 
 /// A PSS check's verdict on a pod at the newest version, as findings.
-fn pss_findings(rule: &Rule, check: &crate::rules::pss::PssCheck, pod: &Pod) -> Vec<Finding> {
-    pss_findings_at(rule, check, pod, Version::LATEST)
+fn pss_findings(
+    rule: &Rule,
+    check: &crate::rules::pss::PssCheck,
+    pod: &Pod,
+    passes: &PssPasses,
+) -> Vec<Finding> {
+    pss_findings_at(rule, check, pod, Version::LATEST, passes)
 }
 
 /// A PSS check's verdict on a pod at a version: one pass at the pod spec, or one failure per
@@ -604,17 +620,10 @@ fn pss_findings_at(
     check: &crate::rules::pss::PssCheck,
     pod: &Pod,
     version: Version,
+    passes: &PssPasses,
 ) -> Vec<Finding> {
     match (check.evaluate)(pod, version) {
-        None => vec![Finding::pass(
-            pod.spec.clone(),
-            format!(
-                "{} ({} check `{}`)",
-                rule.title,
-                check.level.as_str(),
-                check.id
-            ),
-        )],
+        None => vec![Finding::pass(pod.spec.clone(), passes.of(rule))],
         Some(mut outcome) => {
             outcome.violations.sort_by_key(|v| v.loc.pos);
             outcome
@@ -810,7 +819,7 @@ fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> Che
             column: 1,
             helm_source: None,
         },
-        pointer: String::new(),
+        pointer: SmolStr::default(),
         message: format!("{}: cannot be decided from manifests", control.title).into(),
         remediation: control.manual.clone().unwrap_or_default().into(),
         expected: None,
@@ -859,32 +868,96 @@ fn location(resource: &Resource, pos: crate::input::yaml::Pos) -> Location {
     }
 }
 
+/// A PSS benchmark run, prepared once per evaluation: its checks in code order (as the filter
+/// allows them), each with its control and the message of its pass, shared by every result.
+struct PssRun {
+    selection: Selection,
+    label: SmolStr,
+    version: Version,
+    checks: Vec<PssRunCheck>,
+}
+
+struct PssRunCheck {
+    rule: &'static Rule,
+    check: &'static crate::rules::pss::PssCheck,
+    controls: Arc<[Control]>,
+}
+
+impl PssRun {
+    fn new(selection: Selection, filter: &crate::policy::RuleFilter) -> Option<PssRun> {
+        let (level, version) = selection.pss()?;
+        let mut rules = pss_checks(level, version);
+        rules.retain(|r| filter.allows(r.code));
+        rules.sort_by_key(|r| r.code);
+        let checks = rules
+            .into_iter()
+            .filter_map(|rule| match &rule.kind {
+                RuleKind::Pss(check) => Some(PssRunCheck {
+                    rule,
+                    check,
+                    controls: Arc::new([Control {
+                        benchmark: SmolStr::new_static("pss"),
+                        id: check.id.into(),
+                        level: Some(check.level),
+                    }]),
+                }),
+                RuleKind::Manifest(_) => None,
+            })
+            .collect();
+        Some(PssRun {
+            selection,
+            label: SmolStr::from(selection.to_string()),
+            version,
+            checks,
+        })
+    }
+}
+
+/// The message of a PSS check's pass, made once per evaluation (most results are passes).
+struct PssPasses(Vec<(&'static str, SmolStr)>);
+
+impl PssPasses {
+    fn new() -> PssPasses {
+        PssPasses(
+            RULES
+                .iter()
+                .filter_map(|rule| match &rule.kind {
+                    RuleKind::Pss(check) => Some((
+                        rule.code,
+                        format!(
+                            "{} ({} check `{}`)",
+                            rule.title,
+                            check.level.as_str(),
+                            check.id
+                        )
+                        .into(),
+                    )),
+                    RuleKind::Manifest(_) => None,
+                })
+                .collect(),
+        )
+    }
+
+    fn of(&self, rule: &Rule) -> SmolStr {
+        self.0
+            .iter()
+            .find(|(code, _)| *code == rule.code)
+            .map(|(_, message)| message.clone())
+            .unwrap_or_else(|| SmolStr::new_static(rule.title))
+    }
+}
+
 fn evaluate_benchmark(
     resource: &Resource,
     pod: &Pod,
-    selection: Selection,
-    filter: &crate::policy::RuleFilter,
+    run: &PssRun,
+    passes: &PssPasses,
     out: &mut Vec<CheckResult>,
 ) {
-    let Some((level, version)) = selection.pss() else {
-        return;
-    };
-    let mut checks = pss_checks(level, version);
-    checks.retain(|r| filter.allows(r.code));
-    checks.sort_by_key(|r| r.code);
-    for rule in checks {
-        let RuleKind::Pss(check) = &rule.kind else {
-            continue;
-        };
-        let controls: Arc<[Control]> = Arc::new([Control {
-            benchmark: SmolStr::new_static("pss"),
-            id: check.id.into(),
-            level: Some(check.level),
-        }]);
-        let benchmark = SmolStr::from(selection.to_string());
-        let origin = Origin::of(resource);
-        for finding in pss_findings_at(rule, check, pod, version) {
-            out.push(origin.result(rule, &benchmark, controls.clone(), &finding));
+    let origin = Origin::of(resource);
+    for planned in &run.checks {
+        for finding in pss_findings_at(planned.rule, planned.check, pod, run.version, passes) {
+            out.push(origin.result(planned.rule, &run.label, planned.controls.clone(), &finding));
         }
     }
 }
@@ -939,7 +1012,7 @@ fn check_result(
         resource,
         container: None,
         location,
-        pointer,
+        pointer: pointer.into(),
         message: format!("{}: {}", check.title, outcome.message).into(),
         remediation: if failed {
             check.remediation.into()

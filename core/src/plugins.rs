@@ -187,7 +187,7 @@ impl PluginRun {
                 column: 1,
                 helm_source: None,
             },
-            pointer: String::new(),
+            pointer: SmolStr::default(),
             message: format!("plugin {name}: {message}").into(),
             remediation: SmolStr::new_static(
                 "Fix or remove the plugin; the rest of the report is complete.",
@@ -240,7 +240,7 @@ impl PluginRun {
                 column: pos.column,
                 helm_source: resource.helm_source.clone(),
             },
-            pointer: format!("{}{}", resource.base_pointer, finding.pointer),
+            pointer: smol_str::format_smolstr!("{}{}", resource.base_pointer, finding.pointer),
             message: finding.message.as_str().into(),
             remediation: if finding.status == Status::Pass {
                 String::new().into()

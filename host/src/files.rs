@@ -179,7 +179,11 @@ impl Inputs {
             Ok(file) => file,
             Err(e) => return self.errors.push(file_error(&name, &e.to_string())),
         };
-        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         if size.is_some_and(|len| len > self.max_size) {
             return self.too_large(&name);
         }

@@ -205,7 +205,7 @@ pub struct CheckResult {
     /// The offending field (or its closest existing parent); the object itself for a pass.
     pub location: Location,
     /// JSON pointer to the same place, from the object's root.
-    pub pointer: String,
+    pub pointer: SmolStr,
     /// What is wrong (or what was checked, for a pass).
     pub message: SmolStr,
     /// How to fix it (empty for a pass).

@@ -185,7 +185,7 @@ mod tests {
                 column: 1,
                 helm_source: None,
             },
-            pointer: String::new(),
+            pointer: smol_str::SmolStr::default(),
             message: String::new().into(),
             remediation: String::new().into(),
             expected: None,
