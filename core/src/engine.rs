@@ -537,7 +537,7 @@ fn manifest_runs(selections: &[Selection], filter: &crate::policy::RuleFilter) -
 
 /// Where a resource is, for building results (during the scan or after its tree was freed).
 struct Origin<'a> {
-    identity: &'a ResourceRef,
+    identity: &'a Arc<ResourceRef>,
     file: &'a SmolStr,
     base_pointer: &'a str,
     helm_source: Option<&'a SmolStr>,
@@ -579,7 +579,7 @@ impl<'a> Origin<'a> {
             severity: rule.severity,
             benchmark: benchmark.clone(),
             controls,
-            resource: self.identity.clone().into(),
+            resource: Arc::clone(self.identity),
             container: finding.container.clone(),
             location: Location {
                 file: self.file.clone(),
@@ -668,12 +668,12 @@ fn image_results(
                     Verdict::Undecided(None) => continue,
                 };
                 let pos = r.pos_of(&pointer);
-                let identity = ResourceRef {
+                let identity = Arc::new(ResourceRef {
                     api_version: String::new().into(),
                     kind: "Image".into(),
                     namespace: None,
                     name: r.name().into(),
-                };
+                });
                 let file = SmolStr::from(r.file.as_str());
                 let origin = Origin {
                     identity: &identity,
