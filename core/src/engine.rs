@@ -12,7 +12,8 @@ use crate::policy::{Exemption, Policy, annotation_exemptions};
 use crate::registry::RULES;
 use crate::report::{
     AdmissionMode, AdmissionVerdict, BenchmarkRun, CheckResult, Control, ErrorLevel, InputError,
-    InputSummary, Location, Report, ResourceRef, SCHEMA_VERSION, Status, Summary, Tool,
+    InputSummary, Location, NodeEvidence, Report, ResourceRef, SCHEMA_VERSION, Status, Summary,
+    Tool,
 };
 use crate::rules::manifest::{Evaluator, Finding, Index, Subject};
 use crate::rules::pss::{Level, Outcome, Version};
@@ -594,9 +595,7 @@ impl<'a> Origin<'a> {
             } else {
                 SmolStr::new_static(rule.remediation)
             },
-            expected: None,
-            actual: None,
-            source: None,
+            evidence: None,
             exemption: None,
             baseline_state: None,
         }
@@ -822,9 +821,7 @@ fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> Che
         pointer: SmolStr::default(),
         message: format!("{}: cannot be decided from manifests", control.title).into(),
         remediation: control.manual.clone().unwrap_or_default().into(),
-        expected: None,
-        actual: None,
-        source: None,
+        evidence: None,
         exemption: None,
         baseline_state: None,
     }
@@ -1019,9 +1016,7 @@ fn check_result(
         } else {
             String::new().into()
         },
-        expected: outcome.expected,
-        actual: outcome.actual,
-        source: outcome.source,
+        evidence: NodeEvidence::of(outcome.expected, outcome.actual, outcome.source),
         exemption: None,
         baseline_state: None,
     }

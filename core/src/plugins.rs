@@ -192,9 +192,7 @@ impl PluginRun {
             remediation: SmolStr::new_static(
                 "Fix or remove the plugin; the rest of the report is complete.",
             ),
-            expected: None,
-            actual: None,
-            source: None,
+            evidence: None,
             exemption: None,
             baseline_state: None,
         }
@@ -247,9 +245,7 @@ impl PluginRun {
             } else {
                 rule.remediation.as_str().into()
             },
-            expected: None,
-            actual: None,
-            source: None,
+            evidence: None,
             exemption: None,
             baseline_state: None,
         }

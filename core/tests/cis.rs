@@ -439,24 +439,46 @@ fn results_show_expected_actual_and_source() {
             .clone()
     };
     let anonymous = find("CIS-4.2.1");
-    assert_eq!(anonymous.actual.as_deref(), Some("true"));
-    assert_eq!(anonymous.expected.as_deref(), Some("false"));
     assert_eq!(
-        anonymous.source.as_deref(),
+        anonymous
+            .evidence
+            .as_ref()
+            .and_then(|e| e.actual.as_deref()),
+        Some("true")
+    );
+    assert_eq!(
+        anonymous
+            .evidence
+            .as_ref()
+            .and_then(|e| e.expected.as_deref()),
+        Some("false")
+    );
+    assert_eq!(
+        anonymous
+            .evidence
+            .as_ref()
+            .and_then(|e| e.source.as_deref()),
         Some("/srv/kubelet/custom.yaml: authentication.anonymous.enabled")
     );
     let profiling = find("CIS-1.3.2");
-    assert_eq!(profiling.actual.as_deref(), Some("true"));
+    assert_eq!(
+        profiling
+            .evidence
+            .as_ref()
+            .and_then(|e| e.actual.as_deref()),
+        Some("true")
+    );
     assert!(
         profiling
-            .source
-            .as_deref()
+            .evidence
+            .as_ref()
+            .and_then(|e| e.source.as_deref())
             .is_some_and(|s| s.starts_with("flag --profiling"))
     );
     assert_eq!(profiling.pointer, "/processes/1/argv/2");
     let mode = find("CIS-1.1.1");
     assert_eq!(
-        mode.actual.as_deref(),
+        mode.evidence.as_ref().and_then(|e| e.actual.as_deref()),
         Some("/etc/kubernetes/manifests/kube-apiserver.yaml 644")
     );
     // Flags override the config file, as in the kubelet.
@@ -471,6 +493,15 @@ fn results_show_expected_actual_and_source() {
     let report = scan(&[("flagged.json", &flagged)], "cis-k8s@1.12");
     let anonymous = common::result_of(&report, "CIS-4.2.1", None);
     assert_eq!(anonymous.status, Status::Pass);
+}
+
+#[test]
+fn a_json_report_read_back_equals_the_report_with_and_without_evidence() {
+    let report = scan(&[("bad.json", &noncompliant())], "cis-k8s@1.12");
+    assert!(report.results.iter().any(|r| r.evidence.is_some()));
+    assert!(report.results.iter().any(|r| r.evidence.is_none()));
+    let read: Report = serde_json::from_str(&json::render(&report)).expect("a JSON report");
+    assert_eq!(read, report);
 }
 
 #[test]

@@ -525,7 +525,10 @@ fn results_point_at_their_facts_and_name_values_and_sources() {
     assert_eq!(syn.pointer, "/sysctl/net.ipv4.tcp_syncookies");
     let root_login = common::result_of(&report, "UBU-5.1.20", None);
     assert_eq!(
-        root_login.source.as_deref(),
+        root_login
+            .evidence
+            .as_ref()
+            .and_then(|e| e.source.as_deref()),
         Some("/etc/ssh/sshd_config.d/50-bad.conf line 1"),
         "the included file is read in place of its Include line, and the first value wins"
     );

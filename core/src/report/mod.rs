@@ -211,6 +211,24 @@ pub struct CheckResult {
     /// How to fix it (empty for a pass).
     #[serde(default, skip_serializing_if = "SmolStr::is_empty")]
     pub remediation: SmolStr,
+    /// What a node check compared (`expected`, `actual`, `source`, written as fields of the
+    /// result). Boxed: most results have none, and a large report has hundreds of thousands.
+    #[serde(flatten, default, deserialize_with = "NodeEvidence::if_any")]
+    pub evidence: Option<Box<NodeEvidence>>,
+    /// Why the result is `exempt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<Box<ExemptionNote>>,
+    /// With `--baseline`: whether a failing result is `new` or was already in the baseline
+    /// (`unchanged`). Unchanged results do not fail the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
+}
+
+/// What a node check compared, and where the value came from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NodeEvidence {
     /// What the benchmark expects (node checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -220,13 +238,35 @@ pub struct CheckResult {
     /// Where the value came from: a flag, a config file and key, the environment or a default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Why the result is `exempt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exemption: Option<Box<ExemptionNote>>,
-    /// With `--baseline`: whether a failing result is `new` or was already in the baseline
-    /// (`unchanged`). Unchanged results do not fail the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline_state: Option<BaselineState>,
+}
+
+impl NodeEvidence {
+    /// The evidence of a result, `None` when it has none of the three.
+    pub fn of(
+        expected: Option<String>,
+        actual: Option<String>,
+        source: Option<String>,
+    ) -> Option<Box<NodeEvidence>> {
+        let evidence = NodeEvidence {
+            expected,
+            actual,
+            source,
+        };
+        (evidence != NodeEvidence::default()).then(|| Box::new(evidence))
+    }
+
+    /// Reads the flattened fields; a result without any has no evidence (not an empty one), so
+    /// that a report read back equals the one written.
+    fn if_any<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Box<NodeEvidence>>, D::Error> {
+        let evidence = Option::<NodeEvidence>::deserialize(deserializer)?.unwrap_or_default();
+        Ok(NodeEvidence::of(
+            evidence.expected,
+            evidence.actual,
+            evidence.source,
+        ))
+    }
 }
 
 /// The exemption that applies to a result.

@@ -156,9 +156,11 @@ pub fn render(report: &Report) -> String {
                 "pointer": r.pointer,
             });
             if let Some(map) = properties.as_object_mut() {
-                for (key, value) in [("expected", &r.expected), ("actual", &r.actual), ("source", &r.source)] {
-                    if let Some(v) = value {
-                        map.insert(key.to_owned(), Value::String(v.clone()));
+                if let Some(e) = &r.evidence {
+                    for (key, value) in [("expected", &e.expected), ("actual", &e.actual), ("source", &e.source)] {
+                        if let Some(v) = value {
+                            map.insert(key.to_owned(), Value::String(v.clone()));
+                        }
                     }
                 }
                 if let Some(c) = &r.container {

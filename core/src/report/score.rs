@@ -188,9 +188,7 @@ mod tests {
             pointer: smol_str::SmolStr::default(),
             message: String::new().into(),
             remediation: String::new().into(),
-            expected: None,
-            actual: None,
-            source: None,
+            evidence: None,
             exemption: None,
             baseline_state: None,
         }

@@ -124,7 +124,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                     p.paint(DIM, &format!("rendered from {source}"))
                 );
             }
-            if let Some(source) = &f.source {
+            if let Some(source) = f.evidence.as_ref().and_then(|e| e.source.as_ref()) {
                 let _ = writeln!(out, "      {} {source}", p.paint(DIM, "source:"));
             }
             if !f.remediation.is_empty() {
