@@ -11,8 +11,11 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::facts::FileType;
-use crate::facts::argv::{Flag, last};
-use crate::facts::plan::{CommandSource, Component, NodeView, Resolved, Role, config_value};
+use crate::facts::argv::Flag;
+use crate::facts::flags::{self, Effective, FlagSpec, FlagType, Meaning, Value};
+use crate::facts::plan::{
+    CommandSource, Component, ConfigUnavailable, NodeView, Resolved, Role, config_value,
+};
 use crate::input::yaml::{self, Limits};
 use crate::report::Status;
 use crate::rules::Severity;
@@ -271,6 +274,9 @@ pub struct TestItem {
     /// Environment variable.
     #[serde(default)]
     pub env: Option<String>,
+    /// For a map flag (`--feature-gates`) and its config map: the key whose value is tested.
+    #[serde(default)]
+    pub key: Option<String>,
     /// Presence required (`true`) or forbidden (`false`).
     #[serde(default)]
     pub set: Option<bool>,
@@ -280,7 +286,8 @@ pub struct TestItem {
     /// Value compared with.
     #[serde(default)]
     pub value: Option<String>,
-    /// The component's default when nothing sets it.
+    /// The component's default when nothing sets it: the flag table's default unless given
+    /// (a test checks that both agree); for a map `key`, the key's default.
     #[serde(default)]
     pub default: Option<String>,
     /// The default when the component runs with a config file.
@@ -296,7 +303,7 @@ pub enum Op {
     Eq,
     /// Not equal.
     Noteq,
-    /// Greater than (integers).
+    /// Greater than (integers, durations; "no limit" is greater than any number).
     Gt,
     /// Greater than or equal (integers).
     Gte,
@@ -316,6 +323,10 @@ pub enum Op {
     ValidElements,
     /// A Go duration that is not zero.
     NonzeroDuration,
+    /// An IP address on the loopback network (127.0.0.0/8 or ::1).
+    Loopback,
+    /// A number that sets a limit (not "no limit" as the component reads it, and above 0).
+    Limited,
 }
 
 /// The benchmark's checks (parsed once from the compiled-in data).
@@ -391,6 +402,21 @@ pub fn evaluate_node(
         .collect()
 }
 
+/// The components whose presence makes a node a control-plane node.
+const CONTROL_PLANE: [Component; 4] = [
+    Component::ApiServer,
+    Component::ControllerManager,
+    Component::Scheduler,
+    Component::Etcd,
+];
+
+/// Sections 1 (control plane components), 2 (etcd) and 3 (control plane configuration) are
+/// about control-plane nodes, whatever component a check names (1.1.9 and 1.1.10 read the CNI
+/// files a worker has too).
+fn is_control_plane_check(check: &CheckDef) -> bool {
+    ["1.", "2.", "3."].iter().any(|p| check.id.starts_with(p))
+}
+
 fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     let component = check.component.component();
     let Some(running) = view.component(component) else {
@@ -403,39 +429,32 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             Evidence::Node,
         );
     };
+    if is_control_plane_check(check) && !CONTROL_PLANE.iter().any(|c| view.component(*c).is_some())
+    {
+        return Outcome::simple(
+            Status::Skip,
+            format!(
+                "a control-plane check, and this node runs no control-plane component ({}): a worker node",
+                CONTROL_PLANE
+                    .iter()
+                    .map(|c| c.binary())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Evidence::Node,
+        );
+    }
     if let Some(files) = &check.files {
         return evaluate_files(files, view);
     }
     if let Some(test) = &check.test {
-        let config = config_for(view, component);
-        let config_unknown = match (running.flag("config"), config) {
-            (Some((flag, _)), None)
-                if matches!(component, Component::Kubelet | Component::Proxy) =>
-            {
-                let path = &flag.value;
-                Some(match view.facts.error_for(path) {
-                    Some(err) => format!(
-                        "{path} (named by --config) could not be collected: {}",
-                        err.message
-                    ),
-                    None if view.facts.file(path).is_some_and(|f| f.content.is_some()) => {
-                        format!("{path} (named by --config) is not a valid YAML or JSON config")
-                    }
-                    None if view.facts.file(path).is_some_and(|f| !f.exists) => {
-                        format!("{path} (named by --config) does not exist")
-                    }
-                    None => format!("{path} (named by --config) was not collected"),
-                })
-            }
-            _ => None,
-        };
         let settings = Settings {
             flags: &running.flags,
             env: &running.env,
-            config,
-            config_unknown,
+            config: config_for(view, component),
+            config_unknown: view.config_unavailable(component),
             source: &running.source,
-            binary: component.binary(),
+            component,
         };
         return evaluate_test(test, &settings);
     }
@@ -464,7 +483,7 @@ pub fn evaluate_command(
         config: None,
         config_unknown: None,
         source: &source,
-        binary: component.binary(),
+        component,
     };
     checks()
         .iter()
@@ -494,41 +513,54 @@ struct Settings<'a> {
     config: Option<(&'a str, &'a crate::input::yaml::Node)>,
     /// Why the config file the component names (`--config`) is not available, if it is not:
     /// a setting it could hold is then unknown, never its default.
-    config_unknown: Option<String>,
+    config_unknown: Option<ConfigUnavailable>,
     source: &'a CommandSource,
-    binary: &'static str,
+    component: Component,
+}
+
+impl Settings<'_> {
+    fn binary(&self) -> &'static str {
+        self.component.binary()
+    }
 }
 
 /// Where a setting's value came from.
 enum Found {
     Flag {
-        value: String,
+        value: Value,
         index: usize,
         count: usize,
+        combined: Option<&'static str>,
     },
     Config {
-        value: String,
+        value: Value,
         file: String,
         key: String,
     },
     Env {
-        value: String,
+        value: Value,
         name: String,
     },
     Default {
-        value: String,
+        value: Value,
+    },
+    /// A value the component would refuse to start with.
+    Invalid {
+        reason: String,
+        evidence: Evidence,
+        origin: String,
     },
     Missing,
 }
 
 impl Found {
-    fn value(&self) -> Option<&str> {
+    fn value(&self) -> Option<&Value> {
         match self {
             Found::Flag { value, .. }
             | Found::Config { value, .. }
             | Found::Env { value, .. }
             | Found::Default { value } => Some(value),
-            Found::Missing => None,
+            Found::Invalid { .. } | Found::Missing => None,
         }
     }
 
@@ -540,71 +572,169 @@ impl Found {
     }
 }
 
-fn lookup(item: &TestItem, s: &Settings<'_>) -> Found {
-    if let Some((flag, count)) = item.flag.as_deref().and_then(|f| last(s.flags, f)) {
-        return Found::Flag {
-            value: flag.value.clone(),
-            index: flag.index,
-            count,
-        };
+/// The row of the flag table a test item reads (a string with no default for settings that
+/// have no flag, or flags outside the table; a test makes sure every flag a check reads has a
+/// row).
+fn spec_of(item: &TestItem, component: Component) -> FlagSpec {
+    item.flag
+        .as_deref()
+        .and_then(|f| flags::spec(component, f))
+        .cloned()
+        .unwrap_or(FlagSpec {
+            name: item.flag.clone().unwrap_or_default(),
+            ty: FlagType::String,
+            default: None,
+            zero: None,
+            negative: None,
+        })
+}
+
+/// The spec a value is parsed with: the flag's own, or for a map key, its element type.
+fn element_spec(spec: &FlagSpec, item: &TestItem) -> FlagSpec {
+    if item.key.is_some() {
+        FlagSpec {
+            ty: if spec.ty == FlagType::MapBool {
+                FlagType::Bool
+            } else {
+                FlagType::String
+            },
+            default: None,
+            ..spec.clone()
+        }
+    } else {
+        spec.clone()
     }
-    if let (Some(key), Some((file, node))) = (item.config.as_deref(), s.config)
-        && let Some(value) = config_value(node, key)
-    {
-        return Found::Config {
-            value,
-            file: file.to_owned(),
-            key: key.to_owned(),
+}
+
+fn lookup(item: &TestItem, s: &Settings<'_>) -> Found {
+    let spec = spec_of(item, s.component);
+    let element = element_spec(&spec, item);
+    if let Some(name) = item.flag.as_deref() {
+        match flags::effective(s.component, s.flags, name) {
+            Some(Effective::Invalid { reason, index }) => {
+                return Found::Invalid {
+                    reason,
+                    evidence: Evidence::Arg(s.source.clone(), index),
+                    origin: format!("flag --{name} of {}", s.binary()),
+                };
+            }
+            Some(Effective::Value {
+                value,
+                indexes,
+                combined,
+            }) => {
+                let value = match &item.key {
+                    Some(key) => value.key(key).map(|v| flags::parse_value(&element, v)),
+                    None => Some(Ok(value)),
+                };
+                if let Some(Ok(value)) = value
+                    && value.is_set()
+                {
+                    return Found::Flag {
+                        value,
+                        index: indexes.last().copied().unwrap_or_default(),
+                        count: indexes.len(),
+                        combined,
+                    };
+                }
+            }
+            None => {}
+        }
+    }
+    if let (Some(key), Some((file, node))) = (item.config.as_deref(), s.config) {
+        let key = match &item.key {
+            Some(k) => format!("{key}.{k}"),
+            None => key.to_owned(),
         };
+        if let Some(text) = config_value(node, &key) {
+            match flags::parse_value(&element, &text) {
+                Ok(value) if !value.is_set() => {}
+                Ok(value) => {
+                    return Found::Config {
+                        value,
+                        file: file.to_owned(),
+                        key,
+                    };
+                }
+                Err(reason) => {
+                    return Found::Invalid {
+                        reason: format!("{key}: {reason}"),
+                        evidence: Evidence::File(file.to_owned()),
+                        origin: format!("{file}: {key}"),
+                    };
+                }
+            }
+        }
     }
     if let Some(name) = item.env.as_deref()
-        && let Some(value) = s.env.get(name)
+        && let Some(text) = s.env.get(name)
     {
-        return Found::Env {
-            value: value.clone(),
-            name: name.to_owned(),
-        };
+        match flags::parse_value(&element, text) {
+            Ok(value) if !value.is_set() => {}
+            Ok(value) => {
+                return Found::Env {
+                    value,
+                    name: name.to_owned(),
+                };
+            }
+            Err(reason) => {
+                return Found::Invalid {
+                    reason: format!("{name}={text}: {reason}"),
+                    evidence: Evidence::Component(s.source.clone()),
+                    origin: format!("environment {name} of {}", s.binary()),
+                };
+            }
+        }
     }
     let default = if s.config.is_some() {
         item.config_default.as_ref().or(item.default.as_ref())
     } else {
         item.default.as_ref()
     };
-    match default {
-        Some(value) => Found::Default {
-            value: value.clone(),
-        },
-        None => Found::Missing,
+    let default = default.or(if item.key.is_none() {
+        spec.default.as_ref()
+    } else {
+        None
+    });
+    match default.map(|d| flags::parse_value(&element, d)) {
+        Some(Ok(value)) if value.is_set() => Found::Default { value },
+        _ => Found::Missing,
     }
 }
 
 fn describe_setting(item: &TestItem, binary: &str) -> String {
-    match (&item.flag, &item.config, &item.env) {
+    let base = match (&item.flag, &item.config, &item.env) {
         (Some(f), Some(c), _) => format!("{binary} --{f} (config {c})"),
         (Some(f), None, Some(e)) => format!("{binary} --{f} (env {e})"),
         (Some(f), None, None) => format!("{binary} --{f}"),
         (None, Some(c), _) => format!("{binary} config {c}"),
         (None, None, Some(e)) => format!("{binary} env {e}"),
         (None, None, None) => binary.to_owned(),
+    };
+    match &item.key {
+        Some(k) => format!("{k} in {base}"),
+        None => base,
     }
 }
 
 fn source_text(found: &Found, binary: &str, item: &TestItem) -> Option<String> {
+    let flag = item.flag.as_deref().unwrap_or_default();
     match found {
-        Found::Flag { index, count, .. } => Some(if *count > 1 {
-            format!(
-                "flag --{} of {binary} (argument {index}; given {count} times, the last wins)",
-                item.flag.as_deref().unwrap_or_default()
-            )
-        } else {
-            format!(
-                "flag --{} of {binary} (argument {index})",
-                item.flag.as_deref().unwrap_or_default()
-            )
+        Found::Flag {
+            index,
+            count,
+            combined,
+            ..
+        } => Some(match combined {
+            Some(how) if *count > 1 => {
+                format!("flag --{flag} of {binary} (argument {index}; given {count} times, {how})")
+            }
+            _ => format!("flag --{flag} of {binary} (argument {index})"),
         }),
         Found::Config { file, key, .. } => Some(format!("{file}: {key}")),
         Found::Env { name, .. } => Some(format!("environment {name} of {binary}")),
         Found::Default { .. } => Some(format!("the {binary} default (not set)")),
+        Found::Invalid { origin, .. } => Some(origin.clone()),
         Found::Missing => Some(format!(
             "not set on {binary} (no flag, config key or environment variable)"
         )),
@@ -615,6 +745,7 @@ fn evidence_of(found: &Found, s: &Settings<'_>) -> Evidence {
     match found {
         Found::Flag { index, .. } => Evidence::Arg(s.source.clone(), *index),
         Found::Config { file, .. } => Evidence::File(file.clone()),
+        Found::Invalid { evidence, .. } => evidence.clone(),
         _ => Evidence::Component(s.source.clone()),
     }
 }
@@ -635,14 +766,19 @@ fn evaluate_test(test: &Test, s: &Settings<'_>) -> Outcome {
 
 fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
     // An undecidable part leaves the whole undecided unless the rest settles it (a failing
-    // part of `all`, a passing part of `any`).
+    // part of `all`, a passing part of `any`); an error outranks a warning.
     let settled = if all {
         outcomes.iter().any(|o| o.status == Status::Fail)
     } else {
         outcomes.iter().any(|o| o.status == Status::Pass)
     };
-    if !settled && let Some(error) = outcomes.iter().find(|o| o.status == Status::Error) {
-        return error.clone();
+    if !settled
+        && let Some(undecided) = outcomes
+            .iter()
+            .find(|o| o.status == Status::Error)
+            .or_else(|| outcomes.iter().find(|o| o.status == Status::Warn))
+    {
+        return undecided.clone();
     }
     let pass = if all {
         outcomes.iter().all(|o| o.status == Status::Pass)
@@ -673,37 +809,76 @@ fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
 
 fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
     let found = lookup(item, s);
-    let subject = describe_setting(item, s.binary);
-    if let (Some(reason), Some(_), false) = (
+    let subject = describe_setting(item, s.binary());
+    if let (Some(unknown), Some(_), false) = (
         &s.config_unknown,
         &item.config,
-        matches!(found, Found::Flag { .. }),
+        matches!(found, Found::Flag { .. } | Found::Invalid { .. }),
     ) {
         return Outcome {
-            status: Status::Error,
-            message: format!("{subject} cannot be decided: {reason}"),
+            status: if unknown.collection_error {
+                Status::Error
+            } else {
+                Status::Warn
+            },
+            message: format!("{subject} cannot be decided: {}", unknown.reason),
             expected: None,
             actual: None,
             source: None,
             evidence: Evidence::Component(s.source.clone()),
         };
     }
-    let source = source_text(&found, s.binary, item);
-    let evidence = evidence_of(&found, s);
-    let actual = found.value().map(str::to_owned);
-    let shown = actual.clone().unwrap_or_else(|| "not set".to_owned());
-    let (pass, expected) = match (item.set, item.op) {
-        (Some(false), _) => (!found.is_set(), "not set".to_owned()),
-        (Some(true), None) | (None, None) => (found.is_set(), "set".to_owned()),
-        (_, Some(op)) => {
-            let want = item.value.clone().unwrap_or_default();
-            let expected = describe_op(op, &want);
-            match found.value() {
-                None => (false, expected),
-                Some(v) => (compare(op, v, &want), expected),
-            }
-        }
+    let source = source_text(&found, s.binary(), item);
+    let mut evidence = evidence_of(&found, s);
+    let want = item.value.clone().unwrap_or_default();
+    let expected = match (item.set, item.op) {
+        (Some(false), _) => "not set".to_owned(),
+        (Some(true), Some(op)) => format!("set explicitly to {}", describe_op(op, &want)),
+        (None, Some(op)) => describe_op(op, &want),
+        _ => "set".to_owned(),
     };
+    if let Found::Invalid { reason, .. } = &found {
+        // The component refuses to start with this value: the setting the benchmark asks for
+        // is not in place, whatever it asks for.
+        return Outcome {
+            status: Status::Fail,
+            message: format!(
+                "{subject} is invalid ({reason}): {} refuses to start with it; expected {expected}",
+                s.binary()
+            ),
+            expected: Some(expected),
+            actual: Some(format!("invalid: {reason}")),
+            source,
+            evidence,
+        };
+    }
+    let describe = |v: &Value| match v {
+        Value::Int(n, Some(m)) if *m != Meaning::Invalid => format!("{n} ({})", m.describe()),
+        other => other.text(),
+    };
+    let shown = match (&found, item.set) {
+        // A presence test on a default: say it is not set, and what the component does.
+        (Found::Default { value }, Some(_)) => format!("not set (default {})", describe(value)),
+        _ => found.value().map_or_else(|| "not set".to_owned(), describe),
+    };
+    let pass = match (item.set, item.op) {
+        (Some(false), _) => !found.is_set(),
+        (Some(true), None) | (None, None) => found.is_set(),
+        (Some(true), Some(op)) => {
+            found.is_set() && found.value().is_some_and(|v| compare_value(op, v, &want))
+        }
+        (None, Some(op)) => found.value().is_some_and(|v| compare_value(op, v, &want)),
+    };
+    // A list flag given several times: point at the occurrence that decided a `nothave` failure.
+    if let (Found::Flag { count, .. }, Some(Op::Nothave), false, Some(flag)) =
+        (&found, item.op, pass, item.flag.as_deref())
+        && *count > 1
+        && let Some(f) = s.flags.iter().find(|f| {
+            f.name == flag && flags::parse_csv(&f.value).is_some_and(|l| l.contains(&want))
+        })
+    {
+        evidence = Evidence::Arg(s.source.clone(), f.index);
+    }
     let message = if pass {
         format!("{subject} is {shown}, as expected ({expected})")
     } else {
@@ -733,6 +908,8 @@ fn describe_op(op: Op, want: &str) -> String {
         Op::Regex => format!("matching {want}"),
         Op::ValidElements => format!("only elements of [{want}]"),
         Op::NonzeroDuration => "a non-zero duration".to_owned(),
+        Op::Loopback => "a loopback address (127.0.0.0/8 or ::1)".to_owned(),
+        Op::Limited => "a limit (a number above 0)".to_owned(),
     }
 }
 
@@ -742,6 +919,52 @@ fn elements(v: &str) -> impl Iterator<Item = &str> {
 
 fn is_bool(v: &str) -> bool {
     v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")
+}
+
+/// Compares a typed value with an expected one. Numbers compare as the component reads them:
+/// "no limit" is more than any number, a number that stands for another compares as that one.
+pub fn compare_value(op: Op, actual: &Value, want: &str) -> bool {
+    use std::cmp::Ordering;
+    let ordering: Option<Ordering> = match actual {
+        Value::Int(_, Some(Meaning::Unlimited)) => Some(Ordering::Greater),
+        Value::Int(_, Some(Meaning::Means(n))) => flags::parse_int(want).map(|w| n.cmp(&w)),
+        Value::Int(n, _) => flags::parse_int(want).map(|w| n.cmp(&w)),
+        Value::Duration(ns, _) => flags::parse_duration(want).map(|w| ns.cmp(&w)),
+        _ => None,
+    };
+    match (op, actual) {
+        (Op::Eq | Op::Noteq, Value::Bool(b)) => {
+            flags::parse_bool(want).is_some_and(|w| w == *b) == (op == Op::Eq)
+        }
+        (Op::Eq | Op::Noteq, Value::Int(..) | Value::Duration(..)) => {
+            (ordering == Some(Ordering::Equal)
+                && !matches!(actual, Value::Int(_, Some(Meaning::Unlimited))))
+                == (op == Op::Eq)
+        }
+        (Op::Gt | Op::Gte | Op::Lt | Op::Lte, Value::Int(..) | Value::Duration(..)) => ordering
+            .is_some_and(|o| match op {
+                Op::Gt => o == Ordering::Greater,
+                Op::Gte => o != Ordering::Less,
+                Op::Lt => o == Ordering::Less,
+                _ => o != Ordering::Greater,
+            }),
+        (Op::Has | Op::Nothave | Op::ValidElements, Value::List(items)) => match op {
+            Op::Has => items.iter().any(|e| e == want),
+            Op::Nothave => !items.iter().any(|e| e == want),
+            _ => {
+                let allowed: Vec<&str> = elements(want).collect();
+                items.iter().all(|e| allowed.contains(&e.as_str()))
+            }
+        },
+        (Op::NonzeroDuration, Value::Duration(ns, _)) => *ns != 0,
+        (Op::Limited, Value::Int(n, meaning)) => {
+            !matches!(meaning, Some(Meaning::Unlimited | Meaning::Disabled)) && *n > 0
+        }
+        (Op::Loopback, Value::Text(t)) => t
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        (_, other) => compare(op, &other.text(), want),
+    }
 }
 
 /// A test in words, e.g. `kube-apiserver flag --profiling eq false (default true)`.
@@ -767,6 +990,9 @@ pub fn describe_test(test: &Test) -> String {
                 parts.push(format!("env {e}"));
             }
             let mut text = parts.join(" / ");
+            if let Some(k) = &i.key {
+                text.push_str(&format!(" key {k}"));
+            }
             match (i.set, i.op) {
                 (Some(false), _) => text.push_str(" not set"),
                 (_, Some(op)) => text.push_str(&format!(
@@ -808,10 +1034,11 @@ pub fn compare(op: Op, actual: &str, want: &str) -> bool {
             let allowed: Vec<&str> = elements(want).collect();
             elements(actual).all(|e| allowed.contains(&e))
         }
-        Op::NonzeroDuration => {
-            let digits: String = actual.chars().filter(|c| c.is_ascii_digit()).collect();
-            !digits.is_empty() && digits.chars().any(|c| c != '0')
-        }
+        Op::NonzeroDuration => flags::parse_duration(actual).is_some_and(|ns| ns != 0),
+        Op::Loopback => actual
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        Op::Limited => flags::parse_int(actual).is_some_and(|n| n > 0),
     }
 }
 
@@ -819,6 +1046,17 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
     let paths = match view.resolve(test.role.role()) {
         Resolved::NotApplicable(reason) => {
             return Outcome::simple(Status::Skip, reason, Evidence::Node);
+        }
+        Resolved::Unknown(unknown) => {
+            return Outcome::simple(
+                if unknown.collection_error {
+                    Status::Error
+                } else {
+                    Status::Warn
+                },
+                format!("which file cannot be decided: {}", unknown.reason),
+                Evidence::Node,
+            );
         }
         Resolved::Paths(paths, how) => (paths, how),
     };
@@ -1003,7 +1241,10 @@ mod tests {
                 assert!(
                     item.op.is_none()
                         || item.value.is_some()
-                        || item.op == Some(Op::NonzeroDuration),
+                        || matches!(
+                            item.op,
+                            Some(Op::NonzeroDuration | Op::Loopback | Op::Limited)
+                        ),
                     "{}",
                     c.id
                 );
@@ -1116,7 +1357,7 @@ mod tests {
             config: None,
             config_unknown: None,
             source: &source,
-            binary: "kube-apiserver",
+            component: Component::ApiServer,
         };
         evaluate_test(&test, &s)
     }

@@ -1,76 +1,120 @@
-//! Command-line flags as Kubernetes components parse them (spf13/pflag).
+//! Command-line flags as the components parse them: spf13/pflag for the Kubernetes components,
+//! Go's `flag` package for etcd (the syntax is in the flag table, [`super::flags`]).
 //!
-//! `--flag=value` and `--flag value` both set a value, except for boolean flags, which never take
-//! the next argument (`--profiling false` leaves profiling on and `false` as a stray argument,
-//! exactly as pflag does). A bare `--flag` is `true`. A flag given twice keeps its last value.
+//! `--flag=value` and `--flag value` both set a value; a flag whose type takes a value takes the
+//! next argument even when it starts with `-` (as both libraries do), and with no next argument
+//! it has no value (the component refuses to start; [`Flag::missing_value`]). Boolean flags
+//! never take the next argument (`--profiling false` leaves profiling on and `false` as a stray
+//! argument). A bare `--flag` is `true`. For the Kubernetes components `_` in a name is `-`
+//! (their word-separator normalisation); pflag goes on after positional arguments, Go's `flag`
+//! stops at the first one. How repeated occurrences combine depends on the flag's type and is
+//! decided by [`super::flags::effective`]; this module only lists the occurrences.
+
+use super::flags::{self, FlagType, Syntax};
+use super::plan::Component;
 
 /// One flag occurrence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flag {
     /// Name without leading dashes.
     pub name: String,
-    /// Its value (`true` for a bare boolean flag).
+    /// Its value (`true` for a bare boolean flag, empty when it has none).
     pub value: String,
     /// Index in argv of the argument that names the flag.
     pub index: usize,
+    /// A flag that needs a value was the last argument: the component would not start.
+    pub missing_value: bool,
 }
 
-/// Flags of the Kubernetes components that the benchmarks read as booleans.
-const BOOLEAN_FLAGS: &[&str] = &[
-    "allow-privileged",
-    "anonymous-auth",
-    "auto-tls",
-    "client-cert-auth",
-    "enable-debugging-handlers",
-    "make-iptables-util-chains",
-    "peer-auto-tls",
-    "peer-client-cert-auth",
-    "profiling",
-    "protect-kernel-defaults",
-    "rotate-certificates",
-    "seccomp-default",
+/// Flags outside the table that the components define as booleans, so that a bare one does not
+/// swallow the next argument.
+const OTHER_BOOLEAN_FLAGS: &[&str] = &[
+    "alsologtostderr",
+    "enable-aggregator-routing",
+    "enable-garbage-collector",
+    "enable-priority-and-fairness",
+    "logtostderr",
     "service-account-extend-token-expiration",
-    "service-account-lookup",
-    "use-service-account-credentials",
+    "strict-transport-security-directives",
 ];
 
-/// Parses the flags of a command line (`argv[0]` is the program and is skipped).
+fn is_boolean(component: Option<Component>, name: &str) -> Option<bool> {
+    let row = match component {
+        Some(c) => flags::spec(c, name),
+        None => Component::ALL.iter().find_map(|c| flags::spec(*c, name)),
+    };
+    match row {
+        Some(row) => Some(row.ty == FlagType::Bool),
+        None if OTHER_BOOLEAN_FLAGS.contains(&name) => Some(true),
+        None => None,
+    }
+}
+
+/// Parses the flags of a command line (`argv[0]` is the program and is skipped; it names the
+/// component, whose flag table decides which flags are booleans).
 pub fn parse_flags<S: AsRef<str>>(argv: &[S]) -> Vec<Flag> {
-    let mut flags = Vec::new();
+    let component = argv.first().and_then(|a| Component::of_command(a.as_ref()));
+    let syntax = component.map_or(Syntax::Pflag, flags::syntax);
+    let mut out = Vec::new();
     let mut i = 1;
     while let Some(arg) = argv.get(i).map(AsRef::as_ref) {
         if arg == "--" {
             break;
         }
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
+            if syntax == Syntax::Goflag {
+                break;
+            }
             i += 1;
             continue;
         };
         if body.is_empty() {
+            if syntax == Syntax::Goflag {
+                break;
+            }
             i += 1;
             continue;
         }
         let index = i;
-        let (name, value) = match body.split_once('=') {
-            Some((name, value)) => (name.to_owned(), value.to_owned()),
+        let normalize = |name: &str| match syntax {
+            Syntax::Pflag => name.replace('_', "-"),
+            Syntax::Goflag => name.to_owned(),
+        };
+        let (name, value, missing_value) = match body.split_once('=') {
+            Some((name, value)) => (normalize(name), value.to_owned(), false),
             None => {
+                let name = normalize(body);
                 let next = argv.get(i + 1).map(AsRef::as_ref);
-                match next {
-                    Some(v) if !BOOLEAN_FLAGS.contains(&body) && !v.starts_with('-') => {
+                match (is_boolean(component, &name), next) {
+                    (Some(true), _) => (name, "true".to_owned(), false),
+                    // A known value flag takes the next argument, whatever it looks like.
+                    (Some(false), Some(v)) => {
                         i += 1;
-                        (body.to_owned(), v.to_owned())
+                        (name, v.to_owned(), false)
                     }
-                    _ => (body.to_owned(), "true".to_owned()),
+                    (Some(false), None) => (name, String::new(), true),
+                    // A flag outside the table: a value unless the next argument is a flag.
+                    (None, Some(v)) if !v.starts_with('-') => {
+                        i += 1;
+                        (name, v.to_owned(), false)
+                    }
+                    (None, _) => (name, "true".to_owned(), false),
                 }
             }
         };
-        flags.push(Flag { name, value, index });
+        out.push(Flag {
+            name,
+            value,
+            index,
+            missing_value,
+        });
         i += 1;
     }
-    flags
+    out
 }
 
-/// The last occurrence of a flag (pflag's "last one wins"), and how many times it was given.
+/// The last occurrence of a flag, and how many times it was given. For the type-aware value
+/// (lists accumulate, maps merge) use [`super::flags::effective`].
 pub fn last<'a>(flags: &'a [Flag], name: &str) -> Option<(&'a Flag, usize)> {
     let count = flags.iter().filter(|f| f.name == name).count();
     flags
@@ -137,15 +181,48 @@ mod tests {
     }
 
     #[test]
-    fn a_flag_followed_by_a_flag_is_true_and_double_dash_stops() {
+    fn a_value_flag_takes_the_next_argument_and_double_dash_stops() {
         let argv = [
             "kubelet",
             "--hostname-override",
             "--v=2",
+            "--unknown",
+            "--x",
             "--",
             "--ignored=1",
         ];
-        assert_eq!(get(&argv, "hostname-override"), Some(("true".into(), 1)));
+        // pflag: a flag that takes a value takes the next argument, even `--v=2`.
+        assert_eq!(get(&argv, "hostname-override"), Some(("--v=2".into(), 1)));
+        // A flag outside the table followed by a flag: read as a bare flag.
+        assert_eq!(get(&argv, "unknown"), Some(("true".into(), 3)));
         assert_eq!(get(&argv, "ignored"), None);
+        let flags = parse_flags(&["kube-apiserver", "--tls-cert-file"]);
+        assert!(flags.first().is_some_and(|f| f.missing_value));
+    }
+
+    #[test]
+    fn pflag_goes_on_after_positional_arguments_and_go_flag_stops() {
+        let argv = ["kube-apiserver", "stray", "--profiling=false"];
+        assert_eq!(get(&argv, "profiling"), Some(("false".into(), 2)));
+        let argv = [
+            "etcd",
+            "--client-cert-auth",
+            "false",
+            "--peer-auto-tls=true",
+        ];
+        assert_eq!(get(&argv, "client-cert-auth"), Some(("true".into(), 1)));
+        assert_eq!(get(&argv, "peer-auto-tls"), None, "etcd stops at `false`");
+    }
+
+    #[test]
+    fn underscores_are_dashes_for_kubernetes_components_only() {
+        assert_eq!(
+            get(
+                &["kube-apiserver", "--anonymous_auth=false"],
+                "anonymous-auth"
+            ),
+            Some(("false".into(), 1))
+        );
+        assert_eq!(get(&["etcd", "--auto_tls=true"], "auto-tls"), None);
     }
 }

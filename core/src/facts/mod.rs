@@ -6,6 +6,7 @@
 //! files are recorded by their metadata only, and config contents are redacted by the collector.
 
 pub mod argv;
+pub mod flags;
 pub mod plan;
 
 use std::collections::BTreeMap;

@@ -92,10 +92,21 @@ pub struct Running {
 }
 
 impl Running {
-    /// The last value of a flag, and how many times it was given.
+    /// The last value of a flag, and how many times it was given. An empty value, or a flag
+    /// left without its value, is the same as not setting it.
     pub fn flag(&self, name: &str) -> Option<(&Flag, usize)> {
-        last(&self.flags, name)
+        last(&self.flags, name).filter(|(f, _)| !f.value.is_empty() && !f.missing_value)
     }
+}
+
+/// Why a config file a component names (`--config`) cannot be read: its settings are unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigUnavailable {
+    /// The collector recorded an error for it (`error`); otherwise it was not collected, or
+    /// cannot be what the component runs with (`warn`).
+    pub collection_error: bool,
+    /// What happened, naming the file.
+    pub reason: String,
 }
 
 /// A file the benchmarks need.
@@ -136,6 +147,8 @@ pub enum Resolved {
     Paths(Vec<String>, String),
     /// The role does not apply on this node, and why.
     NotApplicable(String),
+    /// Where the files are depends on a config file that is not available.
+    Unknown(ConfigUnavailable),
 }
 
 /// Paths of the kubelet unit files kubeadm and distribution packages install.
@@ -226,6 +239,53 @@ impl<'a> NodeView<'a> {
     /// The component, if it is on this node.
     pub fn component(&self, component: Component) -> Option<&Running> {
         self.running.iter().find(|r| r.component == component)
+    }
+
+    /// Why the config file a component names (`--config`) is not available, if it names one
+    /// that is not (kubelet and kube-proxy).
+    pub fn config_unavailable(&self, component: Component) -> Option<ConfigUnavailable> {
+        let parsed = match component {
+            Component::Kubelet => self.kubelet_config.is_some(),
+            Component::Proxy => self.proxy_config.is_some(),
+            _ => return None,
+        };
+        if parsed {
+            return None;
+        }
+        let path = &self.component(component)?.flag("config")?.0.value;
+        let file = self.facts.file(path);
+        let (collection_error, reason) = match self.facts.error_for(path) {
+            Some(err) => (
+                true,
+                format!(
+                    "{path} (named by --config) could not be collected: {}",
+                    err.message
+                ),
+            ),
+            None if file.is_some_and(|f| f.content.is_some()) => (
+                true,
+                format!("{path} (named by --config) is not a valid YAML or JSON config"),
+            ),
+            None if file.is_some_and(|f| !f.exists) => (
+                false,
+                format!(
+                    "{path} (named by --config) does not exist in the facts, though {} runs with it",
+                    component.binary()
+                ),
+            ),
+            None if file.is_some() => (
+                false,
+                format!("{path} (named by --config) was collected without its content"),
+            ),
+            None => (
+                false,
+                format!("{path} (named by --config) was not collected"),
+            ),
+        };
+        Some(ConfigUnavailable {
+            collection_error,
+            reason,
+        })
     }
 
     fn config_of(&self, component: Component) -> Option<(String, Node)> {
@@ -368,6 +428,8 @@ impl<'a> NodeView<'a> {
                         vec![path],
                         "kubelet config authentication.x509.clientCAFile".to_owned(),
                     )
+                } else if let Some(unavailable) = self.config_unavailable(Component::Kubelet) {
+                    Resolved::Unknown(unavailable)
                 } else {
                     Resolved::NotApplicable("the kubelet sets no client CA file".to_owned())
                 }
@@ -389,6 +451,8 @@ impl<'a> NodeView<'a> {
                         vec![path],
                         "kube-proxy config clientConnection.kubeconfig".to_owned(),
                     )
+                } else if let Some(unavailable) = self.config_unavailable(Component::Proxy) {
+                    Resolved::Unknown(unavailable)
                 } else {
                     Resolved::NotApplicable(
                         "kube-proxy uses no kubeconfig file (in-cluster credentials)".to_owned(),
