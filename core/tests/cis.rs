@@ -693,3 +693,427 @@ fn facts_that_lie_are_errors_at_their_line_or_read_for_what_they_are() {
     let port = common::result_of(&report, "CIS-4.2.4", None);
     assert_eq!(port.status, Status::Fail);
 }
+
+/// The status of one check on a command line (as a static pod would give it), in both versions.
+fn on_command(argv: &[&str], id: &str) -> Vec<(Status, String)> {
+    use stockade_core::facts::argv::parse_flags;
+    use stockade_core::facts::plan::Component;
+    let component = Component::of_command(argv[0]).expect("a component");
+    [CisVersion::V1_11, CisVersion::V1_12]
+        .into_iter()
+        .map(|version| {
+            let flags = parse_flags(argv);
+            let (_, outcome) = cis::evaluate_command(component, &flags, version)
+                .into_iter()
+                .find(|(c, _)| c.id == id)
+                .unwrap_or_else(|| panic!("{id} on {}", argv[0]));
+            (
+                outcome.status,
+                format!(
+                    "{} [source: {}]",
+                    outcome.message,
+                    outcome.source.unwrap_or_default()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Flag semantics, check by check: repeated list flags accumulate, scalars keep the last, an
+/// unset flag is its documented default, an empty value is unset, numbers mean what the
+/// component makes of them, and a value the component rejects fails with the reason.
+#[test]
+fn flag_semantics_decide_checks_as_the_components_do() {
+    use Status::{Fail, Pass};
+    let cases: &[(&[&str], &str, Status, &str)] = &[
+        // 1. Repeated list flags accumulate (pflag stringSlice).
+        (
+            &[
+                "kube-apiserver",
+                "--authorization-mode=AlwaysAllow",
+                "--authorization-mode=Node,RBAC",
+            ],
+            "1.2.6",
+            Fail,
+            "AlwaysAllow,Node,RBAC",
+        ),
+        (
+            &["kube-apiserver", "--authorization-mode", "Node,RBAC"],
+            "1.2.6",
+            Pass,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--authorization-mode=RBAC",
+                "--authorization-mode=Node",
+            ],
+            "1.2.7",
+            Pass,
+            "given 2 times, a list flag appends every occurrence",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--enable-admission-plugins=NodeRestriction",
+                "--enable-admission-plugins=AlwaysAdmit",
+            ],
+            "1.2.10",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--enable-admission-plugins=AlwaysAdmit",
+                "--enable-admission-plugins=NodeRestriction",
+            ],
+            "1.2.14",
+            Pass,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--disable-admission-plugins=PodSecurity",
+                "--disable-admission-plugins=ServiceAccount",
+            ],
+            "1.2.12",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "--tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA",
+            ],
+            "1.2.29",
+            Fail,
+            "",
+        ),
+        // Scalars: the last occurrence wins.
+        (
+            &["kube-apiserver", "--profiling=true", "--profiling=false"],
+            "1.2.15",
+            Pass,
+            "the last wins",
+        ),
+        (
+            &["kube-apiserver", "--profiling=false", "--profiling"],
+            "1.2.15",
+            Fail,
+            "",
+        ),
+        // Booleans: Go's ParseBool, and never the next argument.
+        (&["kube-apiserver", "--profiling=F"], "1.2.15", Pass, ""),
+        (&["kube-apiserver", "--profiling=0"], "1.2.15", Pass, ""),
+        (
+            &["kube-apiserver", "--profiling", "false"],
+            "1.2.15",
+            Fail,
+            "",
+        ),
+        (
+            &["kube-apiserver", "--profiling=maybe"],
+            "1.2.15",
+            Fail,
+            "refuses to start",
+        ),
+        (
+            &["kube-apiserver", "--profiling=no"],
+            "1.2.15",
+            Fail,
+            "invalid",
+        ),
+        // Maps merge their keys; a later key wins; values are booleans as Go parses them.
+        (
+            &[
+                "kube-controller-manager",
+                "--feature-gates=RotateKubeletServerCertificate=false",
+                "--feature-gates=RotateKubeletServerCertificate=true",
+            ],
+            "1.3.6",
+            Pass,
+            "",
+        ),
+        (
+            &[
+                "kube-controller-manager",
+                "--feature-gates=RotateKubeletServerCertificate=False,Other=true",
+            ],
+            "1.3.6",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-controller-manager",
+                "--feature-gates=RotateKubeletServerCertificate=0",
+                "--feature-gates=Other=true",
+            ],
+            "1.3.6",
+            Fail,
+            "",
+        ),
+        (&["kube-controller-manager"], "1.3.6", Pass, "default"),
+        // 2. Unset is the documented default.
+        (&["kube-controller-manager"], "1.3.7", Fail, "is 0.0.0.0"),
+        (&["kube-scheduler"], "1.4.2", Fail, "is 0.0.0.0"),
+        (
+            &["kube-scheduler", "--bind-address", "127.0.0.1"],
+            "1.4.2",
+            Pass,
+            "",
+        ),
+        (&["kube-scheduler", "--bind-address=::1"], "1.4.2", Pass, ""),
+        (&["kube-apiserver"], "1.2.6", Fail, "is AlwaysAllow"),
+        (&["kube-apiserver"], "1.2.21", Pass, ""),
+        (&["etcd"], "2.3", Pass, ""),
+        (&["etcd", "--auto-tls"], "2.3", Fail, ""),
+        (&["kubelet"], "4.2.10", Fail, "false"),
+        (&["kubelet"], "4.2.13", Fail, "no limit"),
+        // 3. Empty values are unset; 0 and negatives mean what the component makes of them.
+        (
+            &[
+                "kube-apiserver",
+                "--tls-cert-file=/pki/apiserver.crt",
+                "--tls-private-key-file=",
+            ],
+            "1.2.24",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--tls-cert-file",
+                "--tls-private-key-file=/pki/apiserver.key",
+            ],
+            "1.2.24",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--tls-private-key-file=/pki/apiserver.key",
+                "--tls-cert-file",
+            ],
+            "1.2.24",
+            Fail,
+            "needs a value",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--tls-cert-file",
+                "/pki/apiserver.crt",
+                "--tls-private-key-file=/pki/apiserver.key",
+            ],
+            "1.2.24",
+            Pass,
+            "",
+        ),
+        (&["kube-apiserver", "--token-auth-file="], "1.2.2", Pass, ""),
+        (&["kube-apiserver", "--audit-log-path="], "1.2.16", Fail, ""),
+        (
+            &["kube-controller-manager", "--terminated-pod-gc-threshold=0"],
+            "1.3.1",
+            Fail,
+            "disabled",
+        ),
+        (
+            &[
+                "kube-controller-manager",
+                "--terminated-pod-gc-threshold=-1",
+            ],
+            "1.3.1",
+            Fail,
+            "",
+        ),
+        (
+            &[
+                "kube-controller-manager",
+                "--terminated-pod-gc-threshold=10",
+            ],
+            "1.3.1",
+            Pass,
+            "",
+        ),
+        (&["kube-controller-manager"], "1.3.1", Fail, "not set"),
+        (
+            &["kube-apiserver", "--audit-log-maxage=0"],
+            "1.2.17",
+            Pass,
+            "no limit",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxage=-1"],
+            "1.2.17",
+            Fail,
+            "refuses",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxage=035"],
+            "1.2.17",
+            Fail,
+            "is 29",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxage=0x1e"],
+            "1.2.17",
+            Pass,
+            "",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxage=30d"],
+            "1.2.17",
+            Fail,
+            "invalid",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxbackup=0"],
+            "1.2.18",
+            Pass,
+            "",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxsize=0"],
+            "1.2.19",
+            Pass,
+            "100",
+        ),
+        (
+            &["kube-apiserver", "--audit-log-maxsize=99"],
+            "1.2.19",
+            Fail,
+            "",
+        ),
+        (&["kubelet", "--read-only-port=0"], "4.2.4", Pass, ""),
+        (
+            &["kubelet", "--read-only-port=-1"],
+            "4.2.4",
+            Fail,
+            "refuses",
+        ),
+        (&["kubelet", "--pod-max-pids=0"], "4.2.13", Fail, ""),
+        (&["kubelet", "--pod-max-pids=4096"], "4.2.13", Pass, ""),
+        // Durations: time.ParseDuration.
+        (
+            &["kubelet", "--streaming-connection-idle-timeout=5m0s"],
+            "4.2.5",
+            Pass,
+            "",
+        ),
+        (
+            &["kubelet", "--streaming-connection-idle-timeout", "0h0m0s"],
+            "4.2.5",
+            Fail,
+            "",
+        ),
+        (
+            &["kubelet", "--streaming-connection-idle-timeout=300"],
+            "4.2.5",
+            Fail,
+            "not a duration",
+        ),
+        (&["kubelet"], "4.2.5", Pass, "4h0m0s"),
+        // The word-separator normalisation of the Kubernetes components.
+        (
+            &["kube-apiserver", "--anonymous_auth=false"],
+            "1.2.1",
+            Pass,
+            "",
+        ),
+        // etcd: Go's flag package stops at the first non-flag argument.
+        (
+            &[
+                "etcd",
+                "--client-cert-auth",
+                "false",
+                "--peer-client-cert-auth=true",
+            ],
+            "2.5",
+            Fail,
+            "",
+        ),
+        (&["etcd", "-client-cert-auth"], "2.2", Pass, ""),
+        // A file that replaces the tested flags decides instead: not collected, so warn.
+        (
+            &[
+                "kube-apiserver",
+                "--authorization-config=/etc/kubernetes/authz.yaml",
+            ],
+            "1.2.6",
+            Status::Warn,
+            "--authorization-config /etc/kubernetes/authz.yaml",
+        ),
+        (
+            &[
+                "kube-apiserver",
+                "--authentication-config=/etc/kubernetes/authn.yaml",
+                "--anonymous-auth=false",
+            ],
+            "1.2.1",
+            Pass,
+            "",
+        ),
+    ];
+    for (argv, id, status, message) in cases {
+        for (got, text) in on_command(argv, id) {
+            assert_eq!(got, *status, "{id} on {argv:?}: {text}");
+            assert!(
+                text.contains(message),
+                "{id} on {argv:?}: {text:?} lacks {message:?}"
+            );
+        }
+    }
+}
+
+/// The same missing facts give the same status in every check: a kubelet config file that was
+/// not collected (no error recorded) is `warn` for its file checks, for the files it would name
+/// and for the settings it could hold; a recorded collection error is `error` for all of them.
+#[test]
+fn an_uncollected_kubelet_config_is_warn_everywhere_and_a_collection_error_is_error() {
+    for recorded in [false, true] {
+        let mut node = NodeFacts::new("worker-3");
+        node.processes = vec![process(
+            7,
+            &["kubelet", "--config=/var/lib/kubelet/config.yaml"],
+        )];
+        if recorded {
+            node.errors.push(stockade_core::facts::CollectionError {
+                path: Some("/var/lib/kubelet/config.yaml".to_owned()),
+                message: "permission denied".to_owned(),
+            });
+        }
+        let want = if recorded {
+            Status::Error
+        } else {
+            Status::Warn
+        };
+        for version in ["1.11", "1.12"] {
+            let report = scan(&[("w.json", &node)], &format!("cis-k8s@{version}"));
+            for code in [
+                "CIS-4.1.7",
+                "CIS-4.1.8",
+                "CIS-4.1.9",
+                "CIS-4.1.10",
+                "CIS-4.2.1",
+                "CIS-4.2.2",
+                "CIS-4.2.4",
+                "CIS-4.2.13",
+            ] {
+                let r = common::result_of(&report, code, None);
+                assert_eq!(r.status, want, "{code} ({version}): {}", r.message);
+                assert!(
+                    r.message.contains("/var/lib/kubelet/config.yaml"),
+                    "{code}: {}",
+                    r.message
+                );
+            }
+        }
+    }
+}

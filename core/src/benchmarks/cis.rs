@@ -1,10 +1,11 @@
 //! The CIS Kubernetes Benchmark (sections 1-4) evaluated on node facts and static pods.
 //!
-//! The checks are data (`cis_k8s.yaml`, compiled in) read by one small evaluator. The semantics
-//! follow kube-bench's, which people already trust, and go further where kube-bench guesses: a
-//! setting is read from the component's flag, else its config file (flags win, as in the
-//! components), else its environment, else the component's documented default, and every result
-//! says which of these it came from.
+//! The checks are data (`cis_k8s.yaml`, compiled in) read by one small evaluator. The vocabulary
+//! is kube-bench's; the semantics are the components': a setting is read from the component's
+//! flag (typed, and combined over repeats, by the flag table in `component_flags.yaml`), else
+//! its config file (flags win, as in the components), else its environment, else the
+//! component's documented default, and every result says which of these it came from. An empty
+//! value is unset; a value the component would refuse to start with fails, with the reason.
 
 use std::sync::OnceLock;
 
@@ -117,6 +118,11 @@ pub struct CheckDef {
     /// What a person must verify, for checks that cannot be decided from facts.
     #[serde(default)]
     pub manual: Option<String>,
+    /// A flag naming a file that, when given, decides the setting instead of the tested flags
+    /// (`--authorization-config` replaces `--authorization-mode`): the check is then `warn`,
+    /// since Stockade does not read that file, never the tested flags' default.
+    #[serde(default)]
+    pub configured_by: Option<String>,
     /// How to fix a failure.
     pub remediation: String,
 }
@@ -447,6 +453,20 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     if let Some(files) = &check.files {
         return evaluate_files(files, view);
     }
+    if let Some(flag) = check.configured_by.as_deref()
+        && let Some((file, _)) = running.flag(flag)
+        && !tests_a_given_flag(check, &running.flags)
+    {
+        return Outcome::simple(
+            Status::Warn,
+            format!(
+                "{} takes this setting from --{flag} {} (a file Stockade does not collect): verify the check there",
+                component.binary(),
+                file.value
+            ),
+            Evidence::Arg(running.source.clone(), file.index),
+        );
+    }
     if let Some(test) = &check.test {
         let settings = Settings {
             flags: &running.flags,
@@ -466,6 +486,24 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             .unwrap_or_else(|| "verify by hand".to_owned()),
         Evidence::Component(running.source.clone()),
     )
+}
+
+/// Whether a flag the check tests is on the command line (it then decides, even beside a
+/// `configuredBy` file: the component takes the flag, or refuses to start with both).
+fn tests_a_given_flag(check: &CheckDef, flags: &[Flag]) -> bool {
+    fn names(test: &Test, out: &mut Vec<String>) {
+        match test {
+            Test::All { all: tests } | Test::Any { any: tests } => {
+                tests.iter().for_each(|t| names(t, out));
+            }
+            Test::Item(item) => out.extend(item.flag.clone()),
+        }
+    }
+    let mut tested = Vec::new();
+    if let Some(test) = &check.test {
+        names(test, &mut tested);
+    }
+    flags.iter().any(|f| tested.contains(&f.name))
 }
 
 /// Evaluates the flag checks of a component whose command line is known but whose node is not
@@ -490,6 +528,24 @@ pub fn evaluate_command(
         .filter(|c| c.in_version(version) && c.component.component() == component)
         .filter_map(|c| {
             let test = c.test.as_ref()?;
+            if let Some(flag) = c.configured_by.as_deref()
+                && let Some((file, _)) = crate::facts::argv::last(flags, flag)
+                    .filter(|(f, _)| !f.value.is_empty() && !f.missing_value)
+                && !tests_a_given_flag(c, flags)
+            {
+                return Some((
+                    c,
+                    Outcome::simple(
+                        Status::Warn,
+                        format!(
+                            "{} takes this setting from --{flag} {} (a file Stockade does not collect): verify the check there",
+                            component.binary(),
+                            file.value
+                        ),
+                        Evidence::Arg(source.clone(), file.index),
+                    ),
+                ));
+            }
             Some((c, evaluate_test(test, &settings)))
         })
         .collect()
@@ -833,7 +889,7 @@ fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
     let want = item.value.clone().unwrap_or_default();
     let expected = match (item.set, item.op) {
         (Some(false), _) => "not set".to_owned(),
-        (Some(true), Some(op)) => format!("set explicitly to {}", describe_op(op, &want)),
+        (Some(true), Some(op)) => format!("set explicitly, {}", describe_op(op, &want)),
         (None, Some(op)) => describe_op(op, &want),
         _ => "set".to_owned(),
     };
@@ -1249,6 +1305,140 @@ mod tests {
                     c.id
                 );
             }
+        }
+    }
+
+    fn items(test: &Test) -> Vec<&TestItem> {
+        match test {
+            Test::All { all: tests } | Test::Any { any: tests } => {
+                tests.iter().flat_map(items).collect()
+            }
+            Test::Item(item) => vec![item],
+        }
+    }
+
+    /// Every flag a check reads has a row in the flag table of its component, and a default a
+    /// check states is the table's (a map key's default is the check's own).
+    #[test]
+    fn every_flag_a_check_reads_has_a_row_and_defaults_agree() {
+        let checks = parse_checks().expect("valid");
+        for c in &checks {
+            let component = c.component.component();
+            if let Some(flag) = &c.configured_by {
+                assert!(
+                    flags::spec(component, flag).is_some(),
+                    "{}: --{flag} has no row",
+                    c.id
+                );
+            }
+            for item in c.test.iter().flat_map(items) {
+                let Some(flag) = item.flag.as_deref() else {
+                    continue;
+                };
+                let row = flags::spec(component, flag).unwrap_or_else(|| {
+                    panic!(
+                        "{}: --{flag} has no row for {} in component_flags.yaml",
+                        c.id,
+                        component.binary()
+                    )
+                });
+                if item.key.is_some() {
+                    assert!(
+                        matches!(row.ty, FlagType::Map | FlagType::MapBool),
+                        "{}: key on a flag that is not a map",
+                        c.id
+                    );
+                } else if let Some(d) = &item.default {
+                    assert_eq!(
+                        Some(d),
+                        row.default.as_ref(),
+                        "{}: default of --{flag} differs from the table's",
+                        c.id
+                    );
+                }
+                // Ops fit the type.
+                let fits = match item.op {
+                    None => true,
+                    Some(Op::Has | Op::Nothave | Op::ValidElements) => {
+                        matches!(row.ty, FlagType::Strings | FlagType::Array)
+                    }
+                    Some(Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::Limited) => {
+                        matches!(row.ty, FlagType::Int | FlagType::Duration)
+                    }
+                    Some(Op::NonzeroDuration) => row.ty == FlagType::Duration,
+                    Some(Op::Loopback) => row.ty == FlagType::Ip,
+                    Some(Op::Eq | Op::Noteq | Op::Contains | Op::Regex) => {
+                        !matches!(row.ty, FlagType::Strings | FlagType::Array) || item.key.is_some()
+                    }
+                };
+                assert!(fits, "{}: {:?} on a {:?} flag", c.id, item.op, row.ty);
+            }
+        }
+    }
+
+    #[test]
+    fn typed_ops_table() {
+        use Op::*;
+        let int = |n: i64, m: Option<Meaning>| Value::Int(n, m);
+        let list = |items: &[&str]| Value::List(items.iter().map(|s| (*s).to_owned()).collect());
+        let dur = |t: &str| Value::Duration(flags::parse_duration(t).expect("duration"), t.into());
+        let cases: Vec<(Op, Value, &str, bool)> = vec![
+            (Eq, Value::Bool(false), "false", true),
+            (Eq, Value::Bool(true), "false", false),
+            (Noteq, Value::Bool(true), "false", true),
+            (Gte, int(30, None), "30", true),
+            (Gte, int(29, None), "30", false),
+            (Gte, int(0, Some(Meaning::Unlimited)), "30", true),
+            (Lte, int(0, Some(Meaning::Unlimited)), "30", false),
+            (Gte, int(0, Some(Meaning::Means(100))), "100", true),
+            (Gt, int(0, Some(Meaning::Disabled)), "0", false),
+            (Gt, int(-5, Some(Meaning::Disabled)), "0", false),
+            (Gt, int(10, None), "0", true),
+            (Eq, int(0, Some(Meaning::Disabled)), "0", true),
+            (Eq, int(0, Some(Meaning::Unlimited)), "0", false),
+            (Limited, int(4096, None), "", true),
+            (Limited, int(-1, Some(Meaning::Unlimited)), "", false),
+            (Limited, int(0, Some(Meaning::Unlimited)), "", false),
+            (Gte, dur("1h"), "30m", true),
+            (Lt, dur("5m0s"), "1h", true),
+            (Eq, dur("300s"), "5m", true),
+            (NonzeroDuration, dur("5m0s"), "", true),
+            (NonzeroDuration, dur("0h0m0s"), "", false),
+            (Has, list(&["Node", "RBAC"]), "RBAC", true),
+            (Has, list(&["Node", "RBACX"]), "RBAC", false),
+            (Has, list(&["Node", " RBAC"]), "RBAC", false),
+            (
+                Nothave,
+                list(&["AlwaysAllow", "Node", "RBAC"]),
+                "AlwaysAllow",
+                false,
+            ),
+            (
+                Nothave,
+                list(&["Node", "RBAC", "Node"]),
+                "AlwaysAllow",
+                true,
+            ),
+            (ValidElements, list(&["A", "B", "A"]), "A,B,C", true),
+            (ValidElements, list(&["A", "D"]), "A,B,C", false),
+            (Loopback, Value::Text("127.0.0.1".into()), "", true),
+            (Loopback, Value::Text("127.0.1.1".into()), "", true),
+            (Loopback, Value::Text("::1".into()), "", true),
+            (Loopback, Value::Text("0.0.0.0".into()), "", false),
+            (Loopback, Value::Text("10.0.0.1".into()), "", false),
+            (
+                Regex,
+                Value::Text("127.0.0.1:10249".into()),
+                "^127\\.0\\.0\\.1(:[0-9]+)?$",
+                true,
+            ),
+        ];
+        for (op, actual, want, expected) in cases {
+            assert_eq!(
+                compare_value(op, &actual, want),
+                expected,
+                "{op:?} {actual:?} {want:?}"
+            );
         }
     }
 
