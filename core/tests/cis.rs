@@ -1117,3 +1117,39 @@ fn an_uncollected_kubelet_config_is_warn_everywhere_and_a_collection_error_is_er
         }
     }
 }
+
+/// kube-proxy ignores its flags when it runs with a config file: the config (or its defaults)
+/// decides 4.3.1, and an uncollected config leaves it undecided.
+#[test]
+fn kube_proxy_flags_are_ignored_beside_a_config_file() {
+    let node = |config: Option<&str>| {
+        let mut f = NodeFacts::new("w");
+        f.processes = vec![process(
+            9,
+            &[
+                "kube-proxy",
+                "--config=/var/lib/kube-proxy/config.conf",
+                "--metrics-bind-address=127.0.0.1:10249",
+            ],
+        )];
+        if let Some(text) = config {
+            f.files = vec![with_content(
+                file("/var/lib/kube-proxy/config.conf", "0600", ROOT),
+                text,
+            )];
+        }
+        f
+    };
+    for (config, want) in [
+        (
+            Some("kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n"),
+            Status::Fail,
+        ),
+        (Some("kind: KubeProxyConfiguration\n"), Status::Pass),
+        (None, Status::Warn),
+    ] {
+        let report = scan(&[("w.json", &node(config))], "cis-k8s@1.12");
+        let r = common::result_of(&report, "CIS-4.3.1", None);
+        assert_eq!(r.status, want, "{config:?}: {}", r.message);
+    }
+}

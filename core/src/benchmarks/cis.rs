@@ -475,6 +475,8 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             config_unknown: view.config_unavailable(component),
             source: &running.source,
             component,
+            flags_ignored: flags::config_replaces_flags(component)
+                && running.flag("config").is_some(),
         };
         return evaluate_test(test, &settings);
     }
@@ -522,6 +524,7 @@ pub fn evaluate_command(
         config_unknown: None,
         source: &source,
         component,
+        flags_ignored: false,
     };
     checks()
         .iter()
@@ -572,6 +575,8 @@ struct Settings<'a> {
     config_unknown: Option<ConfigUnavailable>,
     source: &'a CommandSource,
     component: Component,
+    /// The component runs with a config file and ignores its flags then (kube-proxy).
+    flags_ignored: bool,
 }
 
 impl Settings<'_> {
@@ -665,7 +670,7 @@ fn element_spec(spec: &FlagSpec, item: &TestItem) -> FlagSpec {
 fn lookup(item: &TestItem, s: &Settings<'_>) -> Found {
     let spec = spec_of(item, s.component);
     let element = element_spec(&spec, item);
-    if let Some(name) = item.flag.as_deref() {
+    if let Some(name) = item.flag.as_deref().filter(|_| !s.flags_ignored) {
         match flags::effective(s.component, s.flags, name) {
             Some(Effective::Invalid { reason, index }) => {
                 return Found::Invalid {
@@ -1548,6 +1553,7 @@ mod tests {
             config_unknown: None,
             source: &source,
             component: Component::ApiServer,
+            flags_ignored: false,
         };
         evaluate_test(&test, &s)
     }

@@ -119,6 +119,9 @@ pub struct ComponentFlags {
     pub component: String,
     /// How it parses its command line.
     pub syntax: Syntax,
+    /// Whether it ignores its flags when it runs with a config file (kube-proxy).
+    #[serde(default, rename = "configReplacesFlags")]
+    pub config_replaces_flags: bool,
     /// Its flags.
     pub flags: Vec<FlagSpec>,
 }
@@ -149,6 +152,12 @@ fn component_flags(component: Component) -> Option<&'static ComponentFlags> {
 /// How a component parses its command line.
 pub fn syntax(component: Component) -> Syntax {
     component_flags(component).map_or(Syntax::Pflag, |c| c.syntax)
+}
+
+/// Whether a component ignores its flags (other than `--config` itself) when it runs with a
+/// config file.
+pub fn config_replaces_flags(component: Component) -> bool {
+    component_flags(component).is_some_and(|c| c.config_replaces_flags)
 }
 
 /// A flag's row.

@@ -440,7 +440,11 @@ impl<'a> NodeView<'a> {
                         "kube-proxy is not running on this node".to_owned(),
                     );
                 };
-                if let Some((f, _)) = proxy.flag("kubeconfig") {
+                // With a config file, kube-proxy ignores its flags (the flag table says so).
+                let flag = proxy
+                    .flag("kubeconfig")
+                    .filter(|_| proxy.flag("config").is_none());
+                if let Some((f, _)) = flag {
                     Resolved::Paths(vec![f.value.clone()], "kube-proxy --kubeconfig".to_owned())
                 } else if let Some(path) = self
                     .proxy_config
