@@ -944,52 +944,91 @@ fn flag_semantics_decide_checks_as_the_components_do() {
         ),
         (&["kube-controller-manager"], "1.3.1", Fail, "not set"),
         (
-            &["kube-apiserver", "--audit-log-maxage=0"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxage=0",
+            ],
             "1.2.17",
             Pass,
             "no limit",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxage=-1"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxage=-1",
+            ],
             "1.2.17",
             Fail,
             "refuses",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxage=035"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxage=035",
+            ],
             "1.2.17",
             Fail,
             "is 29",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxage=0x1e"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxage=0x1e",
+            ],
             "1.2.17",
             Pass,
             "",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxage=30d"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxage=30d",
+            ],
             "1.2.17",
             Fail,
             "invalid",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxbackup=0"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxbackup=0",
+            ],
             "1.2.18",
             Pass,
             "",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxsize=0"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxsize=0",
+            ],
             "1.2.19",
             Pass,
             "100",
         ),
         (
-            &["kube-apiserver", "--audit-log-maxsize=99"],
+            &[
+                "kube-apiserver",
+                "--audit-log-path=/var/log/audit.log",
+                "--audit-log-maxsize=99",
+            ],
             "1.2.19",
             Fail,
             "",
+        ),
+        // No audit log file: nothing is kept, whatever the retention flags say.
+        (
+            &["kube-apiserver", "--audit-log-maxage=30"],
+            "1.2.17",
+            Fail,
+            "--audit-log-path is not set",
         ),
         (&["kubelet", "--read-only-port=0"], "4.2.4", Pass, ""),
         (

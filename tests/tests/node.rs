@@ -378,7 +378,8 @@ fn a_misconfigured_worker_with_its_kubelet_config_passed_through_config() {
         ("CIS-4.2.3", "fail"),
         ("CIS-4.2.4", "fail"),
         ("CIS-4.2.7", "fail"),
-        ("CIS-4.2.10", "pass"),
+        // rotateCertificates is off by default (with and without a config file).
+        ("CIS-4.2.10", "fail"),
         ("CIS-4.3.1", "skip"),
     ] {
         assert_eq!(status_of(&report, rule), status, "{rule}");
