@@ -1192,3 +1192,94 @@ fn kube_proxy_flags_are_ignored_beside_a_config_file() {
         assert_eq!(r.status, want, "{config:?}: {}", r.message);
     }
 }
+
+/// The kubelet's flags over its config file, as the kubelet applies them: a list flag replaces
+/// the config's list, `--feature-gates` merges key by key over `featureGates`, an empty config
+/// value is unset, and a config value the kubelet would reject fails.
+#[test]
+fn kubelet_flags_over_its_config_file() {
+    let node = |flags: &[&str], config: &str| {
+        let mut argv = vec!["kubelet", "--config=/var/lib/kubelet/config.yaml"];
+        argv.extend_from_slice(flags);
+        let mut f = NodeFacts::new("w");
+        f.processes = vec![process(9, &argv)];
+        f.files = vec![with_content(
+            file("/var/lib/kubelet/config.yaml", "0600", ROOT),
+            &format!("kind: KubeletConfiguration\n{config}"),
+        )];
+        f
+    };
+    let good = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+    let cases: Vec<(Vec<String>, &str, &str, Status)> = vec![
+        // A list flag replaces the config's list (it does not append to it).
+        (
+            vec![format!("--tls-cipher-suites={good}")],
+            "tlsCipherSuites: [TLS_RSA_WITH_RC4_128_SHA]\n",
+            "CIS-4.2.12",
+            Status::Pass,
+        ),
+        (
+            vec![],
+            "tlsCipherSuites: [TLS_RSA_WITH_RC4_128_SHA]\n",
+            "CIS-4.2.12",
+            Status::Fail,
+        ),
+        // Feature gates merge: a flag without the key leaves the config's value.
+        (
+            vec!["--feature-gates=Other=true".to_owned()],
+            "featureGates:\n  RotateKubeletServerCertificate: false\n",
+            "CIS-4.2.11",
+            Status::Fail,
+        ),
+        (
+            vec!["--feature-gates=RotateKubeletServerCertificate=true".to_owned()],
+            "featureGates:\n  RotateKubeletServerCertificate: false\n",
+            "CIS-4.2.11",
+            Status::Pass,
+        ),
+        (
+            vec![],
+            "featureGates:\n  Other: true\n",
+            "CIS-4.2.11",
+            Status::Pass,
+        ),
+        // An empty config value is unset: no client CA.
+        (
+            vec![],
+            "authentication:\n  x509:\n    clientCAFile: \"\"\n",
+            "CIS-4.2.3",
+            Status::Fail,
+        ),
+        // A config value the kubelet rejects.
+        (
+            vec![],
+            "streamingConnectionIdleTimeout: forever\n",
+            "CIS-4.2.5",
+            Status::Fail,
+        ),
+        (
+            vec![],
+            "streamingConnectionIdleTimeout: 5m\n",
+            "CIS-4.2.5",
+            Status::Pass,
+        ),
+        (vec![], "podPidsLimit: 0\n", "CIS-4.2.13", Status::Fail),
+        (vec![], "podPidsLimit: 4096\n", "CIS-4.2.13", Status::Pass),
+        // The config file's defaults apply with a config file: read-only port off.
+        (vec![], "", "CIS-4.2.4", Status::Pass),
+        (
+            vec!["--read-only-port=10255".to_owned()],
+            "",
+            "CIS-4.2.4",
+            Status::Fail,
+        ),
+    ];
+    for (flags, config, code, want) in cases {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        for version in ["cis-k8s@1.11", "cis-k8s@1.12"] {
+            let report = scan(&[("w.json", &node(&flags, config))], version);
+            let r = common::result_of(&report, code, None);
+            assert_eq!(r.status, want, "{code} {flags:?} {config:?}: {}", r.message);
+        }
+    }
+}

@@ -473,7 +473,7 @@ pub fn parse_duration(text: &str) -> Option<i128> {
     if total > 9.3e18 {
         return None; // beyond time.Duration
     }
-    // Rounding to whole nanoseconds is Go's, to within a nanosecond.
+    // Whole nanoseconds: exact up to about 100 days, far beyond any setting a check reads.
     #[allow(clippy::cast_possible_truncation)]
     let ns = total.round() as i128;
     Some(if negative { -ns } else { ns })
