@@ -1079,6 +1079,17 @@ fn flag_semantics_decide_checks_as_the_components_do() {
             "",
         ),
         (&["etcd", "-client-cert-auth"], "2.2", Pass, ""),
+        // etcd ignores its flags beside --config-file: the file decides.
+        (
+            &[
+                "etcd",
+                "--config-file=/etc/etcd/etcd.yaml",
+                "--client-cert-auth",
+            ],
+            "2.2",
+            Status::Warn,
+            "--config-file /etc/etcd/etcd.yaml",
+        ),
         // A file that replaces the tested flags decides instead: not collected, so warn.
         (
             &[

@@ -455,7 +455,8 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     }
     if let Some(flag) = check.configured_by.as_deref()
         && let Some((file, _)) = running.flag(flag)
-        && !tests_a_given_flag(check, &running.flags)
+        && (flags::config_replaces_flags(component) == Some(flag)
+            || !tests_a_given_flag(check, &running.flags))
     {
         return Outcome::simple(
             Status::Warn,
@@ -476,7 +477,7 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             source: &running.source,
             component,
             flags_ignored: flags::config_replaces_flags(component)
-                && running.flag("config").is_some(),
+                .is_some_and(|config| running.flag(config).is_some()),
         };
         return evaluate_test(test, &settings);
     }
@@ -534,7 +535,8 @@ pub fn evaluate_command(
             if let Some(flag) = c.configured_by.as_deref()
                 && let Some((file, _)) = crate::facts::argv::last(flags, flag)
                     .filter(|(f, _)| !f.value.is_empty() && !f.missing_value)
-                && !tests_a_given_flag(c, flags)
+                && (flags::config_replaces_flags(component) == Some(flag)
+                    || !tests_a_given_flag(c, flags))
             {
                 return Some((
                     c,

@@ -119,9 +119,10 @@ pub struct ComponentFlags {
     pub component: String,
     /// How it parses its command line.
     pub syntax: Syntax,
-    /// Whether it ignores its flags when it runs with a config file (kube-proxy).
+    /// The flag naming a config file that, when given, makes the component ignore its other
+    /// flags (kube-proxy `config`, etcd `config-file`).
     #[serde(default, rename = "configReplacesFlags")]
-    pub config_replaces_flags: bool,
+    pub config_replaces_flags: Option<String>,
     /// Its flags.
     pub flags: Vec<FlagSpec>,
 }
@@ -154,10 +155,9 @@ pub fn syntax(component: Component) -> Syntax {
     component_flags(component).map_or(Syntax::Pflag, |c| c.syntax)
 }
 
-/// Whether a component ignores its flags (other than `--config` itself) when it runs with a
-/// config file.
-pub fn config_replaces_flags(component: Component) -> bool {
-    component_flags(component).is_some_and(|c| c.config_replaces_flags)
+/// The flag naming a config file that, when given, makes the component ignore its other flags.
+pub fn config_replaces_flags(component: Component) -> Option<&'static str> {
+    component_flags(component)?.config_replaces_flags.as_deref()
 }
 
 /// A flag's row.
