@@ -202,7 +202,19 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                     documents: 1,
                     resources: 1,
                 });
-                images.reports.push(parsed);
+                match &parsed.target {
+                    crate::images::Target::ContainerImage => images.reports.push(parsed),
+                    crate::images::Target::HostOs => {
+                        report.errors.push(not_judged(
+                            &parsed,
+                            "a host's operating system (a VM image or a root file system), not \
+                             a container image",
+                        ));
+                    }
+                    crate::images::Target::Other(what) => {
+                        report.errors.push(not_judged(&parsed, what));
+                    }
+                }
             }
             Err(e) => report.errors.push(e),
         }
@@ -847,6 +859,19 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
         }
         .into();
     }
+}
+
+/// A report about something other than a container image: recognised, and said not to be judged.
+fn not_judged(report: &crate::images::ImageReport, what: &str) -> InputError {
+    InputError::at(
+        &report.file,
+        report.pos(),
+        crate::report::ErrorLevel::Warning,
+        format!(
+            "{}: describes {what}; the image rules judge container images only, so it is not judged",
+            report.format.name()
+        ),
+    )
 }
 
 /// Whether a file is a node facts document (by its kind and apiVersion near the top).
