@@ -185,9 +185,14 @@ pub fn detect(text: &str) -> Option<Format> {
     } else if head.contains("\"SchemaVersion\"") && head.contains("\"ArtifactName\"") {
         Some(Format::Trivy)
     } else if head.contains("\"ClusterName\"")
-        && ["\"Resources\"", "\"Findings\"", "\"Vulnerabilities\"", "\"Misconfigurations\""]
-            .iter()
-            .any(|k| head.contains(k))
+        && [
+            "\"Resources\"",
+            "\"Findings\"",
+            "\"Vulnerabilities\"",
+            "\"Misconfigurations\"",
+        ]
+        .iter()
+        .any(|k| head.contains(k))
     {
         Some(Format::TrivyKubernetes)
     } else if head.contains("\"matches\"") && text.contains("\"descriptor\"") {
@@ -358,9 +363,11 @@ pub fn parse(
 /// `tools: {components: [...]}`), lower case.
 fn cyclonedx_tools(json: &J) -> Vec<String> {
     let tools = json.pointer("/metadata/tools");
-    let list = tools
-        .and_then(J::as_array)
-        .or_else(|| tools.and_then(|t| t.pointer("/components")).and_then(J::as_array));
+    let list = tools.and_then(J::as_array).or_else(|| {
+        tools
+            .and_then(|t| t.pointer("/components"))
+            .and_then(J::as_array)
+    });
     list.into_iter()
         .flatten()
         .filter_map(|t| str_at(t, "/name"))
@@ -414,7 +421,8 @@ fn cyclonedx(json: &J, r: &mut ImageReport) {
     }
     if let Some(c) = component {
         for key in ["/purl", "/bom-ref", "/version"] {
-            r.digests.extend(str_at(c, key).map(digests_in).unwrap_or_default());
+            r.digests
+                .extend(str_at(c, key).map(digests_in).unwrap_or_default());
         }
     }
     for d in repo_digests.iter().chain(&image_ids) {
@@ -437,7 +445,12 @@ fn cyclonedx(json: &J, r: &mut ImageReport) {
         .into_iter()
         .flatten()
         .find(|c| str_at(c, "/type") == Some("operating-system"))
-        .and_then(|c| Some((str_at(c, "/name")?.to_owned(), str_at(c, "/version")?.to_owned())));
+        .and_then(|c| {
+            Some((
+                str_at(c, "/name")?.to_owned(),
+                str_at(c, "/version")?.to_owned(),
+            ))
+        });
     let listed = json.get("vulnerabilities").and_then(J::as_array);
     let tools = cyclonedx_tools(json);
     r.vulnerabilities = match listed {
@@ -487,9 +500,8 @@ fn attributions<'j>(package: &'j J, key: &'j str) -> impl Iterator<Item = &'j st
 
 fn spdx(json: &J, r: &mut ImageReport) {
     let packages = json.get("packages").and_then(J::as_array);
-    let by_id = |id: &str| {
-        packages.and_then(|ps| ps.iter().find(|p| str_at(p, "/SPDXID") == Some(id)))
-    };
+    let by_id =
+        |id: &str| packages.and_then(|ps| ps.iter().find(|p| str_at(p, "/SPDXID") == Some(id)));
     // The document's subject: `documentDescribes`, else the DESCRIBES relationships.
     let described: Vec<&J> = strings_at(json, "/documentDescribes")
         .chain(
@@ -611,7 +623,9 @@ fn trivy(json: &J, r: &mut ImageReport) {
     r.target = match kind {
         None | Some("container_image") => Target::ContainerImage,
         Some("vm" | "rootfs") => Target::HostOs,
-        Some("filesystem") => Target::Other("a file system (`trivy fs`), not a container image".to_owned()),
+        Some("filesystem") => {
+            Target::Other("a file system (`trivy fs`), not a container image".to_owned())
+        }
         Some("repository") => {
             Target::Other("a code repository (`trivy repo`), not a container image".to_owned())
         }
@@ -621,7 +635,9 @@ fn trivy(json: &J, r: &mut ImageReport) {
             "the {k} SBOM `{artifact}`, which names no image (no image id, tag or digest in \
              `Metadata`)"
         )),
-        Some(other) => Target::Other(format!("an artifact of type {other:?}, not a container image")),
+        Some(other) => Target::Other(format!(
+            "an artifact of type {other:?}, not a container image"
+        )),
     };
     r.artifact = Some(artifact.to_owned()).filter(|a| !a.is_empty());
     if matches!(kind, None | Some("container_image")) {
@@ -765,9 +781,7 @@ fn grype(json: &J, r: &mut ImageReport) {
     let input = str_at(json, "/source/target/userInput").unwrap_or("");
     r.target = match source {
         Some("image") | None => Target::ContainerImage,
-        Some(other) => Target::Other(format!(
-            "a {other} (`source.type`), not a container image"
-        )),
+        Some(other) => Target::Other(format!("a {other} (`source.type`), not a container image")),
     };
     r.artifact = Some(input.to_owned()).filter(|a| !a.is_empty());
     if r.target == Target::ContainerImage {
@@ -983,12 +997,12 @@ pub fn vulnerabilities(report: &ImageReport, threshold: Severity) -> Verdict {
 /// SBOM (it never claimed to be one), `manual` with the reason for a scan report that shows
 /// no scan ran.
 fn not_a_scan(report: &ImageReport) -> Verdict {
-    Verdict::Undecided(
-        report
-            .not_scanned
-            .as_ref()
-            .map(|why| format!("the {} is not a vulnerability scan: {why}", report.format.name())),
-    )
+    Verdict::Undecided(report.not_scanned.as_ref().map(|why| {
+        format!(
+            "the {} is not a vulnerability scan: {why}",
+            report.format.name()
+        )
+    }))
 }
 
 /// IMG009: the vulnerability scan is at most `max_days` old on `now`.

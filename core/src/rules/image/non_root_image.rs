@@ -8,7 +8,9 @@ crate::declare_rule! {
     /// ## What it does
     /// Fails an image whose config (carried by a Trivy report) sets no `User`, or `root`/`0`.
     /// A pod's `runAsUser`/`runAsNonRoot` (PSS) decide what runs; this rule makes the image
-    /// safe by default, so a pod that forgets them does not run as root.
+    /// safe by default, so a pod that forgets them does not run as root. Only a real image
+    /// config counts: the empty config Trivy writes when it scanned an SBOM (no `os`, no
+    /// `architecture`, `config: {}`) gives no result.
     ///
     /// ## Why is this bad?
     /// A process running as root in a container is root on the node as soon as anything
