@@ -9,7 +9,8 @@
 //!   CycloneDX `metadata.component.type` other than `container`, an SPDX subject whose
 //!   `primaryPackagePurpose` is not `CONTAINER`, a Trivy `ArtifactType` of `filesystem` or
 //!   `repository`, a Grype `source.type` of `directory` or `file` are not images; a Trivy `vm`
-//!   or `rootfs` report is about a host's operating system (see [`os_scan`](crate::images::os_scan)).
+//!   or `rootfs` report, or a Grype scan of a directory in which Grype found an operating system
+//!   (`distro`), is about a host's operating system (see `benchmarks::os_scan`).
 //! - **Names.** A report is linked to an image by every name and digest it states: the artifact
 //!   name unless it is a file path (`trivy image --input images/alpine.tar`), the repository tags,
 //!   references and repository digests (`Metadata.RepoTags`/`RepoDigests`/`Reference`, their
@@ -119,6 +120,12 @@ pub struct ImageReport {
     pub not_scanned: Option<String>,
     /// The operating system it names (`ubuntu`, `22.04`), when it does.
     pub os: Option<(String, String)>,
+    /// Operating-system packages with the versions it read (Trivy `os-pkgs` results, with
+    /// `--list-all-pkgs` all of them; Grype: the matched `deb`/`rpm`/`apk` packages), when any.
+    pub os_packages: Vec<Package>,
+    /// Whether `os_packages` is the whole OS package list (Trivy `--list-all-pkgs`), not only
+    /// the vulnerable packages.
+    pub all_os_packages: bool,
     /// The host name it names (Trivy `vm`/`rootfs` reports of a node: the artifact name).
     pub artifact: Option<String>,
     /// When the report was made (its date).
@@ -327,6 +334,8 @@ pub fn parse(
         vulnerabilities: None,
         not_scanned: None,
         os: None,
+        os_packages: Vec::new(),
+        all_os_packages: false,
         artifact: None,
         created: None,
         root,
@@ -687,6 +696,37 @@ fn trivy(json: &J, r: &mut ImageReport) {
     let mut scanned = false;
     let mut classes: Vec<&str> = Vec::new();
     for result in &results {
+        if str_at(result, "/Class") == Some("os-pkgs") {
+            for p in result
+                .get("Packages")
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = str_at(p, "/Name") {
+                    r.all_os_packages = true;
+                    r.os_packages.push(Package {
+                        name: name.to_owned(),
+                        version: trivy_version(p),
+                    });
+                }
+            }
+            for v in result
+                .get("Vulnerabilities")
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(name), Some(version)) =
+                    (str_at(v, "/PkgName"), str_at(v, "/InstalledVersion"))
+                {
+                    r.os_packages.push(Package {
+                        name: name.to_owned(),
+                        version: Some(version.to_owned()),
+                    });
+                }
+            }
+        }
         match str_at(result, "/Class") {
             Some(class) => {
                 scanned |= PACKAGE_CLASSES.contains(&class);
@@ -738,6 +778,19 @@ fn trivy(json: &J, r: &mut ImageReport) {
     r.created = str_at(json, "/CreatedAt").and_then(date_of);
 }
 
+/// A Trivy package's version as the package manager writes it: `[epoch:]version[-release]`
+/// (Trivy splits dpkg's `1:8.9p1-3ubuntu0.10` into `Epoch`, `Version` and `Release`).
+fn trivy_version(p: &J) -> Option<String> {
+    let version = str_at(p, "/Version")?;
+    let epoch = p.get("Epoch").and_then(J::as_u64).filter(|e| *e > 0);
+    let release = str_at(p, "/Release").filter(|r| !r.is_empty());
+    Some(format!(
+        "{}{version}{}",
+        epoch.map(|e| format!("{e}:")).unwrap_or_default(),
+        release.map(|r| format!("-{r}")).unwrap_or_default()
+    ))
+}
+
 fn trivy_vulnerability(v: &J) -> Vulnerability {
     Vulnerability {
         id: str_at(v, "/VulnerabilityID")
@@ -778,9 +831,14 @@ fn trivy_legacy(json: &J, r: &mut ImageReport) {
 
 fn grype(json: &J, r: &mut ImageReport) {
     let source = str_at(json, "/source/type");
-    let input = str_at(json, "/source/target/userInput").unwrap_or("");
+    let input = str_at(json, "/source/target/userInput")
+        .or_else(|| str_at(json, "/source/target"))
+        .unwrap_or("");
+    let distro = str_at(json, "/distro/name").filter(|d| !d.is_empty());
     r.target = match source {
         Some("image") | None => Target::ContainerImage,
+        // `grype dir:/` on a root file system, or `grype sbom:` of one: it found an OS there.
+        Some("directory" | "file") if distro.is_some() => Target::HostOs,
         Some(other) => Target::Other(format!("a {other} (`source.type`), not a container image")),
     };
     r.artifact = Some(input.to_owned()).filter(|a| !a.is_empty());
@@ -808,6 +866,24 @@ fn grype(json: &J, r: &mut ImageReport) {
             str_at(d, "/version")?.to_owned(),
         ))
     });
+    r.os_packages = json
+        .get("matches")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            matches!(
+                str_at(m, "/artifact/type"),
+                Some("deb" | "rpm" | "apk" | "alpm" | "portage")
+            )
+        })
+        .filter_map(|m| {
+            Some(Package {
+                name: str_at(m, "/artifact/name")?.to_owned(),
+                version: str_at(m, "/artifact/version").map(str::to_owned),
+            })
+        })
+        .collect();
     r.vulnerabilities = json.get("matches").and_then(J::as_array).map(|ms| {
         ms.iter()
             .map(|m| Vulnerability {
