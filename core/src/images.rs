@@ -241,9 +241,34 @@ fn is_file_path(name: &str) -> bool {
         || EXTENSIONS.iter().any(|e| lower.ends_with(e))
 }
 
-/// Adds an image name the report states (not a file path, not a bare digest).
+/// Adds an image name the report states (not a file path, not a bare digest). Grype and Syft
+/// keep the source scheme of their input (`registry:alpine:3.20`, `docker-archive:x.tar`).
 fn add_name(r: &mut ImageReport, name: &str) {
-    let name = name.trim();
+    const SCHEMES: &[(&str, bool)] = &[
+        ("docker:", true),
+        ("podman:", true),
+        ("containerd:", true),
+        ("registry:", true),
+        ("docker-archive:", false),
+        ("oci-archive:", false),
+        ("oci-dir:", false),
+        ("singularity:", false),
+        ("dir:", false),
+        ("file:", false),
+    ];
+    let mut name = name.trim();
+    for (scheme, is_image) in SCHEMES {
+        // `registry:5000/app` is a host and port, not a scheme.
+        if let Some(rest) = name.strip_prefix(scheme)
+            && !rest.starts_with(|c: char| c.is_ascii_digit())
+        {
+            if !is_image {
+                return;
+            }
+            name = rest;
+            break;
+        }
+    }
     if is_file_path(name) || name.starts_with("sha256:") {
         return;
     }
@@ -1131,6 +1156,36 @@ mod tests {
     }
 
     #[test]
+    fn names_are_image_names_not_paths_or_schemes() {
+        let report = |names: &[&str]| {
+            let mut r = parse(
+                "r.json",
+                "{\"SchemaVersion\": 2, \"ArtifactName\": \"x:1\"}",
+                Format::Trivy,
+                Limits::default(),
+            )
+            .expect("parses");
+            r.names.clear();
+            for n in names {
+                add_name(&mut r, n);
+            }
+            r.names
+        };
+        assert_eq!(
+            report(&[
+                "registry:alpine:3.20",
+                "docker-archive:images/a.tar",
+                "images/alpine-310.tar.gz",
+                "./sbom.json",
+                "registry:5000/team/app:1",
+                "alpine@sha256:abc",
+                "nginx",
+            ]),
+            ["alpine:3.20", "registry:5000/team/app:1", "nginx"]
+        );
+    }
+
+    #[test]
     fn formats_are_recognised_by_content() {
         assert_eq!(
             detect("{\"bomFormat\": \"CycloneDX\"}"),
@@ -1148,6 +1203,15 @@ mod tests {
             detect("{\"matches\": [], \"descriptor\": {}}"),
             Some(Format::Grype)
         );
+        assert_eq!(
+            detect("[{\"Target\": \"alpine:3.10 (alpine 3.10.2)\", \"Type\": \"alpine\"}]"),
+            Some(Format::TrivyLegacy)
+        );
+        assert_eq!(
+            detect("{\"ClusterName\": \"kind\", \"Resources\": []}"),
+            Some(Format::TrivyKubernetes)
+        );
+        assert_eq!(detect("[{\"kind\": \"Pod\"}]"), None);
         assert_eq!(detect("kind: Pod\n"), None);
     }
 }
