@@ -696,7 +696,8 @@ fn trivy(json: &J, r: &mut ImageReport) {
             str_at(os, "/Name")?.to_owned(),
         ))
     });
-    // A real image config names its platform; the Go zero value Trivy writes for an SBOM
+    // A real image config names its platform (the OCI image spec requires `os` and
+    // `architecture`); the Go zero value Trivy writes for an SBOM
     // (`os: ""`, `created: 0001-01-01T00:00:00Z`, `config: {}`) is no evidence of a user.
     let config = json.pointer("/Metadata/ImageConfig");
     let real_config = config.is_some_and(|c| {

@@ -396,6 +396,8 @@ fn documents_about_a_directory_a_repository_or_a_cluster_are_not_judged_as_image
         "trivy-repo.cdx.json",
         "kbom.cdx.json",
         "grype-directory.json",
+        "syft-directory.spdx.json",
+        "trivy-fs.json",
     ];
     let ((images, workload), report) = judge(&reports, &[("web", "nginx:1.27.3")]);
     assert!(images.is_empty(), "{images:?}");
@@ -416,6 +418,11 @@ fn documents_about_a_directory_a_repository_or_a_cluster_are_not_judged_as_image
         ),
         ("kbom.cdx.json", "platform `k8s.io/kubernetes`"),
         ("grype-directory.json", "a directory (`source.type`)"),
+        (
+            "syft-directory.spdx.json",
+            "file `/src/shop` (primaryPackagePurpose)",
+        ),
+        ("trivy-fs.json", "a file system (`trivy fs`)"),
     ] {
         assert!(
             warnings
