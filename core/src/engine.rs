@@ -191,6 +191,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         reports: Vec::new(),
         now: options.policy.now,
     };
+    let mut os_scans: Vec<crate::images::ImageReport> = Vec::new();
     for file in image_files {
         let Some(format) = crate::images::detect(file.text) else {
             continue;
@@ -202,7 +203,14 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                     documents: 1,
                     resources: 1,
                 });
-                images.reports.push(parsed);
+                match &parsed.target {
+                    crate::images::Target::ContainerImage => images.reports.push(parsed),
+                    // Judged with the node facts it is linked to (`benchmarks::os_scan`).
+                    crate::images::Target::HostOs => os_scans.push(parsed),
+                    crate::images::Target::Other(what) => {
+                        report.errors.push(not_judged(&parsed, what));
+                    }
+                }
             }
             Err(e) => report.errors.push(e),
         }
@@ -274,6 +282,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         }
     }
     let mut facts_inputs = Vec::new();
+    let mut os_scans_linked = vec![false; os_scans.len()];
     for file in input.facts.iter().chain(facts_files) {
         match parse_facts(file.name, file.text, options.limits) {
             Err(e) => report.errors.push(e),
@@ -290,6 +299,13 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                             evaluate_os(&doc, options.policy.settings.node_profile, &mut later);
                         }
                         Benchmark::Containerd => evaluate_containerd(&doc, &mut later),
+                        Benchmark::ImageHygiene => {
+                            for (scan, linked) in os_scans.iter().zip(&mut os_scans_linked) {
+                                *linked |=
+                                    crate::benchmarks::os_scan::link(&doc.facts, scan).is_some();
+                            }
+                            evaluate_os_scans(&doc, &os_scans, options, &mut later);
+                        }
                         _ => {}
                     }
                 }
@@ -297,6 +313,21 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         }
     }
     report.inputs.append(&mut facts_inputs);
+    // An OS scan no node's facts link to is said to be unjudged, never silently dropped.
+    if selections
+        .iter()
+        .any(|s| s.benchmark == Benchmark::ImageHygiene)
+    {
+        for (scan, linked) in os_scans.iter().zip(os_scans_linked) {
+            if !linked {
+                report.errors.push(not_judged(
+                    scan,
+                    "a host's operating system, and no node facts given link to it (by host \
+                     name, or by OS release and package set)",
+                ));
+            }
+        }
+    }
     report.results.reserve_exact(
         scans.iter().map(|s| s.results.len()).sum::<usize>()
             + plugin_findings.values().map(Vec::len).sum::<usize>()
@@ -849,6 +880,19 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
     }
 }
 
+/// A report about something other than a container image: recognised, and said not to be judged.
+fn not_judged(report: &crate::images::ImageReport, what: &str) -> InputError {
+    InputError::at(
+        &report.file,
+        report.pos(),
+        crate::report::ErrorLevel::Warning,
+        format!(
+            "{}: describes {what}; the image rules judge container images only, so it is not judged",
+            report.format.name()
+        ),
+    )
+}
+
 /// Whether a file is a node facts document (by its kind and apiVersion near the top).
 pub(crate) fn looks_like_facts(text: &str) -> bool {
     let head: String = text.chars().take(512).collect();
@@ -1135,6 +1179,56 @@ fn evaluate_os(
             },
             outcome,
             exemption,
+        ));
+    }
+}
+
+/// The scans of the node's OS image linked to one node's facts (OSI-1 to OSI-3): located in
+/// the report, or in the facts when the evidence is a package the node has.
+fn evaluate_os_scans(
+    doc: &FactsDocument,
+    scans: &[crate::images::ImageReport],
+    options: &Options,
+    out: &mut Vec<CheckResult>,
+) {
+    use crate::benchmarks::os_scan;
+    let settings = &options.policy.settings;
+    for judged in os_scan::evaluate(
+        &doc.facts,
+        scans,
+        settings.vulnerability_threshold(),
+        settings.scan_age_limit(),
+        options.policy.now,
+    ) {
+        let check = NodeCheck {
+            code: judged.check.code(),
+            id: judged.check.id,
+            title: judged.check.title,
+            severity: judged.check.severity,
+            remediation: judged.check.remediation,
+            benchmark: os_scan::BENCHMARK.to_owned(),
+        };
+        let (location, pointer) = match &judged.outcome.evidence {
+            Evidence::Fact(_) => evidence_location(doc, &judged.outcome.evidence),
+            _ => {
+                let pos = judged.report.pos_of(&judged.report_pointer);
+                (
+                    Location {
+                        file: judged.report.file.as_str().into(),
+                        line: pos.line,
+                        column: pos.column,
+                        helm_source: None,
+                    },
+                    judged.report_pointer.clone(),
+                )
+            }
+        };
+        out.push(check_result(
+            check,
+            judged.outcome,
+            node_ref(doc).into(),
+            location,
+            pointer,
         ));
     }
 }

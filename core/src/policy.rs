@@ -329,6 +329,9 @@ fn known_prefix(prefix: &str) -> bool {
         || crate::benchmarks::containerd::CHECKS
             .iter()
             .any(|c| code_matches(prefix, &c.code()))
+        || crate::benchmarks::os_scan::CHECKS
+            .iter()
+            .any(|c| code_matches(prefix, &c.code()))
         || crate::benchmarks::manifest::controls()
             .iter()
             .any(|c| c.rules.is_empty() && code_matches(prefix, &c.code()))

@@ -203,6 +203,22 @@ pub fn catalog() -> Vec<RuleInfo> {
             documentation: explain(&check.code()).unwrap_or_default(),
         });
     }
+    for check in crate::benchmarks::os_scan::CHECKS {
+        out.push(RuleInfo {
+            code: check.code(),
+            name: crate::engine::slug(check.title),
+            title: check.title.to_owned(),
+            severity: check.severity,
+            benchmark: crate::benchmarks::os_scan::BENCHMARK.to_owned(),
+            controls: vec![Control {
+                benchmark: crate::benchmarks::os_scan::BENCHMARK.into(),
+                id: check.id.into(),
+                level: None,
+            }],
+            remediation: check.remediation.to_owned(),
+            documentation: explain(&check.code()).unwrap_or_default(),
+        });
+    }
     out
 }
 
@@ -300,6 +316,28 @@ pub fn explain(key: &str) -> Option<String> {
     explain_cis(id)
         .or_else(|| explain_manifest_control(key))
         .or_else(|| explain_node_check(key))
+        .or_else(|| explain_os_scan(key))
+}
+
+/// An OS image scan check (`OSI-1`): what it asks, how a scan is linked to a node, the fix.
+fn explain_os_scan(key: &str) -> Option<String> {
+    use crate::benchmarks::os_scan;
+    let upper = key.to_ascii_uppercase();
+    let id = upper.strip_prefix("OSI-")?;
+    let check = os_scan::CHECKS.iter().find(|c| c.id == id)?;
+    Some(format!(
+        "# {} (container image hygiene, on node facts): {}\n\nSeverity: {}\nDecided from: a \
+         vulnerability scan of the node's OS image or root file system (Trivy `vm`/`rootfs` JSON, \
+         Grype JSON of the root file system or its SBOM) given with the node's facts. A scan is \
+         linked to the node when its file name up to the first `.` or its artifact name is the \
+         node's host name, or when it names the node's OS release and lists exactly the node's \
+         package names (`--list-all-pkgs`). A node no scan is linked to gets no result.\n\n\
+         ## Remediation\n\n{}\n",
+        check.code(),
+        check.title,
+        check.severity.as_str(),
+        check.remediation
+    ))
 }
 
 /// A control of a manifest benchmark (`CIS-5.2.3`, `NSA-audit.logging`, `5.1.1`,

@@ -4,6 +4,7 @@ pub mod cis;
 pub mod cis_ubuntu;
 pub mod containerd;
 pub mod manifest;
+pub mod os_scan;
 
 use std::fmt;
 use std::str::FromStr;

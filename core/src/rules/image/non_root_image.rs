@@ -8,7 +8,9 @@ crate::declare_rule! {
     /// ## What it does
     /// Fails an image whose config (carried by a Trivy report) sets no `User`, or `root`/`0`.
     /// A pod's `runAsUser`/`runAsNonRoot` (PSS) decide what runs; this rule makes the image
-    /// safe by default, so a pod that forgets them does not run as root.
+    /// safe by default, so a pod that forgets them does not run as root. Only a real image
+    /// config counts (the OCI image spec requires its `os` and `architecture`): the empty
+    /// config Trivy writes when it scanned an SBOM (`os: ""`, `config: {}`) gives no result.
     ///
     /// ## Why is this bad?
     /// A process running as root in a container is root on the node as soon as anything
@@ -18,13 +20,13 @@ crate::declare_rule! {
     /// A Trivy report whose image config has no `User`, shown as YAML:
     /// ```yaml
     /// ArtifactName: registry.example.com/shop/api:2.4.1
-    /// Metadata: {ImageConfig: {config: {Cmd: [/app]}}}
+    /// Metadata: {ImageConfig: {os: linux, architecture: amd64, config: {Cmd: [/app]}}}
     /// ```
     ///
     /// ## Use instead
     /// `USER 65532:65532` in the Dockerfile, and `runAsNonRoot: true` in the pod:
     /// ```yaml
-    /// Metadata: {ImageConfig: {config: {Cmd: [/app], User: "65532:65532"}}}
+    /// Metadata: {ImageConfig: {os: linux, architecture: amd64, config: {User: "65532:65532"}}}
     /// ```
     ///
     /// ## References

@@ -8,7 +8,11 @@ crate::declare_rule! {
     /// ## What it does
     /// Fails an image whose vulnerability report (Trivy, Grype, or a CycloneDX SBOM with
     /// `vulnerabilities`) lists a vulnerability at or above `settings.vulnerabilitySeverity`
-    /// (default `high`). The message counts them by severity and names the worst.
+    /// (default `high`). The message counts them by severity and names the worst. It passes
+    /// only on a report that shows a vulnerability scan ran (a Trivy `os-pkgs`/`lang-pkgs`
+    /// result, a Grype report, a CycloneDX list with findings or from Grype): a Trivy report of
+    /// only license results, or Trivy's CycloneDX `vulnerabilities: []` (written whether or not
+    /// it scanned), is `manual`; an SBOM without vulnerabilities gives no result.
     ///
     /// ## Why is this bad?
     /// A known, exploitable vulnerability in a running image is the cheapest way in: exploits
