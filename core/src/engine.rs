@@ -839,11 +839,19 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
             continue;
         }
         let ns = r.resource.namespace.as_deref();
-        let subjects = index.subjects_of(&r.resource.kind, ns, &r.resource.name);
-        r.message = if subjects.is_empty() {
-            format!("{}; no binding in the scanned input grants it", r.message)
+        let cluster_scoped = crate::rules::rbac::looks_only_for_cluster_scope(&r.rule);
+        let held = index.holders(&r.resource.kind, ns, &r.resource.name, cluster_scoped);
+        r.message = if !held.subjects.is_empty() {
+            format!("{}; granted to {}", r.message, held.subjects.join(", "))
+        } else if !held.namespaced_bindings.is_empty() {
+            format!(
+                "{}; the input binds it only with RoleBindings ({}), which grant no \
+                 cluster-scoped resources",
+                r.message,
+                held.namespaced_bindings.join(", ")
+            )
         } else {
-            format!("{}; granted to {}", r.message, subjects.join(", "))
+            format!("{}; no binding in the scanned input grants it", r.message)
         }
         .into();
     }
