@@ -14,7 +14,7 @@ use stockade_core::{Options, evaluate};
 
 fn scan(name: &str) -> stockade_core::report::Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/invalid-objects")
+        .join("tests/invalid-objects")
         .join(name);
     let text = fs::read_to_string(&path).expect("readable fixture");
     let mut options = Options::default();
@@ -53,7 +53,13 @@ fn rejected_objects_are_input_errors_at_their_line_and_not_evaluated() {
 fn accepted_objects_are_evaluated_without_errors() {
     let report = scan("accepted.yaml");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    for name in ["minimal", "blank-image", "nightly", "settings"] {
+    for name in [
+        "minimal",
+        "blank-image",
+        "nightly",
+        "settings",
+        "loadgenerator",
+    ] {
         assert!(
             report.results.iter().any(|r| r.resource.name == name),
             "{name} was not evaluated"

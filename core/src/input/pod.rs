@@ -215,6 +215,11 @@ pub fn pod_rejections(kind: &str, root: &Node) -> Vec<FieldError> {
     let Some(path) = template_path(kind) else {
         return Vec::new();
     };
+    // A strategic-merge patch (`$patch: delete`, `$patch: replace`) is kustomize's input, not an
+    // object sent to the API server as it is.
+    if root.get("$patch").is_some() {
+        return Vec::new();
+    }
     let mut errors = Vec::new();
     let mut here = root;
     let mut pos = root.pos;
