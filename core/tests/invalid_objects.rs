@@ -17,11 +17,13 @@ fn scan(name: &str) -> stockade_core::report::Report {
         .join("tests/invalid-objects")
         .join(name);
     let text = fs::read_to_string(&path).expect("readable fixture");
-    let mut options = Options::default();
-    options.benchmarks = vec![
-        "cis-k8s".parse().expect("benchmark"),
-        "pss-restricted".parse().expect("benchmark"),
-    ];
+    let options = Options {
+        benchmarks: vec![
+            "cis-k8s".parse().expect("benchmark"),
+            "pss-restricted".parse().expect("benchmark"),
+        ],
+        ..Options::default()
+    };
     evaluate(&common::manifests(&[(name, &text)]), &options)
 }
 
