@@ -438,6 +438,24 @@ fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
     let results = &mut scan.results;
     for resource in parsed.resources {
         let first_result = results.len();
+        // An object the API server would reject is reported, not evaluated: a Pod without
+        // containers is not a Pod that passes every rule.
+        let rejections = crate::input::pod::pod_rejections(&resource.identity.kind, &resource.node);
+        if !rejections.is_empty() {
+            scan.errors.extend(rejections.into_iter().map(|e| {
+                InputError::at(
+                    &resource.file,
+                    e.pos,
+                    ErrorLevel::Error,
+                    format!(
+                        "{}: {} (the API server rejects this object; it is not scanned)",
+                        resource.identity.display(),
+                        e.message
+                    ),
+                )
+            }));
+            continue;
+        }
         let mut field_errors = Vec::new();
         let pod = decode_pod(&resource.identity.kind, &resource.node, &mut field_errors);
         scan.errors.extend(field_errors.into_iter().map(|e| {
@@ -870,11 +888,19 @@ fn name_role_subjects(index: &Index, results: &mut [CheckResult]) {
             continue;
         }
         let ns = r.resource.namespace.as_deref();
-        let subjects = index.subjects_of(&r.resource.kind, ns, &r.resource.name);
-        r.message = if subjects.is_empty() {
-            format!("{}; no binding in the scanned input grants it", r.message)
+        let cluster_scoped = crate::rules::rbac::looks_only_for_cluster_scope(&r.rule);
+        let held = index.holders(&r.resource.kind, ns, &r.resource.name, cluster_scoped);
+        r.message = if !held.subjects.is_empty() {
+            format!("{}; granted to {}", r.message, held.subjects.join(", "))
+        } else if !held.namespaced_bindings.is_empty() {
+            format!(
+                "{}; the input binds it only with RoleBindings ({}), which grant no \
+                 cluster-scoped resources",
+                r.message,
+                held.namespaced_bindings.join(", ")
+            )
         } else {
-            format!("{}; granted to {}", r.message, subjects.join(", "))
+            format!("{}; no binding in the scanned input grants it", r.message)
         }
         .into();
     }
@@ -1613,7 +1639,7 @@ mod tests {
 
     #[test]
     fn invalid_namespace_labels_fall_back_like_psa() {
-        let text = "kind: Namespace\nmetadata:\n  name: apps\n  labels:\n    pod-security.kubernetes.io/enforce: strict\n    pod-security.kubernetes.io/enforce-version: \"1.2.3\"\n---\nkind: Pod\nmetadata: {name: p, namespace: apps}\nspec:\n  containers: [{name: a}]\n";
+        let text = "kind: Namespace\nmetadata:\n  name: apps\n  labels:\n    pod-security.kubernetes.io/enforce: strict\n    pod-security.kubernetes.io/enforce-version: \"1.2.3\"\n---\nkind: Pod\nmetadata: {name: p, namespace: apps}\nspec:\n  containers: [{name: a, image: app}]\n";
         let report = run(text, &[]);
         assert_eq!(report.admission[0].level, Level::Restricted);
         assert_eq!(report.admission[0].version, "latest");

@@ -205,6 +205,86 @@ pub fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// What the API server's validation requires of a workload's pod (or pod template) and this one
+/// lacks, each at its place: the object is rejected when it is applied, so it is an input error,
+/// not a pod to evaluate. Only the clear cases are checked (the template itself,
+/// `spec.containers` present and not empty, each container of `containers` and `initContainers`
+/// with a `name` and an `image`); values of the wrong type are left to [`decode_pod`], which
+/// reports them.
+pub fn pod_rejections(kind: &str, root: &Node) -> Vec<FieldError> {
+    let Some(path) = template_path(kind) else {
+        return Vec::new();
+    };
+    // A strategic-merge patch (`$patch: delete`, `$patch: replace`) is kustomize's input, not an
+    // object sent to the API server as it is.
+    if root.get("$patch").is_some() {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    let mut here = root;
+    let mut pos = root.pos;
+    let keys: Vec<&str> = path.iter().copied().chain(["spec"]).collect();
+    let shown = keys.join(".");
+    // The template, then its spec: each must be there (an explicit null is the same as absent).
+    for key in keys {
+        match here.entry(key) {
+            Some(e) if !matches!(e.value.value, Value::Null) => {
+                pos = e.key_pos;
+                here = &e.value;
+            }
+            Some(e) => {
+                errors.push(required(e.key_pos, &format!("{shown}.containers")));
+                return errors;
+            }
+            None => {
+                errors.push(required(pos, &format!("{shown}.containers")));
+                return errors;
+            }
+        }
+        if here.as_map().is_none() {
+            return errors;
+        }
+    }
+    let spec = here;
+    match spec.entry("containers") {
+        None => errors.push(required(pos, &format!("{shown}.containers"))),
+        Some(e) => match &e.value.value {
+            Value::Null => errors.push(required(e.key_pos, &format!("{shown}.containers"))),
+            Value::Seq(items) if items.is_empty() => {
+                errors.push(required(e.key_pos, &format!("{shown}.containers")));
+            }
+            _ => {}
+        },
+    }
+    for key in ["initContainers", "containers"] {
+        let items = spec.get(key).and_then(Node::as_seq).unwrap_or_default();
+        for (i, item) in items.iter().enumerate() {
+            if item.as_map().is_none() {
+                continue;
+            }
+            for field in ["name", "image"] {
+                let missing = match item.get(field).map(|n| &n.value) {
+                    None | Some(Value::Null) => true,
+                    Some(Value::Str(s)) => s.is_empty(),
+                    Some(_) => false,
+                };
+                if missing {
+                    let at = item.entry(field).map_or(item.pos, |e| e.key_pos);
+                    errors.push(required(at, &format!("{shown}.{key}[{i}].{field}")));
+                }
+            }
+        }
+    }
+    errors
+}
+
+fn required(pos: Pos, field: &str) -> FieldError {
+    FieldError {
+        pos,
+        message: format!("{field}: Required value"),
+    }
+}
+
 /// Decodes the pod of a workload resource. `None` when the kind has no pod template or the
 /// template is absent; field type errors are appended to `errors`.
 pub fn decode_pod(kind: &str, root: &Node, errors: &mut Vec<FieldError>) -> Option<Pod> {

@@ -360,6 +360,16 @@ pub struct Binding {
     pub subjects: Vec<String>,
 }
 
+/// Who holds a role, from the bindings in the input.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Holders {
+    /// The subjects that hold it, sorted.
+    pub subjects: Vec<String>,
+    /// RoleBindings (`namespace/name`) that bind a ClusterRole but cannot grant what was asked
+    /// (its cluster-scoped resources).
+    pub namespaced_bindings: Vec<String>,
+}
+
 /// The facts cross-resource rules need, gathered from every scanned document.
 #[derive(Debug, Default)]
 pub struct Index {
@@ -479,22 +489,47 @@ impl Index {
 
     /// The subjects bound to a Role or ClusterRole by the bindings in the input.
     pub fn subjects_of(&self, kind: &str, namespace: Option<&str>, name: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
+        self.holders(kind, namespace, name, false).subjects
+    }
+
+    /// Who holds a Role or ClusterRole through the bindings in the input. With `cluster_scoped`,
+    /// only ClusterRoleBindings count: a RoleBinding grants a ClusterRole's rules in its own
+    /// namespace only, so never its cluster-scoped resources.
+    pub fn holders(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        cluster_scoped: bool,
+    ) -> Holders {
+        let mut out = Holders::default();
+        for b in self
             .bindings
             .iter()
             .filter(|b| b.role.0 == kind && b.role.1 == name)
-            .filter(|b| {
-                // A Role can only be bound in its own namespace.
-                kind == "ClusterRole"
-                    || self
-                        .resources
-                        .get(b.resource)
-                        .is_some_and(|r| r.identity.namespace.as_deref() == namespace)
-            })
-            .flat_map(|b| b.subjects.iter().cloned())
-            .collect();
-        out.sort();
-        out.dedup();
+        {
+            let Some(binding) = self.resources.get(b.resource) else {
+                continue;
+            };
+            let id = &binding.identity;
+            // A Role can only be bound in its own namespace.
+            if kind != "ClusterRole" && id.namespace.as_deref() != namespace {
+                continue;
+            }
+            if cluster_scoped && id.kind != "ClusterRoleBinding" {
+                out.namespaced_bindings.push(format!(
+                    "{}/{}",
+                    id.namespace.as_deref().unwrap_or("?"),
+                    id.name
+                ));
+                continue;
+            }
+            out.subjects.extend(b.subjects.iter().cloned());
+        }
+        for list in [&mut out.subjects, &mut out.namespaced_bindings] {
+            list.sort();
+            list.dedup();
+        }
         out
     }
 }

@@ -1,12 +1,16 @@
 //! RBAC: approving certificate signing requests.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `update` or `patch` on `certificatesigningrequests/approval`.
+    /// Fails each rule of a ClusterRole that grants `update` or `patch` on
+    /// `certificatesigningrequests/approval`, or `approve` on `signers` (both in
+    /// `certificates.k8s.io`): the API server requires both to approve a CSR, and a role holding
+    /// either is half of that power. Both are cluster-scoped: a Role (or a RoleBinding of a
+    /// ClusterRole) never grants them, so a Role passes.
     ///
     /// ## Why is this bad?
     /// Approving a CSR issues a client certificate the cluster trusts. With create on CSRs as well, a subject can mint itself a certificate for any user or group, `system:masters` included, which RBAC cannot revoke.
@@ -47,10 +51,25 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "certificates.k8s.io",
-    resources: &["certificatesigningrequests/approval"],
-    verbs: &["update", "patch"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[
+        Grant {
+            group: "certificates.k8s.io",
+            resources: &["certificatesigningrequests/approval"],
+            verbs: &["update", "patch"],
+            scope: Scope::Cluster,
+        },
+        // The API server also checks `approve` on the request's signer (by name:
+        // `kubernetes.io/kube-apiserver-client`, or `kubernetes.io/*` for a whole domain).
+        Grant {
+            group: "certificates.k8s.io",
+            resources: &["signers"],
+            verbs: &["approve"],
+            scope: Scope::Cluster,
+        },
+    ],
+    // CSR names are chosen by whoever creates the request, and a signer name is the power itself.
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

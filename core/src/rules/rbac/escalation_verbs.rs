@@ -1,12 +1,21 @@
 //! RBAC: bind, escalate or impersonate.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `bind` or `escalate` on roles and bindings, or `impersonate` on users, groups, service accounts or user extras.
+    /// Fails each rule of a Role or ClusterRole that grants `bind` or `escalate` on `roles` or
+    /// `clusterroles` (`rbac.authorization.k8s.io`), or `impersonate` on `users`, `groups` or
+    /// `serviceaccounts` (core group `""`) or on `userextras/<key>` or `uids`
+    /// (`authentication.k8s.io`), matching group and resource as the API server does. A Role
+    /// grants only what is checked in its namespace: `bind` on roles and clusterroles (a
+    /// RoleBinding to a ClusterRole is checked as `bind` on it in the binding's namespace) and
+    /// `impersonate` on service accounts; impersonating users, groups, extras and UIDs and
+    /// `escalate` on ClusterRoles are cluster-wide checks only a ClusterRole grants. A rule
+    /// restricted by `resourceNames` still fails: binding one named role can be binding
+    /// `cluster-admin`.
     ///
     /// ## Why is this bad?
     /// These verbs exist to bypass RBAC's escalation check: `escalate` lets a subject write a role with more permissions than it has, `bind` lets it bind any role, and `impersonate` lets it act as anyone, `system:masters` included.
@@ -47,20 +56,51 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "*",
-    resources: &[
-        "roles",
-        "clusterroles",
-        "rolebindings",
-        "clusterrolebindings",
-        "users",
-        "groups",
-        "serviceaccounts",
-        "userextras/scopes",
-        "uids",
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[
+        Grant {
+            group: "rbac.authorization.k8s.io",
+            resources: &["roles"],
+            verbs: &["bind", "escalate"],
+            scope: Scope::Namespaced,
+        },
+        // Binding a ClusterRole with a RoleBinding is checked as `bind` on the ClusterRole in
+        // the binding's namespace, so a Role can grant it; `escalate` on a ClusterRole is
+        // checked cluster-wide.
+        Grant {
+            group: "rbac.authorization.k8s.io",
+            resources: &["clusterroles"],
+            verbs: &["bind"],
+            scope: Scope::Namespaced,
+        },
+        Grant {
+            group: "rbac.authorization.k8s.io",
+            resources: &["clusterroles"],
+            verbs: &["escalate"],
+            scope: Scope::Cluster,
+        },
+        Grant {
+            group: "",
+            resources: &["serviceaccounts"],
+            verbs: &["impersonate"],
+            scope: Scope::Namespaced,
+        },
+        Grant {
+            group: "",
+            resources: &["users", "groups"],
+            verbs: &["impersonate"],
+            scope: Scope::Cluster,
+        },
+        Grant {
+            group: "authentication.k8s.io",
+            resources: &["userextras/*", "uids"],
+            verbs: &["impersonate"],
+            scope: Scope::Cluster,
+        },
     ],
-    verbs: &["bind", "escalate", "impersonate"],
+    // Binding or impersonating one named role or user can be binding cluster-admin or
+    // impersonating an administrator: still reported, with the names.
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

@@ -1,12 +1,15 @@
 //! RBAC: access to nodes/proxy.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants any verb on the `nodes/proxy` subresource.
+    /// Fails each rule of a ClusterRole that grants a verb the kubelet checks (`get`, `create`,
+    /// `update`, `patch`, `delete`) on the `nodes/proxy` subresource (core group `""`), through
+    /// `nodes/proxy`, `*/proxy` or `*`. Nodes are cluster-scoped: a Role (or a RoleBinding of a
+    /// ClusterRole) never grants them, so a Role passes.
     ///
     /// ## Why is this bad?
     /// `nodes/proxy` reaches the kubelet API directly, which can run commands in any container of the node (`/exec`, `/run`), bypassing admission control and audit logging of the API server.
@@ -47,10 +50,14 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "",
-    resources: &["nodes/proxy"],
-    verbs: &["get", "create", "update", "patch", "delete"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[Grant {
+        group: "",
+        resources: &["nodes/proxy"],
+        verbs: &["get", "create", "update", "patch", "delete"],
+        scope: Scope::Cluster,
+    }],
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

@@ -1,12 +1,14 @@
 //! RBAC: creating PersistentVolumes.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `create` on `persistentvolumes`.
+    /// Fails each rule of a ClusterRole that grants `create` on `persistentvolumes` (core group
+    /// `""`). PersistentVolumes are cluster-scoped: a Role (or a RoleBinding of a ClusterRole)
+    /// never grants them, so a Role passes.
     ///
     /// ## Why is this bad?
     /// A PersistentVolume can be a `hostPath` volume: creating one and claiming it mounts any directory of a node into a pod, even where Pod Security Admission forbids `hostPath` in pods.
@@ -47,10 +49,14 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "",
-    resources: &["persistentvolumes"],
-    verbs: &["create"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[Grant {
+        group: "",
+        resources: &["persistentvolumes"],
+        verbs: &["create"],
+        scope: Scope::Cluster,
+    }],
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

@@ -6,8 +6,9 @@ use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that has `*` in its `apiGroups`, `resources`
-    /// or `verbs`.
+    /// Fails each rule of a Role or ClusterRole that has `*` in its `apiGroups`, `resources`,
+    /// `verbs` or `nonResourceURLs` (`*` there is every non-resource URL: `/metrics`, `/debug/`,
+    /// `/logs`...).
     ///
     /// ## Why is this bad?
     /// A wildcard grants everything that exists now and everything added later: new resource
@@ -57,7 +58,7 @@ fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
     }
     let mut fails = Vec::new();
     for rule in policy_rules(subject) {
-        for key in ["apiGroups", "resources", "verbs"] {
+        for key in ["apiGroups", "resources", "verbs", "nonResourceURLs"] {
             let Some(list) = rule.get(key) else { continue };
             for item in list.items() {
                 if item.str() == Some("*") {

@@ -1,12 +1,14 @@
 //! RBAC: read access to Secrets.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `get`, `list` or `watch` on `secrets` (directly or through `*`).
+    /// Fails each rule of a Role or ClusterRole that grants `get`, `list` or `watch` on `secrets`
+    /// of the core group `""` (directly or through `*`). A rule restricted by `resourceNames`
+    /// reaches only the Secrets it names: it passes, and the pass names them.
     ///
     /// ## Why is this bad?
     /// Secrets hold credentials: service account tokens, registry passwords, TLS keys. `list` and `watch` return every Secret of a namespace (or of the cluster, for a ClusterRole) in full, so whoever holds the role holds all of those credentials.
@@ -47,10 +49,15 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "",
-    resources: &["secrets"],
-    verbs: &["get", "list", "watch"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[Grant {
+        group: "",
+        resources: &["secrets"],
+        verbs: &["get", "list", "watch"],
+        scope: Scope::Namespaced,
+    }],
+    // Reading the few Secrets a workload needs, by name, is the narrow access this rule asks for.
+    named_fails: false,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

@@ -1,12 +1,15 @@
 //! RBAC: creating service account tokens.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `create` on the `serviceaccounts/token` subresource.
+    /// Fails each rule of a Role or ClusterRole that grants `create` on the
+    /// `serviceaccounts/token` subresource (core group `""`, or `*/token`). A rule restricted by
+    /// `resourceNames` still fails: a token request names its service account, and a token for
+    /// that one account is its power.
     ///
     /// ## Why is this bad?
     /// Creating a token for a service account is acting as that service account, with all of its permissions, for as long as the token lives.
@@ -47,10 +50,15 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "",
-    resources: &["serviceaccounts/token"],
-    verbs: &["create"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[Grant {
+        group: "",
+        resources: &["serviceaccounts/token"],
+        verbs: &["create"],
+        scope: Scope::Namespaced,
+    }],
+    // A token for one named service account is that account's power.
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

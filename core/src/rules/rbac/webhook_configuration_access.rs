@@ -1,12 +1,16 @@
 //! RBAC: changing admission webhooks.
 
-use super::{Permission, check_permission};
+use super::{Grant, Permission, Scope, check_permission};
 use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each rule of a Role or ClusterRole that grants `create`, `update`, `patch` or `delete` on validating or mutating webhook configurations.
+    /// Fails each rule of a ClusterRole that grants `create`, `update`, `patch`, `delete` or
+    /// `deletecollection` on `validatingwebhookconfigurations` or
+    /// `mutatingwebhookconfigurations` (`admissionregistration.k8s.io`). They are
+    /// cluster-scoped: a Role (or a RoleBinding of a ClusterRole) never grants them, so a Role
+    /// passes.
     ///
     /// ## Why is this bad?
     /// A mutating webhook sees and can rewrite every object sent to the API server (Secrets included); deleting a validating webhook switches off the policy it enforced.
@@ -47,13 +51,18 @@ crate::declare_rule! {
     };
 }
 
-const PERMISSION: Permission = Permission {
-    group: "admissionregistration.k8s.io",
-    resources: &[
-        "validatingwebhookconfigurations",
-        "mutatingwebhookconfigurations",
-    ],
-    verbs: &["create", "update", "patch", "delete", "deletecollection"],
+pub(crate) const PERMISSION: Permission = Permission {
+    grants: &[Grant {
+        group: "admissionregistration.k8s.io",
+        resources: &[
+            "validatingwebhookconfigurations",
+            "mutatingwebhookconfigurations",
+        ],
+        verbs: &["create", "update", "patch", "delete", "deletecollection"],
+        scope: Scope::Cluster,
+    }],
+    // Patching or deleting one named webhook still switches its policy off.
+    named_fails: true,
 };
 
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {

@@ -5,10 +5,14 @@ use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails a resource whose `metadata.namespace` is `default` (the API server's own
-    /// `kubernetes` Service, Endpoints and EndpointSlice excepted) and passes one that names
+    /// Fails a resource whose `metadata.namespace` is `default` and passes one that names
     /// another namespace. A resource that names no namespace is not judged: where it lands is
     /// decided when it is applied.
+    ///
+    /// Objects Kubernetes creates in `default` itself pass, saying so: the API server's
+    /// `kubernetes` Service, Endpoints and EndpointSlice, and what the controller manager
+    /// creates in every namespace, the `default` ServiceAccount and the `kube-root-ca.crt`
+    /// ConfigMap. They are found in every export of a cluster and cannot be moved.
     ///
     /// ## Why is this bad?
     /// The default namespace is where everything without a home ends up. Policies, quotas,
@@ -43,23 +47,46 @@ crate::declare_rule! {
     };
 }
 
+/// Who creates an object of this kind and name in the `default` namespace, if Kubernetes does.
+fn created_by_kubernetes(kind: &str, name: &str) -> Option<&'static str> {
+    match (kind, name) {
+        ("Service" | "Endpoints" | "EndpointSlice", "kubernetes") => {
+            Some("the API server's own, which publishes its address")
+        }
+        ("ServiceAccount", "default") => {
+            Some("created by the controller manager in every namespace")
+        }
+        ("ConfigMap", "kube-root-ca.crt") => {
+            Some("the cluster's CA bundle, published by the controller manager in every namespace")
+        }
+        _ => None,
+    }
+}
+
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
     let id = &subject.resource.identity;
     let Some(ns) = subject.root.path(&["metadata", "namespace"]) else {
         return Vec::new();
     };
-    let api_server_own = id.name == "kubernetes"
-        && matches!(id.kind.as_str(), "Service" | "Endpoints" | "EndpointSlice");
-    if ns.str() == Some("default") && !api_server_own {
-        vec![Finding::fail(
+    if ns.str() != Some("default") {
+        return vec![Finding::pass(
+            ns.loc,
+            format!("{} is not in the default namespace", id.display()),
+        )];
+    }
+    match created_by_kubernetes(&id.kind, &id.name) {
+        Some(who) => vec![Finding::pass(
+            ns.loc,
+            format!(
+                "{} is in the default namespace, but Kubernetes puts it there ({who}): \
+                 exempt",
+                id.display()
+            ),
+        )],
+        None => vec![Finding::fail(
             ns.loc,
             None,
             format!("{} is in the default namespace", id.display()),
-        )]
-    } else {
-        vec![Finding::pass(
-            ns.loc,
-            format!("{} is not in the default namespace", id.display()),
-        )]
+        )],
     }
 }

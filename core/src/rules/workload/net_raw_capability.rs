@@ -1,14 +1,23 @@
 //! Workload: the NET_RAW capability.
 
 use super::{container_label, per_container};
-use crate::rules::manifest::{Evaluator, Finding, ManifestCheck, Settings, Subject};
+use crate::rules::manifest::{Evaluator, Field, Finding, ManifestCheck, Settings, Subject};
 use crate::rules::{RuleKind, Severity};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Fails each container of a Linux pod that keeps `NET_RAW`: one that adds `NET_RAW` (or
-    /// `ALL`), or that drops neither `NET_RAW` nor `ALL`. Container runtimes grant `NET_RAW`
-    /// by default, so not dropping it is having it. Windows pods are not judged.
+    /// Fails each container of a Linux pod that keeps `NET_RAW`, reading `capabilities` the way
+    /// containerd and CRI-O apply them: start from the runtime's default set (which has
+    /// `NET_RAW`), add every capability if `add` has `ALL`, remove every one if `drop` has
+    /// `ALL`, then add each named capability of `add`, then remove each of `drop`. So
+    /// `drop: [ALL]` or `drop: [NET_RAW]` removes it, `add: [NET_RAW]` after `drop: [ALL]`
+    /// keeps it, and `add: [ALL]` with `drop: [NET_RAW]` does not. Names are case-insensitive
+    /// (`all`, `net_raw`), as both runtimes upper-case them. Windows pods are not judged.
+    ///
+    /// `CAP_NET_RAW` in `drop` is read as `NET_RAW` by CRI-O but not by containerd, which
+    /// prefixes `CAP_` again and drops the unknown `CAP_CAP_NET_RAW`: the container keeps
+    /// `NET_RAW` there, so the rule fails it and says why. (PSS106, restricted capabilities,
+    /// keeps Pod Security Admission's own reading: only the exact `ALL` counts.)
     ///
     /// ## Why is this bad?
     /// `NET_RAW` lets a process craft any packet: spoof addresses, poison ARP and DNS caches of
@@ -46,6 +55,36 @@ crate::declare_rule! {
     };
 }
 
+/// How a runtime reads one name of `capabilities.add` or `drop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// `ALL`, any case.
+    All,
+    /// `NET_RAW`, any case.
+    NetRaw,
+    /// `CAP_NET_RAW`, any case: `NET_RAW` for CRI-O, an unknown name for containerd.
+    PrefixedNetRaw,
+    /// Anything else.
+    Other,
+}
+
+fn name(text: &str) -> Name {
+    match text.to_ascii_uppercase().as_str() {
+        "ALL" => Name::All,
+        "NET_RAW" => Name::NetRaw,
+        "CAP_NET_RAW" => Name::PrefixedNetRaw,
+        _ => Name::Other,
+    }
+}
+
+/// The first item of `items` that is one of `wanted`.
+fn find<'a>(items: &[Field<'a>], wanted: &[Name]) -> Option<Field<'a>> {
+    items
+        .iter()
+        .find(|i| i.str().is_some_and(|t| wanted.contains(&name(t))))
+        .cloned()
+}
+
 fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
     if subject.pod.as_ref().is_some_and(|p| p.is_windows()) {
         return Vec::new();
@@ -53,13 +92,18 @@ fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
     per_container(subject, "no container keeps NET_RAW", |c| {
         let sc = c.field.get("securityContext");
         let caps = sc.as_ref().and_then(|s| s.get("capabilities"));
-        let list = |key: &str| caps.as_ref().and_then(|k| k.get(key));
-        if let Some(item) = list("add")
-            .map(|a| a.items())
-            .unwrap_or_default()
-            .into_iter()
-            .find(|i| matches!(i.str(), Some("NET_RAW" | "ALL")))
-        {
+        let list = |key: &str| {
+            caps.as_ref()
+                .and_then(|k| k.get(key))
+                .map(|l| l.items())
+                .unwrap_or_default()
+        };
+        let (add, drop) = (list("add"), list("drop"));
+        // The runtimes remove the named drops last: a dropped NET_RAW is gone whatever was added.
+        if find(&drop, &[Name::NetRaw]).is_some() {
+            return Vec::new();
+        }
+        if let Some(item) = find(&add, &[Name::NetRaw, Name::PrefixedNetRaw]) {
             let what = item.str().unwrap_or_default().to_owned();
             return vec![Finding::fail(
                 item.loc,
@@ -67,15 +111,33 @@ fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
                 format!("{} adds capability {what}", container_label(c)),
             )];
         }
-        let dropped = list("drop")
-            .map(|d| d.strings())
-            .unwrap_or_default()
-            .iter()
-            .any(|d| matches!(*d, "NET_RAW" | "ALL"));
-        if dropped {
+        if find(&drop, &[Name::All]).is_some() {
             return Vec::new();
         }
-        let loc = list("drop")
+        if let Some(item) = find(&drop, &[Name::PrefixedNetRaw]) {
+            let what = item.str().unwrap_or_default().to_owned();
+            return vec![Finding::fail(
+                item.loc,
+                Some(c.name),
+                format!(
+                    "{} drops {what:?}, which containerd reads as CAP_{} and does not remove \
+                     NET_RAW (CRI-O does); write NET_RAW or ALL",
+                    container_label(c),
+                    what.to_ascii_uppercase()
+                ),
+            )];
+        }
+        if let Some(item) = find(&add, &[Name::All]) {
+            let what = item.str().unwrap_or_default().to_owned();
+            return vec![Finding::fail(
+                item.loc,
+                Some(c.name),
+                format!("{} adds capability {what}", container_label(c)),
+            )];
+        }
+        let loc = caps
+            .as_ref()
+            .and_then(|k| k.get("drop"))
             .map(|f| f.loc)
             .or_else(|| caps.map(|f| f.loc))
             .or_else(|| sc.map(|f| f.loc))
