@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use stockade_core::OptionsSpec;
 use stockade_core::benchmarks::{cis_ubuntu, containerd};
-use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, Process};
+use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, OsInfo, Process};
 use stockade_core::report::{Report, Status, text};
 
 fn file(path: &str, mode: &str, owner: (&str, &str)) -> FileFact {
@@ -154,16 +154,19 @@ UsePAM yes
 DisableForwarding yes
 AllowGroups ssh-users
 Match User backup
-    PermitRootLogin yes
+    MaxSessions 2
 ";
 
 const AUDIT_RULES: &str = "\
 -w /etc/sudoers -p wa -k scope
 -w /etc/sudoers.d -p wa -k scope
 -a always,exit -F arch=b64 -S adjtimex,settimeofday -k time-change
--a always,exit -F arch=b64 -S clock_settime -k time-change
+-a always,exit -F arch=b32 -S adjtimex,settimeofday -k time-change
+-a always,exit -F arch=b64 -S clock_settime -F a0=0x0 -k time-change
+-a always,exit -F arch=b32 -S clock_settime -F a0=0x0 -k time-change
 -w /etc/localtime -p wa -k time-change
 -a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale
+-a always,exit -F arch=b32 -S sethostname,setdomainname -k system-locale
 -w /etc/issue -p wa -k system-locale
 -w /etc/issue.net -p wa -k system-locale
 -w /etc/hosts -p wa -k system-locale
@@ -190,14 +193,27 @@ const AUDIT_RULES: &str = "\
 -e 2
 ";
 
-/// An Ubuntu 22.04 node hardened to CIS Level 1 - Server.
+/// os-release of Ubuntu 22.04.
+fn jammy() -> Option<OsInfo> {
+    Some(OsInfo {
+        id: Some("ubuntu".to_owned()),
+        version_id: Some("22.04".to_owned()),
+        pretty_name: Some("Ubuntu 22.04.4 LTS".to_owned()),
+        kernel: Some("5.15.0-107-generic".to_owned()),
+    })
+}
+
+/// An Ubuntu 22.04 node hardened to CIS Level 2 - Server (and so Level 1).
 fn hardened() -> NodeFacts {
     let mut f = NodeFacts::new("ubuntu-good");
+    f.os = jammy();
     f.sysctl = Some(sysctl(true));
     f.mounts = Some(mounts("rw,nodev,nosuid,noexec,relatime"));
     f.packages = Some(packages(&[
         ("apparmor", "3.0.4-2ubuntu2.3"),
         ("apparmor-utils", "3.0.4-2ubuntu2.3"),
+        ("aide", "0.17.4-1"),
+        ("aide-common", "0.17.4-1"),
         ("auditd", "1:3.0.7-1build1"),
         ("audispd-plugins", "1:3.0.7-1build1"),
         ("openssh-server", "1:8.9p1-3ubuntu0.10"),
@@ -210,6 +226,7 @@ fn hardened() -> NodeFacts {
         [
             "auditd.service",
             "cron.service",
+            "dailyaidecheck.timer",
             "systemd-timesyncd.service",
             "ufw.service",
         ]
@@ -285,6 +302,17 @@ fn hardened() -> NodeFacts {
         file("/etc/shells", "0644", ROOT),
         absent("/etc/security/opasswd"),
         text_file(
+            "/etc/security/limits.conf",
+            "0644",
+            "#<domain> <type> <item> <value>\n*    soft    core    unlimited\n",
+        ),
+        dir("/etc/security/limits.d", "0755"),
+        text_file(
+            "/etc/security/limits.d/60-cis.conf",
+            "0644",
+            "* hard core 0\n",
+        ),
+        text_file(
             "/etc/audit/auditd.conf",
             "0640",
             "log_file = /var/log/audit/audit.log\nmax_log_file = 8\nmax_log_file_action = keep_logs\nspace_left_action = email\ndisk_full_action = single\n",
@@ -298,6 +326,7 @@ fn hardened() -> NodeFacts {
 /// The same node before hardening: every automated check fails.
 fn unhardened() -> NodeFacts {
     let mut f = NodeFacts::new("ubuntu-bad");
+    f.os = jammy();
     f.sysctl = Some(sysctl(false));
     let mut m = mounts("rw,relatime");
     m.retain(|m| m.target != "/tmp" && m.target != "/dev/shm");
@@ -335,7 +364,8 @@ fn unhardened() -> NodeFacts {
         ("ldap-utils", "2.5"),
         ("ftp", "20210827"),
         ("prelink", "0.0"),
-        ("openssh-server", "1:8.9p1-3ubuntu0.10"),
+        // Before the CVE-2023-48795 fix (1:8.9p1-3ubuntu0.5): chacha20-poly1305 is weak.
+        ("openssh-server", "1:8.9p1-3ubuntu0.4"),
         ("at", "3.2.5"),
     ]));
     f.modules = Some(MODULES.iter().map(|m| m.replace('-', "_")).collect());
@@ -428,6 +458,8 @@ fn unhardened() -> NodeFacts {
         file("/etc/gshadow-", "0644", ROOT),
         file("/etc/shells", "0666", ROOT),
         file("/etc/security/opasswd", "0644", ("root", "users")),
+        text_file("/etc/security/limits.conf", "0644", "* soft core 0\n"),
+        dir("/etc/security/limits.d", "0755"),
         text_file(
             "/etc/audit/auditd.conf",
             "0640",
@@ -459,7 +491,7 @@ fn a_hardened_ubuntu_node_passes_every_automated_check_and_an_unhardened_one_fai
     let bad = unhardened();
     let report = scan_with(
         &[("good.json", &good), ("bad.json", &bad)],
-        r#"{"benchmarks": ["cis-ubuntu"]}"#,
+        r#"{"benchmarks": ["cis-ubuntu@l2"]}"#,
     );
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let good = statuses(&report, "ubuntu-good", "UBU-");
@@ -752,6 +784,10 @@ fn distribution_builds_below_a_fix_are_manual_not_failures() {
 #[test]
 fn containerd_config_version_3_and_its_defaults() {
     let mut node = containerd_node("runtime-v3", true);
+    node.packages = Some(packages(&[
+        ("containerd.io", "2.0.5-1"),
+        ("runc", "1.2.8-1"),
+    ]));
     let v3 = "version = 3\n[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n";
     if let Some(f) = node.files.iter_mut().find(|f| f.path == containerd::CONFIG) {
         f.content = Some(v3.to_owned());
