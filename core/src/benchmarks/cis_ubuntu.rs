@@ -2662,10 +2662,7 @@ mod tests {
             sudoers_include("@includedir /etc/sudoers.d"),
             Some((true, "/etc/sudoers.d"))
         );
-        assert_eq!(
-            sudoers_include("#include extra"),
-            Some((false, "extra"))
-        );
+        assert_eq!(sudoers_include("#include extra"), Some((false, "extra")));
         assert_eq!(sudoers_include("#includes are comments"), None);
     }
 
