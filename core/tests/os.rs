@@ -1219,7 +1219,8 @@ fn containerd_settings_follow_the_binary_version_not_the_config_version() {
 fn node_facts_fixtures_for_each_os_and_runtime_case() {
     use stockade_core::facts::parse_facts;
     use stockade_core::input::yaml::Limits;
-    let cases: &[(&str, &str, &[(&str, Status)])] = &[
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, Status)]);
+    let cases: &[Case<'_>] = &[
         (
             "ubuntu-openssh-semantics.json",
             "cis-ubuntu@l2",

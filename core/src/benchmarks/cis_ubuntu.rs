@@ -1,15 +1,20 @@
-//! The CIS Ubuntu Linux 22.04 LTS Benchmark (v2.0.0, Level 1 - Server) evaluated on node facts.
+//! The CIS Ubuntu Linux 22.04 LTS Benchmark (v2.0.0, Level 1 and Level 2 - Server) evaluated
+//! on node facts.
 //!
 //! The checks are data (`cis_ubuntu.yaml`, compiled in): each names one kind of test (a kernel
 //! parameter, a mount option, a package, a service, a file's mode and owner, an sshd setting, an
-//! audit rule, ...) read by this evaluator. A fact that was not collected is an `error`, never a
-//! pass; a check that does not apply (an option of a partition that is not separate, sshd on a
-//! node without openssh-server) is a `skip` that says why.
+//! audit rule, ...) read by this evaluator, and the profile it belongs to. A fact that was not
+//! collected is an `error`, never a pass; a check that does not apply (an option of a partition
+//! that is not separate, sshd on a node without openssh-server) is a `skip` that says why.
 //!
-//! sshd's settings are its effective configuration: `sshd` in the facts when a collector ran
-//! `sshd -T`, else derived here from `/etc/ssh/sshd_config` and its `Include`s the way sshd
-//! reads them (the first value wins; `Match` blocks are conditional and not applied), with the
-//! defaults of OpenSSH 8.9, Ubuntu 22.04's version, for what is not set.
+//! Every file is read the way the program that reads it does: sshd's settings are its
+//! effective configuration (`sshd` in the facts when a collector ran `sshd -T`, else derived
+//! here from `/etc/ssh/sshd_config` and its `Include`s: the first value wins, time values take
+//! units, and a `Match` block that sets a weaker value fails the check), with the defaults of
+//! OpenSSH 8.9, Ubuntu 22.04's version, for what is not set; kmod reads only `*.conf` in
+//! modprobe.d; sudo follows its `@include`/`@includedir` lines and skips names with a dot;
+//! augenrules reads `*.rules` in `ls -v` order; pam_limits reads limits.conf then
+//! limits.d/*.conf.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

@@ -26,7 +26,8 @@ pub enum Benchmark {
     NsaCisa,
     /// Container image hygiene, on manifests.
     ImageHygiene,
-    /// CIS Ubuntu Linux 22.04 LTS Benchmark, Level 1 - Server, on node facts.
+    /// CIS Ubuntu Linux 22.04 LTS Benchmark, Level 1 - Server (`cis-ubuntu`, `@l1`) or
+    /// Level 2 - Server (`@l2`), on node facts.
     CisUbuntu,
     /// containerd hardening, on node facts.
     Containerd,
