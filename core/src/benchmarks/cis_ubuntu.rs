@@ -2556,7 +2556,20 @@ mod tests {
                 c.manual.is_some(),
             ];
             assert_eq!(tests.iter().filter(|t| **t).count(), 1, "{}", c.id);
+            assert!(c.limits.is_none() || c.sysctl.is_some(), "{}", c.id);
+            // The published profile: auditd (6.2) and DisableForwarding (5.1.8) are Level 2
+            // only; everything else here is Level 1 - Server.
+            let level_two = c.id == "5.1.8" || c.id.starts_with("6.2.");
+            assert_eq!(c.level, if level_two { 2 } else { 1 }, "{}", c.id);
         }
+        // The README's figures.
+        let auto = |level: u8| {
+            checks
+                .iter()
+                .filter(|c| c.manual.is_none() && c.level <= level)
+                .count()
+        };
+        assert_eq!((auto(1), auto(2)), (134, 152));
     }
 
     #[test]
