@@ -1038,6 +1038,36 @@ fn what_the_benchmark_requires_and_its_two_levels() {
     let (status, msg) = check(&n, "UBU-1.5.3");
     assert_eq!(status, Status::Fail, "{msg}");
     assert!(msg.contains("`root - core unlimited`"), "{msg}");
+    // With systemd-coredump installed, its storage must be off too (coredump.conf(5)).
+    let mut n = hardened();
+    if let Some(p) = n.packages.as_mut() {
+        p.insert(
+            "systemd-coredump".to_owned(),
+            "249.11-0ubuntu3.12".to_owned(),
+        );
+    }
+    n.files.push(absent("/etc/systemd/coredump.conf"));
+    n.files.push(absent("/etc/systemd/coredump.conf.d"));
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("Storage=external (the default)"), "{msg}");
+    put(
+        &mut n,
+        "/etc/systemd/coredump.conf",
+        "[Coredump]\nStorage=none\nProcessSizeMax=0\n",
+    );
+    remove(&mut n, "/etc/systemd/coredump.conf.d");
+    n.files.push(dir("/etc/systemd/coredump.conf.d", "0755"));
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Pass, "{msg}");
+    put(
+        &mut n,
+        "/etc/systemd/coredump.conf.d/50-debug.conf",
+        "[Coredump]\nStorage=external\n",
+    );
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "a drop-in wins: {msg}");
+    assert!(msg.contains("50-debug.conf line 2"), "{msg}");
     // AIDE is a Level 1 check.
     let mut n = hardened();
     if let Some(p) = n.packages.as_mut() {

@@ -318,6 +318,7 @@ pub fn sysctl_keys() -> BTreeSet<&'static str> {
 /// directories whose regular files' content they read.
 pub const CONTENT_FILES: &[&str] = &[
     "/etc/security/limits.conf",
+    "/etc/systemd/coredump.conf",
     "/etc/passwd",
     "/etc/group",
     "/etc/motd",
@@ -335,6 +336,7 @@ pub const CONTENT_DIRS: &[&str] = &[
     "/etc/audit/rules.d",
     "/etc/sudoers.d",
     "/etc/security/limits.d",
+    "/etc/systemd/coredump.conf.d",
 ];
 
 /// What a collector must read besides [`CONTENT_FILES`] and [`CONTENT_DIRS`], given what it
@@ -1214,8 +1216,8 @@ fn limits(host: &Host<'_>, test: &LimitsTest) -> Checked {
             }
         }
     }
-    let expected = format!("* hard {} {}", test.item, test.value);
-    let (pass, message, actual) = match &everyone {
+    let mut expected = format!("* hard {} {}", test.item, test.value);
+    let (mut pass, mut message, actual) = match &everyone {
         None => (
             false,
             format!(
@@ -1244,9 +1246,76 @@ fn limits(host: &Host<'_>, test: &LimitsTest) -> Checked {
             v.clone(),
         ),
     };
+    if test.item == "core"
+        && host.facts.packages.is_some()
+        && !host.package("systemd-coredump")?.is_empty()
+    {
+        let problems = coredump(host)?;
+        expected.push_str("; systemd-coredump: Storage=none, ProcessSizeMax=0");
+        if !problems.is_empty() {
+            message = format!(
+                "{message}; systemd-coredump is installed and {}",
+                problems.join(", ")
+            );
+            pass = false;
+        }
+    }
     let mut out = decided(pass, message, expected, actual);
     out.evidence = Evidence::File("/etc/security/limits.conf".to_owned());
     Ok(out)
+}
+
+/// systemd-coredump(8)'s settings (coredump.conf(5)): /etc/systemd/coredump.conf, then the
+/// `*.conf` drop-ins of /etc/systemd/coredump.conf.d in name order, the last value of a key in
+/// the `[Coredump]` section winning. The benchmark wants `Storage=none` and
+/// `ProcessSizeMax=0`; the defaults are `external` and 1G. What is wrong, if anything.
+fn coredump(host: &Host<'_>) -> Result<Vec<String>, String> {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    if let Some(t) = host.content("/etc/systemd/coredump.conf")? {
+        texts.push(("/etc/systemd/coredump.conf".to_owned(), t));
+    }
+    let mut dropins: Vec<(&str, &str)> = host
+        .dir_contents("/etc/systemd/coredump.conf.d")?
+        .into_iter()
+        .filter(|(path, _)| {
+            path.strip_prefix("/etc/systemd/coredump.conf.d/")
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".conf"))
+        })
+        .collect();
+    dropins.sort_by(|a, b| a.0.cmp(b.0));
+    texts.extend(dropins.into_iter().map(|(p, t)| (p.to_owned(), t)));
+    let mut storage = ("external".to_owned(), "the default".to_owned());
+    let mut size = ("1G".to_owned(), "the default".to_owned());
+    for (path, text) in &texts {
+        let mut in_section = false;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                in_section = line == "[Coredump]";
+                continue;
+            }
+            if !in_section || line.starts_with(['#', ';']) {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let at = format!("{path} line {}", n + 1);
+            match key.trim() {
+                "Storage" => storage = (value.trim().to_owned(), at),
+                "ProcessSizeMax" => size = (value.trim().to_owned(), at),
+                _ => {}
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    if storage.0 != "none" {
+        problems.push(format!("Storage={} ({})", storage.0, storage.1));
+    }
+    if size.0 != "0" {
+        problems.push(format!("ProcessSizeMax={} ({})", size.0, size.1));
+    }
+    Ok(problems)
 }
 
 fn files_in(host: &Host<'_>, test: &FilesInTest) -> Checked {
