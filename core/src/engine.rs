@@ -120,7 +120,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
             .iter()
             .map(|s| BenchmarkRun {
                 id: s.to_string(),
-                title: s.benchmark.title().to_owned(),
+                title: s.title().to_owned(),
                 version: match s.version {
                     BenchmarkVersion::Pss(v) => v.label(),
                     BenchmarkVersion::Cis(Some(v)) => v.label().to_owned(),
@@ -128,6 +128,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                     BenchmarkVersion::Single => {
                         s.benchmark.single_version().unwrap_or_default().to_owned()
                     }
+                    BenchmarkVersion::UbuntuLevel(l) => ubuntu_version_label(l),
                 },
                 effective_version: match s.version {
                     BenchmarkVersion::Pss(v) => format!("v1.{}", v.effective_minor()),
@@ -138,6 +139,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                     BenchmarkVersion::Single => {
                         s.benchmark.single_version().unwrap_or_default().to_owned()
                     }
+                    BenchmarkVersion::UbuntuLevel(l) => ubuntu_version_label(l),
                 },
             })
             .collect(),
@@ -296,7 +298,12 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
                     match selection.benchmark {
                         Benchmark::CisK8s => evaluate_node(&doc, *selection, &mut later),
                         Benchmark::CisUbuntu => {
-                            evaluate_os(&doc, options.policy.settings.node_profile, &mut later);
+                            evaluate_os(
+                                &doc,
+                                *selection,
+                                options.policy.settings.node_profile,
+                                &mut later,
+                            );
                         }
                         Benchmark::Containerd => evaluate_containerd(&doc, &mut later),
                         Benchmark::ImageHygiene => {
@@ -1170,6 +1177,7 @@ fn node_result(
 /// it applies.
 fn evaluate_os(
     doc: &FactsDocument,
+    selection: Selection,
     profile: crate::rules::manifest::NodeProfile,
     out: &mut Vec<CheckResult>,
 ) {
@@ -1183,8 +1191,8 @@ fn evaluate_os(
             .is_some(),
     };
     let host = cis_ubuntu::Host::new(&doc.facts);
-    let label = format!("cis-ubuntu@{}", cis_ubuntu::VERSION);
-    for (check, outcome) in cis_ubuntu::evaluate(&host) {
+    let label = selection.ubuntu_label();
+    for (check, outcome) in cis_ubuntu::evaluate(&host, selection.ubuntu_level().unwrap_or(1)) {
         let exemption = kubernetes_node
             .then(|| {
                 cis_ubuntu::KUBERNETES_NODE_EXEMPTIONS
@@ -1256,6 +1264,16 @@ fn evaluate_os_scans(
             location,
             pointer,
         ));
+    }
+}
+
+/// The version of a CIS Ubuntu run: `2.0.0` (Level 1 - Server), `2.0.0-l2`.
+fn ubuntu_version_label(level: u8) -> String {
+    let v = crate::benchmarks::cis_ubuntu::VERSION;
+    if level >= 2 {
+        format!("{v}-l2")
+    } else {
+        v.to_owned()
     }
 }
 

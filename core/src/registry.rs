@@ -243,9 +243,10 @@ fn explain_node_check(key: &str) -> Option<String> {
             None => "Decided from: node facts (`stockade collect`).\n".to_owned(),
         };
         return Some(format!(
-            "# {} (CIS Ubuntu Linux 22.04 LTS Benchmark v{}, Level 1 - Server): {}\n\nSeverity: {}\n{how}{exemption}\n## Remediation\n\n{}\n",
+            "# {} (CIS Ubuntu Linux 22.04 LTS Benchmark v{}, {}): {}\n\nSeverity: {}\n{how}{exemption}\n## Remediation\n\n{}\n",
             check.code(),
             crate::benchmarks::cis_ubuntu::VERSION,
+            check.profile(),
             check.title,
             check.severity.as_str(),
             check.remediation

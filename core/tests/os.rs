@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use stockade_core::OptionsSpec;
 use stockade_core::benchmarks::{cis_ubuntu, containerd};
-use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, Process};
+use stockade_core::facts::{AppArmor, FileFact, FileType, Mount, NodeFacts, OsInfo, Process};
 use stockade_core::report::{Report, Status, text};
 
 fn file(path: &str, mode: &str, owner: (&str, &str)) -> FileFact {
@@ -154,16 +154,19 @@ UsePAM yes
 DisableForwarding yes
 AllowGroups ssh-users
 Match User backup
-    PermitRootLogin yes
+    MaxSessions 2
 ";
 
 const AUDIT_RULES: &str = "\
 -w /etc/sudoers -p wa -k scope
 -w /etc/sudoers.d -p wa -k scope
 -a always,exit -F arch=b64 -S adjtimex,settimeofday -k time-change
--a always,exit -F arch=b64 -S clock_settime -k time-change
+-a always,exit -F arch=b32 -S adjtimex,settimeofday -k time-change
+-a always,exit -F arch=b64 -S clock_settime -F a0=0x0 -k time-change
+-a always,exit -F arch=b32 -S clock_settime -F a0=0x0 -k time-change
 -w /etc/localtime -p wa -k time-change
 -a always,exit -F arch=b64 -S sethostname,setdomainname -k system-locale
+-a always,exit -F arch=b32 -S sethostname,setdomainname -k system-locale
 -w /etc/issue -p wa -k system-locale
 -w /etc/issue.net -p wa -k system-locale
 -w /etc/hosts -p wa -k system-locale
@@ -190,14 +193,27 @@ const AUDIT_RULES: &str = "\
 -e 2
 ";
 
-/// An Ubuntu 22.04 node hardened to CIS Level 1 - Server.
+/// os-release of Ubuntu 22.04.
+fn jammy() -> Option<OsInfo> {
+    Some(OsInfo {
+        id: Some("ubuntu".to_owned()),
+        version_id: Some("22.04".to_owned()),
+        pretty_name: Some("Ubuntu 22.04.4 LTS".to_owned()),
+        kernel: Some("5.15.0-107-generic".to_owned()),
+    })
+}
+
+/// An Ubuntu 22.04 node hardened to CIS Level 2 - Server (and so Level 1).
 fn hardened() -> NodeFacts {
     let mut f = NodeFacts::new("ubuntu-good");
+    f.os = jammy();
     f.sysctl = Some(sysctl(true));
     f.mounts = Some(mounts("rw,nodev,nosuid,noexec,relatime"));
     f.packages = Some(packages(&[
         ("apparmor", "3.0.4-2ubuntu2.3"),
         ("apparmor-utils", "3.0.4-2ubuntu2.3"),
+        ("aide", "0.17.4-1"),
+        ("aide-common", "0.17.4-1"),
         ("auditd", "1:3.0.7-1build1"),
         ("audispd-plugins", "1:3.0.7-1build1"),
         ("openssh-server", "1:8.9p1-3ubuntu0.10"),
@@ -210,6 +226,7 @@ fn hardened() -> NodeFacts {
         [
             "auditd.service",
             "cron.service",
+            "dailyaidecheck.timer",
             "systemd-timesyncd.service",
             "ufw.service",
         ]
@@ -285,6 +302,17 @@ fn hardened() -> NodeFacts {
         file("/etc/shells", "0644", ROOT),
         absent("/etc/security/opasswd"),
         text_file(
+            "/etc/security/limits.conf",
+            "0644",
+            "#<domain> <type> <item> <value>\n*    soft    core    unlimited\n",
+        ),
+        dir("/etc/security/limits.d", "0755"),
+        text_file(
+            "/etc/security/limits.d/60-cis.conf",
+            "0644",
+            "* hard core 0\n",
+        ),
+        text_file(
             "/etc/audit/auditd.conf",
             "0640",
             "log_file = /var/log/audit/audit.log\nmax_log_file = 8\nmax_log_file_action = keep_logs\nspace_left_action = email\ndisk_full_action = single\n",
@@ -298,6 +326,7 @@ fn hardened() -> NodeFacts {
 /// The same node before hardening: every automated check fails.
 fn unhardened() -> NodeFacts {
     let mut f = NodeFacts::new("ubuntu-bad");
+    f.os = jammy();
     f.sysctl = Some(sysctl(false));
     let mut m = mounts("rw,relatime");
     m.retain(|m| m.target != "/tmp" && m.target != "/dev/shm");
@@ -335,7 +364,8 @@ fn unhardened() -> NodeFacts {
         ("ldap-utils", "2.5"),
         ("ftp", "20210827"),
         ("prelink", "0.0"),
-        ("openssh-server", "1:8.9p1-3ubuntu0.10"),
+        // Before the CVE-2023-48795 fix (1:8.9p1-3ubuntu0.5): chacha20-poly1305 is weak.
+        ("openssh-server", "1:8.9p1-3ubuntu0.4"),
         ("at", "3.2.5"),
     ]));
     f.modules = Some(MODULES.iter().map(|m| m.replace('-', "_")).collect());
@@ -428,6 +458,8 @@ fn unhardened() -> NodeFacts {
         file("/etc/gshadow-", "0644", ROOT),
         file("/etc/shells", "0666", ROOT),
         file("/etc/security/opasswd", "0644", ("root", "users")),
+        text_file("/etc/security/limits.conf", "0644", "* soft core 0\n"),
+        dir("/etc/security/limits.d", "0755"),
         text_file(
             "/etc/audit/auditd.conf",
             "0640",
@@ -459,7 +491,7 @@ fn a_hardened_ubuntu_node_passes_every_automated_check_and_an_unhardened_one_fai
     let bad = unhardened();
     let report = scan_with(
         &[("good.json", &good), ("bad.json", &bad)],
-        r#"{"benchmarks": ["cis-ubuntu"]}"#,
+        r#"{"benchmarks": ["cis-ubuntu@l2"]}"#,
     );
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let good = statuses(&report, "ubuntu-good", "UBU-");
@@ -752,6 +784,10 @@ fn distribution_builds_below_a_fix_are_manual_not_failures() {
 #[test]
 fn containerd_config_version_3_and_its_defaults() {
     let mut node = containerd_node("runtime-v3", true);
+    node.packages = Some(packages(&[
+        ("containerd.io", "2.0.5-1"),
+        ("runc", "1.2.8-1"),
+    ]));
     let v3 = "version = 3\n[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n";
     if let Some(f) = node.files.iter_mut().find(|f| f.path == containerd::CONFIG) {
         f.content = Some(v3.to_owned());
@@ -782,4 +818,506 @@ fn containerd_config_version_3_and_its_defaults() {
         "{}",
         broken.message
     );
+}
+
+/// One check's status and message on one node, at Level 2 (every check).
+fn check(node: &NodeFacts, code: &str) -> (Status, String) {
+    let report = scan_with(&[("n.json", node)], r#"{"benchmarks": ["cis-ubuntu@l2"]}"#);
+    report
+        .results
+        .iter()
+        .find(|r| r.rule == code)
+        .map(|r| (r.status, r.message.to_string()))
+        .unwrap_or_else(|| panic!("no result for {code}"))
+}
+
+/// Sets a file's content (adding the file if needed), root:root 0600.
+fn put(node: &mut NodeFacts, path: &str, content: &str) {
+    node.files.retain(|f| f.path != path);
+    node.files.push(text_file(path, "0600", content));
+}
+
+fn remove(node: &mut NodeFacts, path: &str) {
+    node.files.retain(|f| f.path != path);
+}
+
+fn sshd_config(node: &mut NodeFacts, from: &str, to: &str) {
+    assert!(SSHD_HARDENED.contains(from), "{from}");
+    put(
+        node,
+        "/etc/ssh/sshd_config",
+        &SSHD_HARDENED.replace(from, to),
+    );
+}
+
+#[test]
+fn sshd_is_read_as_openssh_8_9_reads_it() {
+    // Time values take units: 5m is 300 seconds.
+    let mut n = hardened();
+    sshd_config(&mut n, "ClientAliveInterval 15", "ClientAliveInterval 5m");
+    assert_eq!(check(&n, "UBU-5.1.7").0, Status::Pass);
+    sshd_config(&mut n, "LoginGraceTime 1m", "LoginGraceTime 2m");
+    let (status, msg) = check(&n, "UBU-5.1.13");
+    assert_eq!(status, Status::Fail, "2m is 120 seconds: {msg}");
+    // ClientAliveCountMax 0 disables the termination of idle sessions.
+    let mut n = hardened();
+    sshd_config(&mut n, "ClientAliveCountMax 3", "ClientAliveCountMax 0");
+    let (status, msg) = check(&n, "UBU-5.1.7");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("clientalivecountmax is 0"), "{msg}");
+    // MaxStartups 10 means 10:30:10.
+    let mut n = hardened();
+    sshd_config(&mut n, "MaxStartups 10:30:60", "MaxStartups 10");
+    assert_eq!(check(&n, "UBU-5.1.18").0, Status::Pass);
+    sshd_config(&mut n, "MaxStartups 10:30:60", "MaxStartups 11");
+    assert_eq!(check(&n, "UBU-5.1.18").0, Status::Fail);
+    // A Match block that weakens a setting fails the check, naming the block.
+    let mut n = hardened();
+    sshd_config(
+        &mut n,
+        "Match User backup\n",
+        "Match Address 10.0.0.0/8\n    PermitRootLogin yes\nMatch User backup\n",
+    );
+    let (status, msg) = check(&n, "UBU-5.1.20");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(
+        msg.contains(
+            "`Match Address 10.0.0.0/8` (/etc/ssh/sshd_config line 21) sets permitrootlogin yes (/etc/ssh/sshd_config line 22)"
+        ),
+        "{msg}"
+    );
+    // ... also when `sshd -T` gave the global values (it prints no Match context).
+    n.sshd = Some(BTreeMap::from([(
+        "permitrootlogin".to_owned(),
+        "no".to_owned(),
+    )]));
+    assert_eq!(check(&n, "UBU-5.1.20").0, Status::Fail);
+    // A Match block in an included file ends with that file: what follows the Include line
+    // in sshd_config is global again.
+    let mut n = hardened();
+    put(
+        &mut n,
+        "/etc/ssh/sshd_config.d/50-cloud-init.conf",
+        "PasswordAuthentication no\nMatch User deploy\n    X11Forwarding no\n",
+    );
+    let (status, msg) = check(&n, "UBU-5.1.20");
+    assert_eq!(status, Status::Pass, "{msg}");
+    // The permission check covers every file in sshd_config.d.
+    let mut n = hardened();
+    n.files.push(text_file(
+        "/etc/ssh/sshd_config.d/99-extra.conf.bak",
+        "0644",
+        "",
+    ));
+    let (status, msg) = check(&n, "UBU-5.1.1");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(
+        msg.contains("/etc/ssh/sshd_config.d/99-extra.conf.bak: mode 644"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn sshd_includes_outside_sshd_config_d_are_read_or_named_as_missing() {
+    let mut n = hardened();
+    sshd_config(
+        &mut n,
+        "Include /etc/ssh/sshd_config.d/*.conf\n",
+        "Include /etc/ssh/sshd_config.d/*.conf\nInclude site/*.conf\n",
+    );
+    // The directory was not collected: an error that names it, never a pass.
+    let (status, msg) = check(&n, "UBU-5.1.20");
+    assert_eq!(status, Status::Error, "{msg}");
+    assert!(msg.contains("/etc/ssh/site"), "{msg}");
+    // Collected: read in place (first value wins).
+    n.files.push(dir("/etc/ssh/site", "0755"));
+    put(
+        &mut n,
+        "/etc/ssh/site/10-root.conf",
+        "PermitRootLogin yes\n",
+    );
+    let (status, msg) = check(&n, "UBU-5.1.20");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("/etc/ssh/site/10-root.conf line 1"), "{msg}");
+}
+
+#[test]
+fn configuration_is_read_the_way_the_tools_read_it() {
+    // kmod reads only *.conf in modprobe.d.
+    let mut n = hardened();
+    let modprobe = n
+        .files
+        .iter()
+        .find(|f| f.path == "/etc/modprobe.d/cis.conf")
+        .and_then(|f| f.content.clone())
+        .expect("modprobe");
+    remove(&mut n, "/etc/modprobe.d/cis.conf");
+    put(&mut n, "/etc/modprobe.d/cis.conf.disabled", &modprobe);
+    let (status, msg) = check(&n, "UBU-1.1.1.1");
+    assert_eq!(status, Status::Fail, "{msg}");
+    // sudo's @includedir skips names with a dot; a later `Defaults` wins.
+    let mut n = hardened();
+    put(
+        &mut n,
+        "/etc/sudoers",
+        "Defaults env_reset\n@includedir /etc/sudoers.d\n",
+    );
+    put(&mut n, "/etc/sudoers.d/use_pty.conf", "Defaults use_pty\n");
+    assert_eq!(check(&n, "UBU-5.2.2").0, Status::Fail);
+    remove(&mut n, "/etc/sudoers.d/use_pty.conf");
+    put(&mut n, "/etc/sudoers.d/10-cis", "Defaults use_pty\n");
+    let (status, msg) = check(&n, "UBU-5.2.2");
+    assert_eq!(status, Status::Pass, "{msg}");
+    assert!(msg.contains("/etc/sudoers.d/10-cis line 1"), "{msg}");
+    put(&mut n, "/etc/sudoers.d/20-site", "Defaults !use_pty\n");
+    assert_eq!(check(&n, "UBU-5.2.2").0, Status::Fail);
+    // Without an @includedir, sudoers.d is not read at all.
+    let mut n = hardened();
+    put(&mut n, "/etc/sudoers", "Defaults env_reset\n");
+    put(&mut n, "/etc/sudoers.d/10-cis", "Defaults use_pty\n");
+    assert_eq!(check(&n, "UBU-5.2.2").0, Status::Fail);
+    // augenrules reads rules files in `ls -v` order; the last -e wins.
+    let mut n = hardened();
+    put(&mut n, "/etc/audit/rules.d/99-lock.rules", "-e 2\n");
+    put(&mut n, "/etc/audit/rules.d/100-unlock.rules", "-e 1\n");
+    let (status, msg) = check(&n, "UBU-6.2.3.20");
+    assert_eq!(status, Status::Fail, "100 comes after 99: {msg}");
+    remove(&mut n, "/etc/audit/rules.d/100-unlock.rules");
+    put(&mut n, "/etc/audit/rules.d/98-unlock.rules", "-e 1\n");
+    put(
+        &mut n,
+        "/etc/audit/rules.d/99-lock.rules.disabled",
+        "-e 0\n",
+    );
+    assert_eq!(check(&n, "UBU-6.2.3.20").0, Status::Pass);
+    // The login banner check matches the OS name in any case.
+    let mut n = hardened();
+    put(&mut n, "/etc/issue.net", "UBUNTU 22.04 LTS\n");
+    assert_eq!(check(&n, "UBU-1.6.3").0, Status::Fail);
+    // 64-bit nodes need the arch=b32 rules too.
+    let mut n = hardened();
+    let only_b64: String = AUDIT_RULES
+        .lines()
+        .filter(|l| !l.contains("arch=b32"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    put(&mut n, "/etc/audit/rules.d/50-cis.rules", &only_b64);
+    for code in ["UBU-6.2.3.4", "UBU-6.2.3.5"] {
+        let (status, msg) = check(&n, code);
+        assert_eq!(status, Status::Fail, "{code}: {msg}");
+        assert!(msg.contains("arch=b32"), "{msg}");
+    }
+}
+
+#[test]
+fn what_the_benchmark_requires_and_its_two_levels() {
+    // AppArmor needs apparmor-utils as well.
+    let mut n = hardened();
+    if let Some(p) = n.packages.as_mut() {
+        p.remove("apparmor-utils");
+    }
+    assert_eq!(check(&n, "UBU-1.3.1.1").0, Status::Fail);
+    // Core dumps: the sysctl alone is not enough.
+    let mut n = hardened();
+    remove(&mut n, "/etc/security/limits.d/60-cis.conf");
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("no `* hard core` limit"), "{msg}");
+    // limits.d files other than *.conf are not read; a user's own limit overrides `*`.
+    put(
+        &mut n,
+        "/etc/security/limits.d/60-cis.conf.off",
+        "* hard core 0\n",
+    );
+    assert_eq!(check(&n, "UBU-1.5.3").0, Status::Fail);
+    put(
+        &mut n,
+        "/etc/security/limits.d/60-cis.conf",
+        "* hard core 0\nroot - core unlimited\n",
+    );
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("`root - core unlimited`"), "{msg}");
+    // With systemd-coredump installed, its storage must be off too (coredump.conf(5)).
+    let mut n = hardened();
+    if let Some(p) = n.packages.as_mut() {
+        p.insert(
+            "systemd-coredump".to_owned(),
+            "249.11-0ubuntu3.12".to_owned(),
+        );
+    }
+    n.files.push(absent("/etc/systemd/coredump.conf"));
+    n.files.push(absent("/etc/systemd/coredump.conf.d"));
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("Storage=external (the default)"), "{msg}");
+    put(
+        &mut n,
+        "/etc/systemd/coredump.conf",
+        "[Coredump]\nStorage=none\nProcessSizeMax=0\n",
+    );
+    remove(&mut n, "/etc/systemd/coredump.conf.d");
+    n.files.push(dir("/etc/systemd/coredump.conf.d", "0755"));
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Pass, "{msg}");
+    put(
+        &mut n,
+        "/etc/systemd/coredump.conf.d/50-debug.conf",
+        "[Coredump]\nStorage=external\n",
+    );
+    let (status, msg) = check(&n, "UBU-1.5.3");
+    assert_eq!(status, Status::Fail, "a drop-in wins: {msg}");
+    assert!(msg.contains("50-debug.conf line 2"), "{msg}");
+    // AIDE is a Level 1 check.
+    let mut n = hardened();
+    if let Some(p) = n.packages.as_mut() {
+        p.remove("aide");
+    }
+    assert_eq!(check(&n, "UBU-6.3.1").0, Status::Fail);
+    // The two profiles: Level 1 leaves out auditd and DisableForwarding.
+    let n = hardened();
+    let l1 = scan_with(&[("n.json", &n)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
+    let l2 = scan_with(&[("n.json", &n)], r#"{"benchmarks": ["cis-ubuntu@l2"]}"#);
+    let codes =
+        |r: &Report| -> Vec<String> { r.results.iter().map(|r| r.rule.to_string()).collect() };
+    let (one, two) = (codes(&l1), codes(&l2));
+    for level2 in ["UBU-5.1.8", "UBU-6.2.1.1", "UBU-6.2.3.20"] {
+        assert!(!one.contains(&level2.to_owned()), "{level2} in Level 1");
+        assert!(two.contains(&level2.to_owned()), "{level2} not in Level 2");
+    }
+    assert!(one.contains(&"UBU-6.3.1".to_owned()));
+    assert_eq!(
+        two.len(),
+        cis_ubuntu::checks().len(),
+        "Level 2 has every check"
+    );
+    let run = l2.benchmarks.first().expect("run");
+    assert_eq!(run.id, "cis-ubuntu@l2");
+    assert!(run.title.contains("Level 2 - Server"), "{}", run.title);
+    let label = |r: &Report| {
+        r.results
+            .first()
+            .and_then(|r| r.controls.first())
+            .map(|c| c.benchmark.to_string())
+    };
+    assert_eq!(label(&l1).as_deref(), Some("cis-ubuntu@2.0.0"));
+    assert_eq!(label(&l2).as_deref(), Some("cis-ubuntu@2.0.0-l2"));
+}
+
+#[test]
+fn the_cipher_check_knows_which_openssh_fixes_terrapin() {
+    let default_ciphers = |version: Option<&str>| {
+        let mut n = hardened();
+        sshd_config(
+            &mut n,
+            "Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n",
+            "",
+        );
+        match version {
+            Some(v) => {
+                if let Some(p) = n.packages.as_mut() {
+                    p.insert("openssh-server".to_owned(), v.to_owned());
+                }
+            }
+            None => n.packages = None,
+        }
+        check(&n, "UBU-5.1.6")
+    };
+    let (status, msg) = default_ciphers(Some("1:8.9p1-3ubuntu0.10"));
+    assert_eq!(status, Status::Pass, "{msg}");
+    assert!(msg.contains("CVE-2023-48795"), "{msg}");
+    assert_eq!(default_ciphers(Some("1:8.9p1-3ubuntu0.5")).0, Status::Pass);
+    let (status, msg) = default_ciphers(Some("1:8.9p1-3ubuntu0.4"));
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("predates the fix"), "{msg}");
+    let (status, msg) = default_ciphers(None);
+    assert_eq!(status, Status::Manual, "{msg}");
+    // A weakness the fix does not cover still fails.
+    let mut n = hardened();
+    sshd_config(
+        &mut n,
+        "Ciphers aes256-gcm@openssh.com,",
+        "Ciphers aes256-cbc,aes256-gcm@openssh.com,",
+    );
+    assert_eq!(check(&n, "UBU-5.1.6").0, Status::Fail);
+}
+
+#[test]
+fn facts_without_an_os_are_not_scored_as_ubuntu() {
+    let mut n = hardened();
+    n.os = None;
+    let report = scan_with(&[("n.json", &n)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
+    assert!(!report.results.is_empty());
+    for r in &report.results {
+        assert_eq!(r.status, Status::Error, "{}", r.rule);
+        assert!(r.message.contains("no `os.id`"), "{}", r.message);
+    }
+    n.os = Some(OsInfo {
+        id: Some("debian".to_owned()),
+        pretty_name: Some("Debian GNU/Linux 12 (bookworm)".to_owned()),
+        ..OsInfo::default()
+    });
+    let report = scan_with(&[("n.json", &n)], r#"{"benchmarks": ["cis-ubuntu"]}"#);
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| r.status == Status::Skip && r.message.contains("Debian GNU/Linux 12"))
+    );
+}
+
+fn with_config(version: Option<&str>, config: &str) -> NodeFacts {
+    let mut n = containerd_node("runtime", true);
+    n.packages = version.map(|v| packages(&[("containerd.io", v), ("runc", "1.2.8-1")]));
+    n.runtime = None;
+    if let Some(f) = n.files.iter_mut().find(|f| f.path == containerd::CONFIG) {
+        f.content = Some(config.to_owned());
+    }
+    n
+}
+
+fn ctr(node: &NodeFacts, code: &str) -> (Status, String) {
+    let report = scan_with(&[("n.json", node)], r#"{"benchmarks": ["containerd"]}"#);
+    let r = common::result_of(&report, code, None);
+    (r.status, r.message.to_string())
+}
+
+#[test]
+fn containerd_settings_follow_the_binary_version_not_the_config_version() {
+    let v2_without_unprivileged = SAFE_CONTAINERD
+        .replace("  enable_unprivileged_ports = true\n", "")
+        .replace("  enable_unprivileged_icmp = true\n", "");
+    // containerd 2.x converts a version 2 config and takes its defaults from the binary.
+    let (status, msg) = ctr(
+        &with_config(Some("2.1.3-1"), &v2_without_unprivileged),
+        "CTR-5",
+    );
+    assert_eq!(status, Status::Pass, "{msg}");
+    assert_eq!(
+        ctr(
+            &with_config(Some("2.1.3-1"), &v2_without_unprivileged),
+            "CTR-3"
+        )
+        .0,
+        Status::Pass,
+        "migrated SystemdCgroup"
+    );
+    // containerd 1.7: off by default.
+    assert_eq!(
+        ctr(
+            &with_config(Some("1.7.27-1"), &v2_without_unprivileged),
+            "CTR-5"
+        )
+        .0,
+        Status::Fail
+    );
+    // Unknown version with a version 2 config: a person checks.
+    let (status, msg) = ctr(&with_config(None, &v2_without_unprivileged), "CTR-5");
+    assert_eq!(status, Status::Manual, "{msg}");
+    // In a version 3 config, io.containerd.grpc.v1.cri holds only streaming settings.
+    let v3_misplaced = "version = 3\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  stream_server_address = \"127.0.0.1\"\n  enable_unprivileged_ports = false\n  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n    SystemdCgroup = true\n";
+    let node = with_config(Some("2.0.5-1"), v3_misplaced);
+    let (status, msg) = ctr(&node, "CTR-3");
+    assert_eq!(status, Status::Fail, "{msg}");
+    assert!(msg.contains("is ignored"), "{msg}");
+    let (status, msg) = ctr(&node, "CTR-5");
+    assert_eq!(
+        status,
+        Status::Pass,
+        "the misplaced false is ignored: {msg}"
+    );
+    assert_eq!(
+        ctr(&node, "CTR-6").0,
+        Status::Pass,
+        "streaming stays in grpc.v1.cri"
+    );
+    // ... and a version 3 config implies containerd 2.x when the version is unknown.
+    assert_eq!(
+        ctr(&with_config(None, v3_misplaced), "CTR-3").0,
+        Status::Fail
+    );
+    // containerd 1.x cannot load a version 3 config.
+    let (status, msg) = ctr(&with_config(Some("1.7.27-1"), v3_misplaced), "CTR-3");
+    assert_eq!(status, Status::Error, "{msg}");
+    assert!(msg.contains("cannot load"), "{msg}");
+}
+
+/// The node facts fixtures (`tests/fixtures/node-facts/`), one per OS and runtime case, with
+/// the verdicts the software's behaviour gives.
+#[test]
+#[allow(clippy::disallowed_methods)]
+fn node_facts_fixtures_for_each_os_and_runtime_case() {
+    use stockade_core::facts::parse_facts;
+    use stockade_core::input::yaml::Limits;
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, Status)]);
+    let cases: &[Case<'_>] = &[
+        (
+            "ubuntu-openssh-semantics.json",
+            "cis-ubuntu@l2",
+            &[
+                ("UBU-5.1.7", Status::Fail),  // ClientAliveCountMax 0
+                ("UBU-5.1.13", Status::Pass), // LoginGraceTime 1m
+                ("UBU-5.1.18", Status::Pass), // MaxStartups 10 = 10:30:10
+                ("UBU-5.1.20", Status::Fail), // Match Address ... PermitRootLogin yes
+                ("UBU-5.1.1", Status::Fail),  // sshd_config.d/10-site.conf is 0644
+                ("UBU-5.1.6", Status::Pass),  // default ciphers, openssh with the Terrapin fix
+            ],
+        ),
+        (
+            "ubuntu-what-the-tools-read.json",
+            "cis-ubuntu@l2",
+            &[
+                ("UBU-1.1.1.1", Status::Fail),  // cramfs.conf.disabled is not read
+                ("UBU-5.2.2", Status::Fail),    // sudoers.d/use_pty.conf is skipped
+                ("UBU-6.2.3.20", Status::Fail), // 100-unlock.rules is read last
+                ("UBU-1.6.3", Status::Fail),    // UBUNTU
+            ],
+        ),
+        (
+            "os-sections-without-os.json",
+            "cis-ubuntu",
+            &[("UBU-1.5.1", Status::Error), ("UBU-5.1.20", Status::Error)],
+        ),
+        (
+            "containerd-2.1-config-v2.json",
+            "containerd",
+            &[("CTR-3", Status::Pass), ("CTR-5", Status::Pass)],
+        ),
+        (
+            "containerd-1.7-config-v2.json",
+            "containerd",
+            &[("CTR-3", Status::Pass), ("CTR-5", Status::Fail)],
+        ),
+        (
+            "containerd-2.0-config-v3-misplaced.json",
+            "containerd",
+            &[
+                ("CTR-3", Status::Fail),
+                ("CTR-5", Status::Pass),
+                ("CTR-6", Status::Pass),
+            ],
+        ),
+        (
+            "containerd-1.7-config-v3.json",
+            "containerd",
+            &[
+                ("CTR-3", Status::Error),
+                ("CTR-5", Status::Error),
+                ("CTR-6", Status::Error),
+            ],
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/node-facts");
+    for (name, benchmark, want) in cases {
+        let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+        let doc = parse_facts(name, &text, Limits::default()).expect("valid facts");
+        let report = scan_with(
+            &[(name, &doc.facts)],
+            &format!(r#"{{"benchmarks": ["{benchmark}"]}}"#),
+        );
+        for (code, status) in *want {
+            let r = common::result_of(&report, code, None);
+            assert_eq!(r.status, *status, "{name} {code}: {}", r.message);
+        }
+    }
 }

@@ -47,9 +47,20 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Resu
     c.os_facts();
     for _round in 0..5 {
         let requests = plan(&c.facts);
+        // A request is new when the path was not recorded, or when a listing recorded a regular
+        // file by metadata only and its content is now asked (a file an sshd `Include` names).
         let new: Vec<_> = requests
             .into_iter()
-            .filter(|r| c.facts.file(&r.path).is_none() && c.facts.error_for(&r.path).is_none())
+            .filter(|r| {
+                c.facts.error_for(&r.path).is_none()
+                    && c.facts.file(&r.path).is_none_or(|f| {
+                        r.content
+                            && !r.list
+                            && f.exists
+                            && f.content.is_none()
+                            && f.file_type == Some(FileType::File)
+                    })
+            })
             .collect();
         if new.is_empty() {
             break;
@@ -149,8 +160,10 @@ impl Collector {
         }
     }
 
-    /// Records one path: metadata always, content when asked and safe.
+    /// Records one path: metadata always, content when asked and safe. A path recorded before
+    /// (by metadata only) is recorded again.
     fn file(&mut self, path: &str, content: bool) {
+        self.facts.files.retain(|f| f.path != path);
         let entry = match self.root.resolve(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if self.is_dangling_link(path) {

@@ -806,3 +806,83 @@ fn an_ubuntu_worker_is_collected_and_scanned_for_every_layer() {
             .is_some_and(|m| m.contains("CVE-2025-31133") && !m.contains("CVE-2024-21626"))
     );
 }
+
+#[test]
+fn files_that_sshd_and_sudo_include_are_collected_with_their_content() {
+    let t = Tree::new("ubuntu-2");
+    t.file(
+        "/var/lib/dpkg/status",
+        0o644,
+        ROOT,
+        "Package: openssh-server\nStatus: install ok installed\nVersion: 1:8.9p1-3ubuntu0.10\n\nPackage: sudo\nStatus: install ok installed\nVersion: 1.9.9-1ubuntu2.4\n",
+    );
+    t.file(
+        "/etc/ssh/sshd_config",
+        0o600,
+        ROOT,
+        "Include /etc/ssh/sshd_config.d/*.conf\nInclude extra.conf\nInclude /etc/ssh/site/*.conf\nPermitRootLogin no\n",
+    );
+    t.dir("/etc/ssh/sshd_config.d", 0o755, ROOT);
+    // In /etc/ssh, which is otherwise listed by metadata only (host keys live there).
+    t.file("/etc/ssh/extra.conf", 0o600, ROOT, "MaxAuthTries 3\n");
+    t.file(
+        "/etc/ssh/site/10-root.conf",
+        0o644,
+        ROOT,
+        "PermitRootLogin yes\n",
+    );
+    t.file("/etc/ssh/site/README", 0o644, ROOT, "not included\n");
+    t.file(
+        "/etc/ssh/ssh_host_ed25519_key",
+        0o600,
+        ROOT,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nhostkeybytes\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
+    t.file(
+        "/etc/sudoers",
+        0o440,
+        ROOT,
+        "Defaults env_reset\n@include sudoers.local\n@includedir /etc/sudoers.d\n",
+    );
+    t.file("/etc/sudoers.local", 0o440, ROOT, "Defaults use_pty\n");
+    t.file(
+        "/etc/sudoers.d/use_pty.bak",
+        0o440,
+        ROOT,
+        "Defaults !use_pty\n",
+    );
+    let (facts, text) = t.collect();
+    assert!(!text.contains("hostkeybytes"), "no host key");
+    let content = |path: &str| {
+        facts["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["content"].clone())
+            .unwrap_or_else(|| panic!("{path} not collected"))
+    };
+    assert_eq!(content("/etc/ssh/extra.conf"), "MaxAuthTries 3\n");
+    assert_eq!(
+        content("/etc/ssh/site/10-root.conf"),
+        "PermitRootLogin yes\n"
+    );
+    assert_eq!(content("/etc/sudoers.local"), "Defaults use_pty\n");
+    let (report, _) = t.scan("cis-ubuntu");
+    let root = result_of(&report, "UBU-5.1.20");
+    assert_eq!(root["status"], "fail", "{}", root["message"]);
+    assert!(
+        root["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/etc/ssh/site/10-root.conf line 1"),
+        "{}",
+        root["message"]
+    );
+    assert_eq!(status_of(&report, "UBU-5.1.16"), "pass", "MaxAuthTries 3");
+    // /etc/ssh/site/10-root.conf is 0644: the permission check covers Include targets.
+    let access = result_of(&report, "UBU-5.1.1");
+    assert_eq!(access["status"], "fail", "{}", access["message"]);
+    // sudoers.local is read in place; sudoers.d/use_pty.bak has a dot: skipped.
+    assert_eq!(status_of(&report, "UBU-5.2.2"), "pass");
+}

@@ -1,15 +1,20 @@
-//! The CIS Ubuntu Linux 22.04 LTS Benchmark (v2.0.0, Level 1 - Server) evaluated on node facts.
+//! The CIS Ubuntu Linux 22.04 LTS Benchmark (v2.0.0, Level 1 and Level 2 - Server) evaluated
+//! on node facts.
 //!
 //! The checks are data (`cis_ubuntu.yaml`, compiled in): each names one kind of test (a kernel
 //! parameter, a mount option, a package, a service, a file's mode and owner, an sshd setting, an
-//! audit rule, ...) read by this evaluator. A fact that was not collected is an `error`, never a
-//! pass; a check that does not apply (an option of a partition that is not separate, sshd on a
-//! node without openssh-server) is a `skip` that says why.
+//! audit rule, ...) read by this evaluator, and the profile it belongs to. A fact that was not
+//! collected is an `error`, never a pass; a check that does not apply (an option of a partition
+//! that is not separate, sshd on a node without openssh-server) is a `skip` that says why.
 //!
-//! sshd's settings are its effective configuration: `sshd` in the facts when a collector ran
-//! `sshd -T`, else derived here from `/etc/ssh/sshd_config` and its `Include`s the way sshd
-//! reads them (the first value wins; `Match` blocks are conditional and not applied), with the
-//! defaults of OpenSSH 8.9, Ubuntu 22.04's version, for what is not set.
+//! Every file is read the way the program that reads it does: sshd's settings are its
+//! effective configuration (`sshd` in the facts when a collector ran `sshd -T`, else derived
+//! here from `/etc/ssh/sshd_config` and its `Include`s: the first value wins, time values take
+//! units, and a `Match` block that sets a weaker value fails the check), with the defaults of
+//! OpenSSH 8.9, Ubuntu 22.04's version, for what is not set; kmod reads only `*.conf` in
+//! modprobe.d; sudo follows its `@include`/`@includedir` lines and skips names with a dot;
+//! augenrules reads `*.rules` in `ls -v` order; pam_limits reads limits.conf then
+//! limits.d/*.conf.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -17,7 +22,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::cis::{Evidence, Outcome, mode_within};
-use crate::facts::{FileFact, NodeFacts};
+use crate::facts::{FileFact, FileType, NodeFacts};
 use crate::input::yaml::{self, Limits};
 use crate::report::Status;
 use crate::rules::Severity;
@@ -35,6 +40,10 @@ pub struct UbuntuCheck {
     pub title: String,
     /// Severity of a failure.
     pub severity: Severity,
+    /// The benchmark profile the check belongs to: 1 (Level 1 - Server, and so Level 2 as
+    /// well) or 2 (Level 2 - Server only).
+    #[serde(default = "level_one")]
+    pub level: u8,
     /// How to fix a failure.
     pub remediation: String,
     /// A kernel module that must be disabled in modprobe.d and not loaded.
@@ -58,6 +67,9 @@ pub struct UbuntuCheck {
     /// Kernel parameters and the values they may have.
     #[serde(default)]
     sysctl: Option<BTreeMap<String, OneOrMany>>,
+    /// A pam_limits hard limit every user must have (with `sysctl`: both are needed).
+    #[serde(default)]
+    limits: Option<LimitsTest>,
     /// The kernel command line.
     #[serde(default)]
     cmdline: Option<CmdlineTest>,
@@ -93,11 +105,37 @@ pub struct UbuntuCheck {
     pub manual: Option<String>,
 }
 
+fn level_one() -> u8 {
+    1
+}
+
 impl UbuntuCheck {
     /// The rule code results carry (`UBU-3.3.1`).
     pub fn code(&self) -> String {
         format!("UBU-{}", self.id)
     }
+
+    /// The profile's name: `Level 1 - Server` or `Level 2 - Server`.
+    pub fn profile(&self) -> &'static str {
+        profile_name(self.level)
+    }
+}
+
+/// `Level 1 - Server` or `Level 2 - Server`.
+pub fn profile_name(level: u8) -> &'static str {
+    if level >= 2 {
+        "Level 2 - Server"
+    } else {
+        "Level 1 - Server"
+    }
+}
+
+/// A pam_limits hard limit (limits.conf(5)): `* hard <item> <value>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LimitsTest {
+    item: String,
+    value: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,6 +215,10 @@ struct FileTest {
     /// The check applies only when this package is installed.
     #[serde(default)]
     when_package: Option<String>,
+    /// Every other file sshd reads is checked too: the regular files of
+    /// /etc/ssh/sshd_config.d and the files an `Include` names.
+    #[serde(default)]
+    sshd_files: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +256,27 @@ struct SshdTest {
     max: Option<u64>,
     #[serde(default)]
     max_startups: Option<[u64; 3]>,
+    /// A second keyword the check needs as well (`ClientAliveInterval` and
+    /// `ClientAliveCountMax`).
+    #[serde(default)]
+    and: Option<Box<SshdTest>>,
+    /// Weak algorithms that a package version fixes (`excludes` tests).
+    #[serde(default)]
+    fixed: Option<FixedIn>,
+}
+
+/// A weakness the benchmark names for a CVE, and the package version that fixes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FixedIn {
+    /// The CVE (`CVE-2023-48795`).
+    cve: String,
+    /// The algorithms the benchmark excludes because of it.
+    algorithms: Vec<String>,
+    /// The Debian package that carries the fix.
+    package: String,
+    /// Its first fixed version.
+    version: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,6 +317,8 @@ pub fn sysctl_keys() -> BTreeSet<&'static str> {
 /// Files whose content the checks read (config files; never keys or /etc/shadow), and
 /// directories whose regular files' content they read.
 pub const CONTENT_FILES: &[&str] = &[
+    "/etc/security/limits.conf",
+    "/etc/systemd/coredump.conf",
     "/etc/passwd",
     "/etc/group",
     "/etc/motd",
@@ -270,7 +335,106 @@ pub const CONTENT_DIRS: &[&str] = &[
     "/etc/modprobe.d",
     "/etc/audit/rules.d",
     "/etc/sudoers.d",
+    "/etc/security/limits.d",
+    "/etc/systemd/coredump.conf.d",
 ];
+
+/// What a collector must read besides [`CONTENT_FILES`] and [`CONTENT_DIRS`], given what it
+/// has read so far: `(path, content, list)`. The files sshd's `Include`s and sudoers'
+/// `@include`s name, by content (their directories listed first, by metadata, so that a glob
+/// can be expanded); files that a listing recorded by metadata only are asked again with
+/// content.
+pub fn requests(facts: &NodeFacts) -> Vec<(String, bool, bool)> {
+    let mut out: Vec<(String, bool, bool)> = Vec::new();
+    let mut want = |path: &str, content: bool, list: bool| {
+        let known = facts.file(path);
+        let needed = match known {
+            None => facts.error_for(path).is_none(),
+            Some(f) => {
+                content
+                    && f.exists
+                    && f.content.is_none()
+                    && f.file_type != Some(FileType::Directory)
+                    && facts.error_for(path).is_none()
+            }
+        };
+        if needed && !out.iter().any(|(p, _, _)| p == path) {
+            out.push((path.to_owned(), content, list));
+        }
+    };
+    // sshd: every Include of every config file read so far.
+    let mut todo = vec!["/etc/ssh/sshd_config".to_owned()];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = todo.pop() {
+        if !seen.insert(path.clone()) || seen.len() > 64 {
+            continue;
+        }
+        let Some(text) = facts.file(&path).and_then(|f| f.content.as_deref()) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some((key, value)) = sshd_line(line) else {
+                continue;
+            };
+            if key != "include" {
+                continue;
+            }
+            for pattern in value.split_whitespace() {
+                let pattern = include_pattern(pattern);
+                let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("", ""));
+                if has_glob(dir) || dir.is_empty() {
+                    continue;
+                }
+                if !has_glob(glob) {
+                    want(&pattern, true, false);
+                    todo.push(pattern.clone());
+                    continue;
+                }
+                want(dir, false, true);
+                if let Ok(files) = include_targets(facts, &pattern) {
+                    for f in files {
+                        want(&f, true, false);
+                        todo.push(f);
+                    }
+                }
+            }
+        }
+    }
+    // sudoers: `@include` files and `@includedir` directories.
+    let mut todo = vec!["/etc/sudoers".to_owned()];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = todo.pop() {
+        if !seen.insert(path.clone()) || seen.len() > 64 {
+            continue;
+        }
+        let Some(text) = facts.file(&path).and_then(|f| f.content.as_deref()) else {
+            continue;
+        };
+        let base = path.rsplit_once('/').map_or("/etc", |(d, _)| d).to_owned();
+        for line in text.lines() {
+            let Some((is_dir, target)) = sudoers_include(line) else {
+                continue;
+            };
+            let target = if target.starts_with('/') {
+                target.to_owned()
+            } else {
+                format!("{base}/{target}")
+            };
+            if is_dir {
+                want(&target, true, true);
+                for f in facts.files_under(&target) {
+                    if f.content.is_some() {
+                        todo.push(f.path.clone());
+                    }
+                }
+            } else {
+                want(&target, true, false);
+                todo.push(target);
+            }
+        }
+    }
+    out
+}
 
 /// Files and directories whose metadata the checks read.
 pub fn metadata_paths() -> BTreeSet<&'static str> {
@@ -290,10 +454,6 @@ pub fn metadata_paths() -> BTreeSet<&'static str> {
 pub struct Host<'f> {
     facts: &'f NodeFacts,
     sshd: Result<Sshd, String>,
-}
-
-struct Sshd {
-    settings: BTreeMap<String, (String, String)>,
 }
 
 impl<'f> Host<'f> {
@@ -384,36 +544,43 @@ fn decided(pass: bool, message: String, expected: String, actual: String) -> Out
     }
 }
 
-/// Evaluates every check on one node. A node that is not Ubuntu, or facts that hold no OS
-/// section at all (an older collector, a tool that collects Kubernetes only), skip every
-/// check with the reason.
-pub fn evaluate(host: &Host<'_>) -> Vec<(&'static UbuntuCheck, Outcome)> {
+/// Evaluates the checks of a profile (1: Level 1 - Server; 2: Level 2 - Server, which
+/// includes Level 1) on one node. A node that is not Ubuntu, or facts that hold no OS section
+/// at all (an older collector, a tool that collects Kubernetes only), skip every check with
+/// the reason. Facts with OS sections that do not say which OS it is (no `os.id`) are an
+/// error for every check: they may come from any distribution.
+pub fn evaluate(host: &Host<'_>, level: u8) -> Vec<(&'static UbuntuCheck, Outcome)> {
     let f = host.facts;
-    let not_applicable = match f.os.as_ref().and_then(|o| o.id.as_deref()) {
-        Some(id) if id != "ubuntu" => Some(format!(
+    let has_os_sections = f.sysctl.is_some()
+        || f.mounts.is_some()
+        || f.packages.is_some()
+        || f.modules.is_some()
+        || f.enabled_services.is_some();
+    let os_id = f.os.as_ref().and_then(|o| o.id.as_deref());
+    let not_applicable = match os_id {
+        None if has_os_sections => Some(outcome(
+            Status::Error,
+            "the facts do not say which OS the node runs (no `os.id`, from /etc/os-release): the Ubuntu checks cannot be decided on them".to_owned(),
+        )),
+        Some(id) if id != "ubuntu" => Some(outcome(Status::Skip, format!(
             "the node runs {}, not Ubuntu",
             f.os.as_ref()
                 .and_then(|o| o.pretty_name.clone())
                 .unwrap_or_else(|| id.to_owned())
+        ))),
+        _ if !has_os_sections => Some(outcome(
+            Status::Skip,
+            "these facts hold no OS section (sysctl, mounts, packages, modules, enabled services): collect them with `stockade collect` (facts v1alpha2)"
+                .to_owned(),
         )),
-        _ if f.sysctl.is_none()
-            && f.mounts.is_none()
-            && f.packages.is_none()
-            && f.modules.is_none()
-            && f.enabled_services.is_none() =>
-        {
-            Some(
-                "these facts hold no OS section (sysctl, mounts, packages, modules, enabled services): collect them with `stockade collect` (facts v1alpha2)"
-                    .to_owned(),
-            )
-        }
         _ => None,
     };
     checks()
         .iter()
+        .filter(|c| c.level <= level)
         .map(|c| {
             let out = match &not_applicable {
-                Some(why) => outcome(Status::Skip, why.clone()),
+                Some(why) => why.clone(),
                 None => evaluate_check(c, host),
             };
             (c, out)
@@ -437,7 +604,10 @@ fn evaluate_check(check: &UbuntuCheck, host: &Host<'_>) -> Outcome {
     } else if check.time_sync.is_some() {
         time_sync(host)
     } else if let Some(t) = &check.sysctl {
-        sysctl(host, t)
+        match (sysctl(host, t), &check.limits) {
+            (Ok(a), Some(l)) => limits(host, l).map(|b| both(a, b)),
+            (result, _) => result,
+        }
     } else if let Some(t) = &check.cmdline {
         cmdline(host, t)
     } else if check.apparmor.is_some() {
@@ -477,7 +647,17 @@ fn module(host: &Host<'_>, name: &str) -> Checked {
         .any(|m| m.replace('-', "_") == kernel_name);
     let mut install = None;
     let mut blacklisted = None;
-    for (path, text) in host.dir_contents("/etc/modprobe.d")? {
+    // kmod reads only the `*.conf` files of modprobe.d (modprobe.d(5)): `cramfs.conf.disabled`
+    // or `blacklist.bak` configure nothing.
+    let confs: Vec<(&str, &str)> = host
+        .dir_contents("/etc/modprobe.d")?
+        .into_iter()
+        .filter(|(path, _)| {
+            path.strip_prefix("/etc/modprobe.d/")
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".conf"))
+        })
+        .collect();
+    for (path, text) in confs {
         for line in text.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
             let same = |w: Option<&&str>| w.is_some_and(|w| w.replace('-', "_") == kernel_name);
@@ -928,10 +1108,33 @@ fn file(host: &Host<'_>, test: &FileTest) -> Checked {
             "absent".to_owned(),
         ));
     }
-    let problems = access(f, &test.mode, &test.owner);
+    let mut problems = access(f, &test.mode, &test.owner);
+    let mut others = Vec::new();
+    if test.sshd_files {
+        others = sshd_files(host)?;
+        for other in &others {
+            if let Some(o) = host.facts.file(other) {
+                problems.extend(
+                    access(o, &test.mode, &test.owner)
+                        .into_iter()
+                        .map(|p| format!("{other}: {p}")),
+                );
+            }
+        }
+    }
     let mut out = decided(
         problems.is_empty(),
-        if problems.is_empty() {
+        if problems.is_empty() && !others.is_empty() {
+            format!(
+                "{} is {} {}, and {} other files sshd reads are within {} {}",
+                test.path,
+                f.mode.as_deref().unwrap_or_default(),
+                owner_of(f),
+                others.len(),
+                test.mode,
+                test.owner.join(" or ")
+            )
+        } else if problems.is_empty() {
             format!(
                 "{} is {} {}",
                 test.path,
@@ -946,6 +1149,173 @@ fn file(host: &Host<'_>, test: &FileTest) -> Checked {
     );
     out.evidence = Evidence::File(test.path.clone());
     Ok(out)
+}
+
+/// The files sshd reads besides sshd_config: every regular file of /etc/ssh/sshd_config.d
+/// (whether or not its name matches the Include), and every file an `Include` names.
+fn sshd_files(host: &Host<'_>) -> Result<Vec<String>, String> {
+    const DIR: &str = "/etc/ssh/sshd_config.d";
+    if let Some(err) = host.facts.error_for(DIR) {
+        return Err(format!("{DIR} could not be collected: {}", err.message));
+    }
+    if host.facts.file(DIR).is_none() {
+        return Err(format!("{DIR} was not collected"));
+    }
+    let mut files: BTreeSet<String> = host
+        .facts
+        .files_under(DIR)
+        .into_iter()
+        .filter(|f| f.file_type != Some(FileType::Directory))
+        .map(|f| f.path.clone())
+        .collect();
+    if let Ok(sshd) = &host.sshd {
+        files.extend(
+            sshd.files
+                .iter()
+                .filter(|p| p.as_str() != "/etc/ssh/sshd_config")
+                .cloned(),
+        );
+    }
+    Ok(files.into_iter().collect())
+}
+
+/// pam_limits (limits.conf(5)): /etc/security/limits.conf, then the `*.conf` files of
+/// /etc/security/limits.d in order; for the `*` domain the last `hard` (or `-`) entry of the
+/// item wins, and an entry for a user, group or uid range takes precedence for those users, so
+/// such an entry with another value fails the check as well.
+fn limits(host: &Host<'_>, test: &LimitsTest) -> Checked {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    if let Some(t) = host.content("/etc/security/limits.conf")? {
+        texts.push(("/etc/security/limits.conf".to_owned(), t));
+    }
+    for (path, text) in host.dir_contents("/etc/security/limits.d")? {
+        if path
+            .strip_prefix("/etc/security/limits.d/")
+            .is_some_and(|name| !name.contains('/') && name.ends_with(".conf"))
+        {
+            texts.push((path.to_owned(), text));
+        }
+    }
+    let mut everyone: Option<(String, String)> = None;
+    let mut others = Vec::new();
+    for (path, text) in &texts {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or_default();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let [domain, kind, item, value] = words.as_slice() else {
+                continue;
+            };
+            if *item != test.item || !matches!(*kind, "hard" | "-") {
+                continue;
+            }
+            let at = format!("{path} line {}", n + 1);
+            if *domain == "*" {
+                everyone = Some(((*value).to_owned(), at));
+            } else if *value != test.value {
+                others.push(format!("`{domain} {kind} {item} {value}` ({at})"));
+            }
+        }
+    }
+    let mut expected = format!("* hard {} {}", test.item, test.value);
+    let (mut pass, mut message, actual) = match &everyone {
+        None => (
+            false,
+            format!(
+                "no `* hard {}` limit in /etc/security/limits.conf or limits.d",
+                test.item
+            ),
+            "not set".to_owned(),
+        ),
+        Some((v, at)) if *v != test.value => (
+            false,
+            format!("the hard {} limit is {v} ({at})", test.item),
+            v.clone(),
+        ),
+        Some((v, at)) if !others.is_empty() => (
+            false,
+            format!(
+                "the hard {} limit is {v} ({at}), but {} sets another for some users",
+                test.item,
+                others.join("; ")
+            ),
+            v.clone(),
+        ),
+        Some((v, at)) => (
+            true,
+            format!("the hard {} limit is {v} ({at})", test.item),
+            v.clone(),
+        ),
+    };
+    if test.item == "core"
+        && host.facts.packages.is_some()
+        && !host.package("systemd-coredump")?.is_empty()
+    {
+        let problems = coredump(host)?;
+        expected.push_str("; systemd-coredump: Storage=none, ProcessSizeMax=0");
+        if !problems.is_empty() {
+            message = format!(
+                "{message}; systemd-coredump is installed and {}",
+                problems.join(", ")
+            );
+            pass = false;
+        }
+    }
+    let mut out = decided(pass, message, expected, actual);
+    out.evidence = Evidence::File("/etc/security/limits.conf".to_owned());
+    Ok(out)
+}
+
+/// systemd-coredump(8)'s settings (coredump.conf(5)): /etc/systemd/coredump.conf, then the
+/// `*.conf` drop-ins of /etc/systemd/coredump.conf.d in name order, the last value of a key in
+/// the `[Coredump]` section winning. The benchmark wants `Storage=none` and
+/// `ProcessSizeMax=0`; the defaults are `external` and 1G. What is wrong, if anything.
+fn coredump(host: &Host<'_>) -> Result<Vec<String>, String> {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    if let Some(t) = host.content("/etc/systemd/coredump.conf")? {
+        texts.push(("/etc/systemd/coredump.conf".to_owned(), t));
+    }
+    let mut dropins: Vec<(&str, &str)> = host
+        .dir_contents("/etc/systemd/coredump.conf.d")?
+        .into_iter()
+        .filter(|(path, _)| {
+            path.strip_prefix("/etc/systemd/coredump.conf.d/")
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".conf"))
+        })
+        .collect();
+    dropins.sort_by(|a, b| a.0.cmp(b.0));
+    texts.extend(dropins.into_iter().map(|(p, t)| (p.to_owned(), t)));
+    let mut storage = ("external".to_owned(), "the default".to_owned());
+    let mut size = ("1G".to_owned(), "the default".to_owned());
+    for (path, text) in &texts {
+        let mut in_section = false;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                in_section = line == "[Coredump]";
+                continue;
+            }
+            if !in_section || line.starts_with(['#', ';']) {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            let at = format!("{path} line {}", n + 1);
+            match key.trim() {
+                "Storage" => storage = (value.trim().to_owned(), at),
+                "ProcessSizeMax" => size = (value.trim().to_owned(), at),
+                _ => {}
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    if storage.0 != "none" {
+        problems.push(format!("Storage={} ({})", storage.0, storage.1));
+    }
+    if size.0 != "0" {
+        problems.push(format!("ProcessSizeMax={} ({})", size.0, size.1));
+    }
+    Ok(problems)
 }
 
 fn files_in(host: &Host<'_>, test: &FilesInTest) -> Checked {
@@ -1044,115 +1414,300 @@ const SSHD_DEFAULTS: &[(&str, &str)] = &[
     ("usepam", "no"),
 ];
 
-/// sshd's effective global settings: keyword → (value, where it came from).
+/// A `Match` block of the sshd configuration: its criteria, where it starts, and the settings
+/// it makes (keyword, value, where), in order.
+struct MatchBlock {
+    criteria: String,
+    at: String,
+    settings: Vec<(String, String, String)>,
+}
+
+/// sshd's configuration as the checks read it.
+struct Sshd {
+    /// Global settings: keyword → (value, where it came from); the first value wins.
+    settings: BTreeMap<String, (String, String)>,
+    /// The `Match` blocks, in order. From the config files, also when `sshd -T` gave the
+    /// global settings (it prints no Match context); empty when the files were not collected.
+    blocks: Vec<MatchBlock>,
+    /// The config files sshd reads (sshd_config and every file an `Include` names).
+    files: Vec<String>,
+}
+
+#[derive(Default)]
+struct SshdReader {
+    settings: BTreeMap<String, (String, String)>,
+    blocks: Vec<MatchBlock>,
+    files: Vec<String>,
+}
+
+/// sshd's configuration: `sshd` in the facts (`sshd -T`) for the global settings when given,
+/// else the config files read as sshd reads them.
 fn effective_sshd(facts: &NodeFacts) -> Result<Sshd, String> {
+    let from_files = match facts.file("/etc/ssh/sshd_config") {
+        None => Err("/etc/ssh/sshd_config was not collected".to_owned()),
+        Some(f) if !f.exists => Err("/etc/ssh/sshd_config does not exist".to_owned()),
+        Some(_) => {
+            let mut reader = SshdReader::default();
+            reader
+                .read(facts, "/etc/ssh/sshd_config", None, 0)
+                .map(|()| reader)
+        }
+    };
     if let Some(given) = &facts.sshd {
+        let (blocks, files) = from_files.map(|r| (r.blocks, r.files)).unwrap_or_default();
         return Ok(Sshd {
             settings: given
                 .iter()
                 .map(|(k, v)| (k.to_lowercase(), (v.clone(), "sshd -T".to_owned())))
                 .collect(),
+            blocks,
+            files,
         });
     }
-    match facts.file("/etc/ssh/sshd_config") {
-        None => return Err("/etc/ssh/sshd_config was not collected".to_owned()),
-        Some(f) if !f.exists => return Err("/etc/ssh/sshd_config does not exist".to_owned()),
-        Some(_) => {}
-    }
-    let mut settings = BTreeMap::new();
-    read_sshd_config(facts, "/etc/ssh/sshd_config", 0, &mut settings)?;
-    Ok(Sshd { settings })
+    let r = from_files?;
+    Ok(Sshd {
+        settings: r.settings,
+        blocks: r.blocks,
+        files: r.files,
+    })
 }
 
-/// Reads one config file in order: an `Include` reads the included files in its place, and the
-/// first value of a keyword wins, as in sshd. Lines after `Match` are conditional: not applied.
-fn read_sshd_config(
-    facts: &NodeFacts,
-    path: &str,
-    depth: usize,
-    settings: &mut BTreeMap<String, (String, String)>,
-) -> Result<(), String> {
-    if depth > 16 {
+/// One line of sshd_config: the lowercase keyword and the rest (`Key value`, `Key=value`).
+/// Empty lines and comments give `None`; a `#` word ends the line, as sshd splits arguments.
+fn sshd_line(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let (key, rest) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
+        Some((k, v)) => (k, v.trim_start_matches([' ', '\t', '='])),
+        None => (line, ""),
+    };
+    let mut words = Vec::new();
+    for word in rest.split_whitespace() {
+        if word.starts_with('#') {
+            break;
+        }
+        words.push(word.trim_matches('"'));
+    }
+    Some((key.to_lowercase(), words.join(" ")))
+}
+
+impl SshdReader {
+    /// Reads one config file in order, as sshd does: an `Include` reads the named files in its
+    /// place (in the block it appears in), the first global value of a keyword wins, and a
+    /// `Match` line opens a block that lasts to the next `Match` or to the end of this file
+    /// (sshd restores the including file's state after each included file).
+    fn read(
+        &mut self,
+        facts: &NodeFacts,
+        path: &str,
+        block: Option<usize>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 16 {
+            return Err(format!(
+                "{path}: includes nested more than 16 deep (a loop?)"
+            ));
+        }
+        if let Some(err) = facts.error_for(path) {
+            return Err(format!("{path} could not be collected: {}", err.message));
+        }
+        let text = match facts.file(path) {
+            Some(f) if !f.exists => return Ok(()),
+            Some(f) => f
+                .content
+                .as_deref()
+                .ok_or_else(|| format!("the content of {path} was not collected"))?,
+            None => return Err(format!("{path} was not collected")),
+        };
+        self.files.push(path.to_owned());
+        let mut current = block;
+        for (n, line) in text.lines().enumerate() {
+            let Some((key, value)) = sshd_line(line) else {
+                continue;
+            };
+            let at = format!("{path} line {}", n + 1);
+            match key.as_str() {
+                "match" => {
+                    self.blocks.push(MatchBlock {
+                        criteria: value,
+                        at,
+                        settings: Vec::new(),
+                    });
+                    current = self.blocks.len().checked_sub(1);
+                }
+                "include" => {
+                    for pattern in value.split_whitespace() {
+                        for included in include_targets(facts, pattern)? {
+                            self.read(facts, &included, current, depth + 1)?;
+                        }
+                    }
+                }
+                _ => match current.and_then(|i| self.blocks.get_mut(i)) {
+                    Some(b) => b.settings.push((key, value, at)),
+                    None => {
+                        self.settings.entry(key).or_insert((value, at));
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An `Include` argument as an absolute glob (relative ones are in /etc/ssh).
+fn include_pattern(pattern: &str) -> String {
+    if pattern.starts_with('/') {
+        pattern.to_owned()
+    } else {
+        format!("/etc/ssh/{pattern}")
+    }
+}
+
+fn has_glob(text: &str) -> bool {
+    text.contains(['*', '?', '['])
+}
+
+/// The files an `Include` pattern names, in glob(3)'s order (byte order). The pattern's
+/// directory must have been collected; wildcards in directory names are not supported.
+fn include_targets(facts: &NodeFacts, pattern: &str) -> Result<Vec<String>, String> {
+    let pattern = include_pattern(pattern);
+    let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("", ""));
+    let dir = if dir.is_empty() { "/" } else { dir };
+    if has_glob(dir) {
         return Err(format!(
-            "{path}: includes nested more than 16 deep (a loop?)"
+            "Include {pattern}: wildcards in directory names are not supported; run `sshd -T` on the node and give its output as `sshd` in the facts"
         ));
     }
-    let text = match facts.file(path) {
-        Some(f) if !f.exists => return Ok(()),
-        Some(f) => f
-            .content
-            .as_deref()
-            .ok_or_else(|| format!("the content of {path} was not collected"))?,
-        None => return Err(format!("{path} was not collected")),
-    };
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, value) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
-            Some((k, v)) => (
-                k.to_lowercase(),
-                v.trim_start_matches([' ', '\t', '=']).trim(),
-            ),
-            None => (line.to_lowercase(), ""),
+    if !has_glob(glob) {
+        return match facts.file(&pattern) {
+            None if facts.error_for(&pattern).is_none() => {
+                Err(format!("{pattern} (named by an Include) was not collected"))
+            }
+            Some(f) if !f.exists => Ok(Vec::new()),
+            _ => Ok(vec![pattern.clone()]),
         };
-        match key.as_str() {
-            "match" => break,
-            "include" => {
-                for pattern in value.split_whitespace() {
-                    let pattern = if pattern.starts_with('/') {
-                        pattern.to_owned()
-                    } else {
-                        format!("/etc/ssh/{pattern}")
-                    };
-                    let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("", ""));
-                    let mut matched: Vec<String> = facts
-                        .files_under(dir)
-                        .into_iter()
-                        .filter(|f| {
-                            f.path.rsplit_once('/').map(|(d, _)| d) == Some(dir)
-                                && glob_match(glob, f.path.rsplit('/').next().unwrap_or(""))
-                        })
-                        .map(|f| f.path.clone())
-                        .collect();
-                    matched.sort();
-                    for included in matched {
-                        read_sshd_config(facts, &included, depth + 1, settings)?;
+    }
+    if let Some(err) = facts.error_for(dir) {
+        return Err(format!(
+            "{dir} (named by Include {pattern}) could not be collected: {}",
+            err.message
+        ));
+    }
+    match facts.file(dir) {
+        None => {
+            return Err(format!(
+                "{dir} (named by Include {pattern}) was not collected"
+            ));
+        }
+        Some(f) if !f.exists => return Ok(Vec::new()),
+        Some(_) => {}
+    }
+    let mut matched: Vec<String> = facts
+        .files_under(dir)
+        .into_iter()
+        .filter(|f| {
+            f.file_type != Some(FileType::Directory)
+                && f.path.rsplit_once('/').map(|(d, _)| d) == Some(dir.trim_end_matches('/'))
+                && glob_match(glob, f.path.rsplit('/').next().unwrap_or(""))
+        })
+        .map(|f| f.path.clone())
+        .collect();
+    matched.sort();
+    Ok(matched)
+}
+
+/// glob(3) on one file name: `*`, `?`, `[...]` (ranges, `!`/`^` negation); a leading `.` of
+/// the name is matched only by a literal `.`.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    fn class(set: &[char], c: char) -> Option<(bool, usize)> {
+        let (negate, start) = match set.first() {
+            Some('!' | '^') => (true, 1),
+            _ => (false, 0),
+        };
+        let mut i = start;
+        let mut hit = false;
+        loop {
+            let first = *set.get(i)?;
+            if first == ']' && i > start {
+                return Some((hit != negate, i + 1));
+            }
+            if set.get(i + 1) == Some(&'-') && set.get(i + 2).is_some_and(|e| *e != ']') {
+                let last = *set.get(i + 2)?;
+                hit |= first <= c && c <= last;
+                i += 3;
+            } else {
+                hit |= first == c;
+                i += 1;
+            }
+        }
+    }
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => {
+                let rest = p.get(1..).unwrap_or_default();
+                (0..=n.len()).any(|skip| go(rest, n.get(skip..).unwrap_or_default()))
+            }
+            Some('?') => {
+                !n.is_empty()
+                    && go(
+                        p.get(1..).unwrap_or_default(),
+                        n.get(1..).unwrap_or_default(),
+                    )
+            }
+            Some('[') => {
+                let Some(c) = n.first() else { return false };
+                match class(p.get(1..).unwrap_or_default(), *c) {
+                    Some((true, used)) => go(
+                        p.get(used + 1..).unwrap_or_default(),
+                        n.get(1..).unwrap_or_default(),
+                    ),
+                    Some((false, _)) => false,
+                    // An unclosed `[` is a literal.
+                    None => {
+                        *c == '['
+                            && go(
+                                p.get(1..).unwrap_or_default(),
+                                n.get(1..).unwrap_or_default(),
+                            )
                     }
                 }
             }
-            _ => {
-                settings
-                    .entry(key)
-                    .or_insert_with(|| (value.to_owned(), format!("{path} line {}", n + 1)));
+            Some(l) => {
+                n.first() == Some(l)
+                    && go(
+                        p.get(1..).unwrap_or_default(),
+                        n.get(1..).unwrap_or_default(),
+                    )
             }
         }
     }
-    Ok(())
+    if name.starts_with('.') && !pattern.starts_with('.') {
+        return false;
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
 }
 
-fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((prefix, suffix)) => {
-            name.len() >= prefix.len() + suffix.len()
-                && name.starts_with(prefix)
-                && name.ends_with(suffix)
-        }
-    }
+fn sshd_default(key: &str) -> &'static str {
+    SSHD_DEFAULTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+        .unwrap_or_default()
 }
 
 fn sshd_value(sshd: &Sshd, key: &str) -> (String, String) {
     if let Some((v, source)) = sshd.settings.get(key) {
         return (v.clone(), source.clone());
     }
-    let default = SSHD_DEFAULTS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| (*v).to_owned())
-        .unwrap_or_default();
-    (default, "the OpenSSH 8.9 default".to_owned())
+    (
+        sshd_default(key).to_owned(),
+        "the OpenSSH 8.9 default".to_owned(),
+    )
 }
 
 /// An algorithm list as sshd resolves it: `-x` removes from the default, `+x` appends, `^x`
@@ -1183,8 +1738,12 @@ fn algorithms(value: &str, default: &str) -> Vec<String> {
     }
 }
 
-/// `120`, `2m`, `1h30m` → seconds.
+/// sshd's time format (sshd_config(5), TIME FORMATS): `120`, `2m`, `1h30m`, `10M`; a number
+/// without a unit is seconds. Anything else is not a time (sshd refuses to start).
 fn seconds(value: &str) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
     let mut total = 0u64;
     let mut number = String::new();
     for c in value.chars() {
@@ -1208,6 +1767,114 @@ fn seconds(value: &str) -> Option<u64> {
         total = total.checked_add(number.parse().ok()?)?;
     }
     Some(total)
+}
+
+/// Keywords whose values are times (sshd_config(5) TIME FORMATS).
+const SSHD_TIME_KEYS: &[&str] = &["clientaliveinterval", "logingracetime"];
+
+/// `MaxStartups start:rate:full`, or `start` alone, which sshd reads as `start:30:start`
+/// (servconf.c: the full limit takes the start value, the rate keeps its default, 30).
+fn max_startups(value: &str) -> Option<[u64; 3]> {
+    let parts: Vec<&str> = value.split(':').collect();
+    match parts.as_slice() {
+        [start] => {
+            let s = start.parse().ok()?;
+            Some([s, 30, s])
+        }
+        [start, rate, full] => Some([start.parse().ok()?, rate.parse().ok()?, full.parse().ok()?]),
+        _ => None,
+    }
+}
+
+/// The weak algorithms a list resolves to, for an `excludes` test.
+fn weak_algorithms(test: &SshdTest, key: &str, value: &str) -> Vec<String> {
+    let list = algorithms(value, sshd_default(key));
+    test.excludes
+        .iter()
+        .filter(|w| list.contains(w))
+        .cloned()
+        .collect()
+}
+
+/// Whether one value of the test's keyword passes, and what is expected.
+fn judge(test: &SshdTest, key: &str, value: &str) -> (bool, String) {
+    let lower = value.to_lowercase();
+    let first = lower.split_whitespace().next().unwrap_or("");
+    if !test.excludes.is_empty() {
+        (
+            weak_algorithms(test, key, first).is_empty(),
+            format!("none of {}", test.excludes.join(", ")),
+        )
+    } else if !test.equals.is_empty() {
+        (
+            test.equals.iter().any(|e| e == first),
+            test.equals.join(" or "),
+        )
+    } else if !test.not.is_empty() {
+        (
+            !first.is_empty() && !test.not.iter().any(|n| n == first),
+            format!("not {}", test.not.join(" or ")),
+        )
+    } else if let Some(limits) = test.max_startups {
+        (
+            max_startups(first)
+                .is_some_and(|have| have.iter().zip(limits).all(|(h, max)| *h <= max)),
+            format!("{}:{}:{} or lower", limits[0], limits[1], limits[2]),
+        )
+    } else {
+        let n = if SSHD_TIME_KEYS.contains(&key) {
+            seconds(first)
+        } else {
+            first.parse().ok()
+        };
+        let ok = n.is_some_and(|n| {
+            test.min.is_none_or(|min| n >= min) && test.max.is_none_or(|max| n <= max)
+        });
+        let unit = if SSHD_TIME_KEYS.contains(&key) {
+            " seconds"
+        } else {
+            ""
+        };
+        let expected = match (test.min, test.max) {
+            (Some(min), Some(max)) => format!("{min} to {max}{unit}"),
+            (Some(min), None) => format!("{min}{unit} or more"),
+            (None, Some(max)) => format!("{max}{unit} or less"),
+            (None, None) => "a number".to_owned(),
+        };
+        (ok, expected)
+    }
+}
+
+/// Two outcomes of one check: the worse decides (error, then fail, then manual); two passes
+/// pass with both messages.
+fn both(a: Outcome, b: Outcome) -> Outcome {
+    let rank = |s: Status| match s {
+        Status::Error => 0,
+        Status::Fail => 1,
+        Status::Manual => 2,
+        Status::Warn => 3,
+        Status::Skip => 4,
+        Status::Pass | Status::Exempt => 5,
+    };
+    if rank(a.status) == 5 && rank(b.status) == 5 {
+        let join = |x: Option<String>, y: Option<String>| match (x, y) {
+            (Some(x), Some(y)) => Some(format!("{x}; {y}")),
+            (x, y) => x.or(y),
+        };
+        return Outcome {
+            status: Status::Pass,
+            message: format!("{}; {}", a.message, b.message),
+            expected: join(a.expected, b.expected),
+            actual: join(a.actual, b.actual),
+            source: join(a.source, b.source),
+            evidence: a.evidence,
+        };
+    }
+    if rank(b.status) < rank(a.status) {
+        b
+    } else {
+        a
+    }
 }
 
 fn sshd(host: &Host<'_>, test: &SshdTest) -> Checked {
@@ -1244,62 +1911,93 @@ fn sshd(host: &Host<'_>, test: &SshdTest) -> Checked {
             },
         ));
     }
-    let key = keys.first().copied().unwrap_or_default();
+    let mut out = sshd_setting(host, config, test)?;
+    if let Some(also) = &test.and {
+        out = both(out, sshd_setting(host, config, also)?);
+    }
+    Ok(out)
+}
+
+/// One keyword: its global value, then every `Match` block that sets it. sshd applies a
+/// block's settings to the connections it matches, which cannot be known statically: a block
+/// that sets a value the check refuses fails the check, naming the block.
+fn sshd_setting(host: &Host<'_>, config: &Sshd, test: &SshdTest) -> Checked {
+    let key = test.key.split('|').next().unwrap_or_default();
     let (value, source) = sshd_value(config, key);
-    let lower = value.to_lowercase();
-    let (pass, expected) = if !test.excludes.is_empty() {
-        let default = SSHD_DEFAULTS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-            .unwrap_or_default();
-        let list = algorithms(&lower, default);
-        let weak: Vec<&String> = test.excludes.iter().filter(|w| list.contains(w)).collect();
-        (
-            weak.is_empty(),
-            format!("none of {}", test.excludes.join(", ")),
-        )
-    } else if !test.equals.is_empty() {
-        (test.equals.contains(&lower), test.equals.join(" or "))
-    } else if !test.not.is_empty() {
-        (
-            !lower.is_empty() && !test.not.contains(&lower),
-            format!("not {}", test.not.join(" or ")),
-        )
-    } else if let Some(limits) = test.max_startups {
-        let parts: Vec<Option<u64>> = lower.split(':').map(|p| p.parse().ok()).collect();
-        let within = parts.len() == 3
-            && parts
-                .iter()
-                .zip(limits)
-                .all(|(p, max)| p.is_some_and(|p| p <= max));
-        (
-            within,
-            format!("{}:{}:{} or lower", limits[0], limits[1], limits[2]),
-        )
-    } else {
-        let n = if key == "logingracetime" {
-            seconds(&lower)
-        } else {
-            lower.parse().ok()
-        };
-        let ok = n.is_some_and(|n| {
-            test.min.is_none_or(|min| n >= min) && test.max.is_none_or(|max| n <= max)
-        });
-        let expected = match (test.min, test.max) {
-            (Some(min), Some(max)) => format!("{min} to {max}"),
-            (Some(min), None) => format!("{min} or more"),
-            (None, Some(max)) => format!("{max} or less"),
-            (None, None) => "a number".to_owned(),
-        };
-        (ok, expected)
-    };
-    let mut out = decided(
-        pass,
-        format!("sshd {key} is {value} ({source})"),
-        expected,
-        value.clone(),
-    );
+    let (mut pass, expected) = judge(test, key, &value);
+    let mut message = format!("sshd {key} is {value} ({source})");
+    let mut status = None;
+    if !pass && let Some(fix) = &test.fixed {
+        let first = value.to_lowercase();
+        let first = first.split_whitespace().next().unwrap_or("");
+        let weak = weak_algorithms(test, key, first);
+        if weak.iter().all(|w| fix.algorithms.contains(w)) {
+            match host.facts.packages.as_ref().map(|p| p.get(&fix.package)) {
+                Some(Some(installed)) => match compare_debian_versions(installed, &fix.version) {
+                    Some(std::cmp::Ordering::Less) => {
+                        message = format!(
+                            "{message}: {} is weak ({}) and {} {installed} predates the fix ({})",
+                            weak.join(", "),
+                            fix.cve,
+                            fix.package,
+                            fix.version
+                        );
+                    }
+                    Some(_) => {
+                        pass = true;
+                        message = format!(
+                            "{message}: {} is listed for {}, which {} {installed} fixes (strict key exchange, from {}; clients need it too)",
+                            weak.join(", "),
+                            fix.cve,
+                            fix.package,
+                            fix.version
+                        );
+                    }
+                    None => {
+                        status = Some(Status::Manual);
+                        message = format!(
+                            "{message}: {} is listed for {}; the {} version {installed:?} cannot be compared with the fixed {}: check `apt changelog {}`",
+                            weak.join(", "),
+                            fix.cve,
+                            fix.package,
+                            fix.version,
+                            fix.package
+                        );
+                    }
+                },
+                _ => {
+                    status = Some(Status::Manual);
+                    message = format!(
+                        "{message}: {} is listed for {}, fixed from {} {}; the installed version was not collected: check `dpkg -s {}`",
+                        weak.join(", "),
+                        fix.cve,
+                        fix.package,
+                        fix.version,
+                        fix.package
+                    );
+                }
+            }
+        }
+    }
+    let mut weakened = Vec::new();
+    for block in &config.blocks {
+        if let Some((_, v, at)) = block.settings.iter().find(|(k, _, _)| k == key)
+            && !judge(test, key, v).0
+        {
+            weakened.push(format!(
+                "`Match {}` ({}) sets {key} {v} ({at})",
+                block.criteria, block.at
+            ));
+        }
+    }
+    if pass && !weakened.is_empty() {
+        pass = false;
+        message = format!("{message}, but {}", weakened.join("; "));
+    }
+    let mut out = decided(pass, message, expected, value.clone());
+    if let Some(status) = status {
+        out.status = status;
+    }
     out.evidence = match source.split_once(" line ") {
         Some((path, _)) if path.starts_with('/') => Evidence::File(path.to_owned()),
         _ => Evidence::File("/etc/ssh/sshd_config".to_owned()),
@@ -1308,10 +2006,79 @@ fn sshd(host: &Host<'_>, test: &SshdTest) -> Checked {
     Ok(out)
 }
 
+/// A sudoers include directive: `@include`/`#include` (a file) or `@includedir`/`#includedir`
+/// (a directory), with its path.
+fn sudoers_include(line: &str) -> Option<(bool, &str)> {
+    let line = line.trim();
+    let rest = line.strip_prefix('@').or_else(|| line.strip_prefix('#'))?;
+    let (dir, path) = if let Some(p) = rest.strip_prefix("includedir") {
+        (true, p)
+    } else {
+        (false, rest.strip_prefix("include")?)
+    };
+    if !path.starts_with([' ', '\t']) {
+        return None;
+    }
+    Some((dir, path.trim().trim_matches('"')))
+}
+
+/// Whether sudo reads a file of an `@includedir` directory: sudoers(5) skips names that end in
+/// `~` or contain a `.` (editor backups, package manager leftovers such as `foo.dpkg-old`).
+pub fn sudo_reads_from_includedir(name: &str) -> bool {
+    !name.is_empty() && !name.ends_with('~') && !name.contains('.')
+}
+
+/// The lines sudo reads, from /etc/sudoers, with its includes read in place: an
+/// `@includedir`'s files in lexical order (without the ones it skips), a relative path
+/// relative to the including file's directory. Each line with its file and line number.
+fn sudoers_lines<'f>(
+    host: &Host<'f>,
+    path: &str,
+    text: &'f str,
+    depth: usize,
+    out: &mut Vec<(String, usize, &'f str)>,
+) -> Result<(), String> {
+    if depth > 8 {
+        return Err(format!(
+            "{path}: includes nested more than 8 deep (a loop?)"
+        ));
+    }
+    let base = path.rsplit_once('/').map_or("/etc", |(d, _)| d);
+    for (n, line) in text.lines().enumerate() {
+        let Some((is_dir, target)) = sudoers_include(line) else {
+            out.push((path.to_owned(), n + 1, line));
+            continue;
+        };
+        let target = if target.starts_with('/') {
+            target.to_owned()
+        } else {
+            format!("{base}/{target}")
+        };
+        if is_dir {
+            let dir = target.trim_end_matches('/');
+            let mut files: Vec<(&'f str, &'f str)> = host
+                .dir_contents(dir)?
+                .into_iter()
+                .filter(|(p, _)| {
+                    p.rsplit_once('/')
+                        .is_some_and(|(d, name)| d == dir && sudo_reads_from_includedir(name))
+                })
+                .collect();
+            files.sort_by(|a, b| a.0.cmp(b.0));
+            for (p, t) in files {
+                sudoers_lines(host, p, t, depth + 1, out)?;
+            }
+        } else if let Some(t) = host.content(&target)? {
+            sudoers_lines(host, &target, t, depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
 fn sudoers(host: &Host<'_>, setting: &str) -> Checked {
-    let mut texts: Vec<(String, &str)> = Vec::new();
+    let mut lines: Vec<(String, usize, &str)> = Vec::new();
     match host.content("/etc/sudoers")? {
-        Some(t) => texts.push(("/etc/sudoers".to_owned(), t)),
+        Some(t) => sudoers_lines(host, "/etc/sudoers", t, 0, &mut lines)?,
         None => {
             return Ok(outcome(
                 Status::Skip,
@@ -1319,27 +2086,23 @@ fn sudoers(host: &Host<'_>, setting: &str) -> Checked {
             ));
         }
     }
-    for (path, text) in host.dir_contents("/etc/sudoers.d")? {
-        texts.push((path.to_owned(), text));
-    }
+    // The last setting sudo reads wins.
     let mut found: Option<(String, bool)> = None;
-    for (path, text) in &texts {
-        for (n, line) in text.lines().enumerate() {
-            let Some(rest) = line.trim().strip_prefix("Defaults") else {
-                continue;
-            };
-            // `Defaults`, `Defaults:user`, `Defaults@host`: only the global form counts.
-            if !rest.starts_with([' ', '\t']) {
-                continue;
-            }
-            for item in rest.split(',') {
-                let item = item.trim();
-                let name = item.split('=').next().unwrap_or("").trim();
-                if name == setting {
-                    found = Some((format!("{path} line {}", n + 1), true));
-                } else if name.strip_prefix('!') == Some(setting) {
-                    found = Some((format!("{path} line {}", n + 1), false));
-                }
+    for (path, n, line) in &lines {
+        let Some(rest) = line.trim().strip_prefix("Defaults") else {
+            continue;
+        };
+        // `Defaults`, `Defaults:user`, `Defaults@host`: only the global form counts.
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        for item in rest.split(',') {
+            let item = item.trim();
+            let name = item.split('=').next().unwrap_or("").trim();
+            if name == setting {
+                found = Some((format!("{path} line {n}"), true));
+            } else if name.strip_prefix('!') == Some(setting) {
+                found = Some((format!("{path} line {n}"), false));
             }
         }
     }
@@ -1356,7 +2119,7 @@ fn sudoers(host: &Host<'_>, setting: &str) -> Checked {
         ),
         None => decided(
             false,
-            format!("no `Defaults {setting}` in /etc/sudoers or /etc/sudoers.d"),
+            format!("no `Defaults {setting}` in the sudoers files sudo reads"),
             format!("Defaults {setting}"),
             "not set".to_owned(),
         ),
@@ -1620,10 +2383,19 @@ fn audit_rules(host: &Host<'_>, required: &[String]) -> Checked {
             "auditd not installed".to_owned(),
         ));
     }
-    let loaded: Vec<AuditRule> = host
+    // augenrules concatenates the `*.rules` files of rules.d in `ls -v` order (natural order:
+    // 9-x.rules before 10-x.rules), and the last `-e` it reads is the one loaded.
+    let mut files: Vec<(&str, &str)> = host
         .dir_contents("/etc/audit/rules.d")?
         .into_iter()
-        .filter(|(path, _)| path.ends_with(".rules"))
+        .filter(|(path, _)| {
+            path.strip_prefix("/etc/audit/rules.d/")
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".rules"))
+        })
+        .collect();
+    files.sort_by(|a, b| filevercmp(a.0, b.0));
+    let loaded: Vec<AuditRule> = files
+        .into_iter()
         .flat_map(|(_, text)| text.lines().filter_map(parse_rule))
         .collect();
     let mut missing = Vec::new();
@@ -1679,6 +2451,140 @@ fn audit_rules(host: &Host<'_>, required: &[String]) -> Checked {
     ))
 }
 
+/// Compares two Debian package versions as dpkg does (deb-version(7)): the epoch numerically,
+/// then the upstream version and the revision with dpkg's algorithm (runs of non-digits by
+/// character, letters before other characters, `~` before anything, even the end; runs of
+/// digits numerically). `None` when a version is not one (a non-numeric epoch, an empty
+/// upstream part).
+pub fn compare_debian_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    let (ea, ua, ra) = debian_parts(a)?;
+    let (eb, ub, rb) = debian_parts(b)?;
+    Some(
+        ea.cmp(&eb)
+            .then_with(|| verrevcmp(ua.as_bytes(), ub.as_bytes()))
+            .then_with(|| verrevcmp(ra.as_bytes(), rb.as_bytes())),
+    )
+}
+
+/// `[epoch:]upstream[-revision]`: the revision follows the last hyphen.
+fn debian_parts(version: &str) -> Option<(u64, &str, &str)> {
+    let version = version.trim();
+    let (epoch, rest) = match version.split_once(':') {
+        Some((e, rest)) => (e.parse::<u64>().ok()?, rest),
+        None => (0, version),
+    };
+    let (upstream, revision) = rest.rsplit_once('-').unwrap_or((rest, ""));
+    if upstream.is_empty() || version.chars().any(char::is_whitespace) {
+        return None;
+    }
+    Some((epoch, upstream, revision))
+}
+
+/// dpkg's `verrevcmp` (also gnulib's, behind `ls -v` and `sort -V`).
+fn verrevcmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn order(c: Option<&u8>) -> i32 {
+        match c {
+            None => 0,
+            Some(c) if c.is_ascii_digit() => 0,
+            Some(c) if c.is_ascii_alphabetic() => i32::from(*c),
+            Some(b'~') => -1,
+            Some(c) => i32::from(*c) + 256,
+        }
+    }
+    let (mut i, mut j) = (0usize, 0usize);
+    let digit = |s: &[u8], k: usize| s.get(k).is_some_and(u8::is_ascii_digit);
+    while i < a.len() || j < b.len() {
+        while (i < a.len() && !digit(a, i)) || (j < b.len() && !digit(b, j)) {
+            let (x, y) = (order(a.get(i)), order(b.get(j)));
+            if x != y {
+                return x.cmp(&y);
+            }
+            i += 1;
+            j += 1;
+        }
+        while a.get(i) == Some(&b'0') {
+            i += 1;
+        }
+        while b.get(j) == Some(&b'0') {
+            j += 1;
+        }
+        let mut first_diff = Ordering::Equal;
+        while digit(a, i) && digit(b, j) {
+            if first_diff == Ordering::Equal {
+                first_diff = a.get(i).cmp(&b.get(j));
+            }
+            i += 1;
+            j += 1;
+        }
+        if digit(a, i) {
+            return Ordering::Greater;
+        }
+        if digit(b, j) {
+            return Ordering::Less;
+        }
+        if first_diff != Ordering::Equal {
+            return first_diff;
+        }
+    }
+    Ordering::Equal
+}
+
+/// GNU `ls -v` order of two file names (gnulib's `filevercmp`), the order augenrules reads
+/// rules files in: names starting with `.` first; the file suffixes
+/// (`(\.[A-Za-z~][A-Za-z0-9~]*)*$`) are compared only when the rest is equal; the rest by
+/// `verrevcmp`; byte order breaks a tie.
+pub fn filevercmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if a == b {
+        return Ordering::Equal;
+    }
+    let hidden = |s: &str| s.starts_with('.');
+    match (hidden(a), hidden(b)) {
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    fn prefix_len(s: &str) -> usize {
+        let bytes = s.as_bytes();
+        let mut prefix = bytes.len();
+        let mut i = bytes.len();
+        // Scan backwards for a run of `.X...` suffixes.
+        let mut suffix_start = bytes.len();
+        while i > 0 {
+            i -= 1;
+            let c = bytes.get(i).copied().unwrap_or(0);
+            if c == b'.' {
+                let next = bytes.get(i + 1).copied().unwrap_or(0);
+                let body_ok = bytes.get(i + 1..suffix_start).is_some_and(|body| {
+                    body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'~')
+                });
+                if (next.is_ascii_alphabetic() || next == b'~') && body_ok && i > 0 {
+                    suffix_start = i;
+                    prefix = i;
+                    continue;
+                }
+                break;
+            }
+            if !(c.is_ascii_alphanumeric() || c == b'~') {
+                break;
+            }
+        }
+        prefix
+    }
+    let (pa, pb) = (prefix_len(a), prefix_len(b));
+    let result = verrevcmp(
+        a.as_bytes().get(..pa).unwrap_or_default(),
+        b.as_bytes().get(..pb).unwrap_or_default(),
+    );
+    let result = if result == Ordering::Equal && !(pa == a.len() && pb == b.len()) {
+        verrevcmp(a.as_bytes(), b.as_bytes())
+    } else {
+        result
+    };
+    result.then_with(|| a.cmp(b))
+}
+
 /// Checks a Kubernetes node needs to differ on, with the reason: the `kubernetes-node` profile
 /// exempts them on nodes that run a kubelet, so that a correct node does not fail.
 pub const KUBERNETES_NODE_EXEMPTIONS: &[(&str, &str)] = &[(
@@ -1719,7 +2625,20 @@ mod tests {
                 c.manual.is_some(),
             ];
             assert_eq!(tests.iter().filter(|t| **t).count(), 1, "{}", c.id);
+            assert!(c.limits.is_none() || c.sysctl.is_some(), "{}", c.id);
+            // The published profile: auditd (6.2) and DisableForwarding (5.1.8) are Level 2
+            // only; everything else here is Level 1 - Server.
+            let level_two = c.id == "5.1.8" || c.id.starts_with("6.2.");
+            assert_eq!(c.level, if level_two { 2 } else { 1 }, "{}", c.id);
         }
+        // The README's figures.
+        let auto = |level: u8| {
+            checks
+                .iter()
+                .filter(|c| c.manual.is_none() && c.level <= level)
+                .count()
+        };
+        assert_eq!((auto(1), auto(2)), (134, 152));
     }
 
     #[test]
@@ -1731,6 +2650,107 @@ mod tests {
         assert_eq!(seconds("1m30s"), Some(90));
         assert_eq!(seconds("60"), Some(60));
         assert_eq!(seconds("2x"), None);
+    }
+
+    #[test]
+    fn sshd_values_are_read_with_sshd_semantics() {
+        // Time formats (sshd_config(5) TIME FORMATS).
+        assert_eq!(seconds("5m"), Some(300));
+        assert_eq!(seconds("1h30m"), Some(5400));
+        assert_eq!(seconds("10M"), Some(600));
+        assert_eq!(seconds(""), None);
+        assert_eq!(seconds("m"), None);
+        // MaxStartups: one number is start:30:start.
+        assert_eq!(max_startups("10"), Some([10, 30, 10]));
+        assert_eq!(max_startups("10:30:100"), Some([10, 30, 100]));
+        assert_eq!(max_startups("10:30"), None);
+        // Lines: `=` and quotes, trailing comments.
+        assert_eq!(
+            sshd_line("  Banner=\"/etc/issue.net\"  # site banner"),
+            Some(("banner".to_owned(), "/etc/issue.net".to_owned()))
+        );
+        assert_eq!(sshd_line("# PermitRootLogin yes"), None);
+        // glob(3) on file names.
+        assert!(glob_match("*.conf", "50-cloud-init.conf"));
+        assert!(!glob_match("*.conf", "50-cloud-init.conf.bak"));
+        assert!(!glob_match("*.conf", ".hidden.conf"));
+        assert!(glob_match("[0-9]?-*.conf", "10-x.conf"));
+        assert!(!glob_match("[!0-9]*", "10-x.conf"));
+        assert!(glob_match("extra", "extra"));
+    }
+
+    #[test]
+    fn debian_versions_compare_as_dpkg_does() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        for (a, b, want) in [
+            ("1:8.9p1-3ubuntu0.10", "1:8.9p1-3ubuntu0.5", Greater),
+            ("1:8.9p1-3ubuntu0.4", "1:8.9p1-3ubuntu0.5", Less),
+            ("1:8.9p1-3ubuntu0.5", "1:8.9p1-3ubuntu0.5", Equal),
+            ("1:8.9p1-3", "1:8.9p1-3ubuntu0.5", Less),
+            ("8.9p1-3ubuntu0.10", "1:8.9p1-3ubuntu0.5", Less),
+            ("1:9.6p1-3ubuntu13", "1:8.9p1-3ubuntu0.5", Greater),
+            ("1.0~rc1-1", "1.0-1", Less),
+            ("1.0-1", "1.0+b1-1", Less),
+            ("1.0", "1.0-0", Equal),
+            ("1.0a", "1.0", Greater),
+            ("1.0~", "1.0", Less),
+            ("2.30-0ubuntu1~22.04", "2.30-0ubuntu1", Less),
+            ("1.01", "1.1", Equal),
+            ("1:1.2-3-4", "1:1.2-3-5", Less),
+        ] {
+            assert_eq!(compare_debian_versions(a, b), Some(want), "{a} vs {b}");
+            assert_eq!(
+                compare_debian_versions(b, a),
+                Some(want.reverse()),
+                "{b} vs {a}"
+            );
+        }
+        assert_eq!(compare_debian_versions("x:1.0", "1.0"), None);
+        assert_eq!(compare_debian_versions("1:", "1.0"), None);
+    }
+
+    #[test]
+    fn rules_files_sort_as_ls_v_does() {
+        let mut names = vec![
+            "99-finalize.rules",
+            "10-base-config.rules",
+            "9-extra.rules",
+            "30-stig.rules",
+            "100-late.rules",
+            "a.rules",
+            "10-base-config.rules~",
+        ];
+        names.sort_by(|a, b| filevercmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "9-extra.rules",
+                // `~` sorts before the end of a name (checked against GNU ls 9.1).
+                "10-base-config.rules~",
+                "10-base-config.rules",
+                "30-stig.rules",
+                "99-finalize.rules",
+                "100-late.rules",
+                "a.rules",
+            ]
+        );
+        assert_eq!(
+            filevercmp("file-1.2.rules", "file-1.10.rules"),
+            std::cmp::Ordering::Less
+        );
+    }
+
+    #[test]
+    fn sudo_skips_includedir_names_with_a_dot_or_a_tilde() {
+        assert!(sudo_reads_from_includedir("90-cloud-init-users"));
+        assert!(!sudo_reads_from_includedir("use_pty.conf"));
+        assert!(!sudo_reads_from_includedir("README~"));
+        assert_eq!(
+            sudoers_include("@includedir /etc/sudoers.d"),
+            Some((true, "/etc/sudoers.d"))
+        );
+        assert_eq!(sudoers_include("#include extra"), Some((false, "extra")));
+        assert_eq!(sudoers_include("#includes are comments"), None);
     }
 
     #[test]

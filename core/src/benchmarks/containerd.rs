@@ -201,16 +201,89 @@ impl<'f> Runtime<'f> {
             .unwrap_or(2))
     }
 
-    /// A CRI setting, from the tables where config versions 2 and 3 keep it.
-    fn cri(&self, tables: &[&str], key: &str) -> Result<Option<(&toml::Value, String)>, String> {
+    /// containerd's major version, from the runtime facts or its package.
+    fn major(&self) -> Option<(u64, String)> {
+        let (version, from) = self.version("containerd")?;
+        parse_version(&version).map(|v| (v.0, format!("containerd {version} ({from})")))
+    }
+
+    /// The tables containerd reads a CRI plugin's settings from, and the ones it ignores,
+    /// decided by the binary's version and the config's: containerd 1.x reads
+    /// `io.containerd.grpc.v1.cri` (config version 2) and cannot load a version 3 config;
+    /// containerd 2.x converts a version 2 config (its `io.containerd.grpc.v1.cri` settings
+    /// move to `io.containerd.cri.v1.runtime` and `io.containerd.cri.v1.images`), and in a
+    /// version 3 config `io.containerd.grpc.v1.cri` holds only the streaming server's
+    /// settings: anything else written there is ignored.
+    fn tables(
+        &self,
+        plugin: Plugin,
+    ) -> Result<(&'static [&'static str], &'static [&'static str]), String> {
+        const GRPC: &str = "io.containerd.grpc.v1.cri";
+        let config_version = self.config_version()?;
+        let major = self.major();
+        if config_version >= 3 {
+            if let Some((1, which)) = &major {
+                return Err(format!(
+                    "{CONFIG} is config version 3, which {which} cannot load (version 3 came with containerd 2.0): containerd does not start with it"
+                ));
+            }
+            return Ok(match plugin {
+                Plugin::Runtime => (&["io.containerd.cri.v1.runtime"], &[GRPC]),
+                Plugin::Images => (&["io.containerd.cri.v1.images"], &[GRPC]),
+                Plugin::Streaming => (&[GRPC], &[]),
+            });
+        }
+        Ok(match (plugin, major.map(|m| m.0)) {
+            (Plugin::Streaming, _) => (&[GRPC], &[]),
+            (Plugin::Runtime, Some(1)) => (&[GRPC], &["io.containerd.cri.v1.runtime"]),
+            (Plugin::Images, Some(1)) => (&[GRPC], &["io.containerd.cri.v1.images"]),
+            (Plugin::Runtime, _) => (&[GRPC, "io.containerd.cri.v1.runtime"], &[]),
+            (Plugin::Images, _) => (&[GRPC, "io.containerd.cri.v1.images"], &[]),
+        })
+    }
+
+    /// A CRI setting, from the tables containerd reads it from (see [`Runtime::tables`]);
+    /// with a note when the config also sets it in a table containerd ignores.
+    fn cri(&self, plugin: Plugin, key: &str) -> Result<Option<(&toml::Value, String)>, String> {
         let Some(config) = self.config()? else {
             return Ok(None);
         };
-        for table in tables {
+        let (read, _) = self.tables(plugin)?;
+        for table in read {
             let mut path: Vec<&str> = vec!["plugins", table];
             path.extend(key.split('.'));
             if let Some(v) = lookup(config, &path) {
                 return Ok(Some((v, format!("[plugins.\"{table}\"] {key}"))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Where the config sets a key in a table containerd ignores, if it does.
+    fn ignored(&self, plugin: Plugin, key: &str) -> Result<Option<String>, String> {
+        let Some(config) = self.config()? else {
+            return Ok(None);
+        };
+        let (read, ignored) = self.tables(plugin)?;
+        for table in ignored {
+            let mut path: Vec<&str> = vec!["plugins", table];
+            path.extend(key.split('.'));
+            if let Some(v) = lookup(config, &path) {
+                let v = match v {
+                    toml::Value::Boolean(b) => b.to_string(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::String(t) => format!("{t:?}"),
+                    _ => "(a table or list)".to_owned(),
+                };
+                let why = if self.config_version()? >= 3 {
+                    "in a version 3 config that table holds only the streaming server's settings"
+                } else {
+                    "containerd 1.x does not know that table"
+                };
+                return Ok(Some(format!(
+                    "{key} = {v} in [plugins.\"{table}\"] is ignored ({why}; containerd reads it from [plugins.\"{}\"])",
+                    read.first().copied().unwrap_or_default()
+                )));
             }
         }
         Ok(None)
@@ -237,7 +310,18 @@ impl<'f> Runtime<'f> {
     }
 }
 
-const RUNTIME_TABLES: &[&str] = &["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"];
+/// The CRI plugins whose settings the checks read.
+#[derive(Debug, Clone, Copy)]
+enum Plugin {
+    /// Runtimes, cgroups, AppArmor, unprivileged ports (`io.containerd.cri.v1.runtime` in 2.x).
+    Runtime,
+    /// Registries (`io.containerd.cri.v1.images` in 2.x).
+    Images,
+    /// The streaming server (`io.containerd.grpc.v1.cri` in every version).
+    Streaming,
+}
+
+/// Every table a registry `config_path` may be in (for the collector).
 const IMAGE_TABLES: &[&str] = &["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images"];
 
 fn lookup<'t>(table: &'t toml::Table, path: &[&str]) -> Option<&'t toml::Value> {
@@ -306,7 +390,7 @@ pub fn evaluate(facts: &NodeFacts) -> Vec<(&'static CheckDef, Outcome)> {
 
 /// The registry `hosts.toml` files (under the CRI registry `config_path`), parsed.
 fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, String> {
-    let Some((dir, _)) = rt.cri(IMAGE_TABLES, "registry.config_path")? else {
+    let Some((dir, _)) = rt.cri(Plugin::Images, "registry.config_path")? else {
         return Ok(Vec::new());
     };
     let Some(dir) = dir.as_str() else {
@@ -345,7 +429,7 @@ fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, String> {
 /// Hardening Guidance (image provenance).
 fn tls_only(rt: &Runtime<'_>) -> Result<Outcome, String> {
     let mut plain = Vec::new();
-    if let Some((mirrors, _)) = rt.cri(IMAGE_TABLES, "registry.mirrors")?
+    if let Some((mirrors, _)) = rt.cri(Plugin::Images, "registry.mirrors")?
         && let Some(mirrors) = mirrors.as_table()
     {
         for (name, mirror) in mirrors {
@@ -398,7 +482,7 @@ fn tls_only(rt: &Runtime<'_>) -> Result<Outcome, String> {
 /// docs/hosts.md.
 fn tls_verified(rt: &Runtime<'_>) -> Result<Outcome, String> {
     let mut skipped = Vec::new();
-    if let Some((configs, _)) = rt.cri(IMAGE_TABLES, "registry.configs")?
+    if let Some((configs, _)) = rt.cri(Plugin::Images, "registry.configs")?
         && let Some(configs) = configs.as_table()
     {
         for (name, c) in configs {
@@ -439,34 +523,62 @@ fn tls_verified(rt: &Runtime<'_>) -> Result<Outcome, String> {
     ))
 }
 
-/// A boolean CRI setting with its default; `Ok(None)` when the config cannot say.
+/// A boolean CRI setting: its value and where it came from, or its default (`None` when the
+/// default depends on a containerd version that was not collected). A value written in a
+/// table containerd ignores is named in the source, and the default applies.
 fn cri_bool(
     rt: &Runtime<'_>,
-    tables: &[&str],
+    plugin: Plugin,
+    key: &str,
+    default: Option<bool>,
+) -> Result<(Option<bool>, String), String> {
+    let ignored = rt.ignored(plugin, key)?;
+    match rt.cri(plugin, key)? {
+        Some((v, at)) => v
+            .as_bool()
+            .map(|b| (Some(b), at.clone()))
+            .ok_or_else(|| format!("{at} is not a boolean")),
+        None => {
+            let default_text = match default {
+                Some(d) => format!("{key} not set (default {d})"),
+                None => format!("{key} not set"),
+            };
+            Ok((
+                default,
+                match ignored {
+                    Some(note) => format!("{default_text}; {note}"),
+                    None => default_text,
+                },
+            ))
+        }
+    }
+}
+
+/// A boolean setting whose default does not depend on the version.
+fn cri_bool_fixed(
+    rt: &Runtime<'_>,
+    plugin: Plugin,
     key: &str,
     default: bool,
 ) -> Result<(bool, String), String> {
-    match rt.cri(tables, key)? {
-        Some((v, at)) => v
-            .as_bool()
-            .map(|b| (b, at.clone()))
-            .ok_or_else(|| format!("{at} is not a boolean")),
-        None => Ok((default, format!("{key} not set (default {default})"))),
-    }
+    let (v, at) = cri_bool(rt, plugin, key, Some(default))?;
+    Ok((v.unwrap_or(default), at))
 }
 
 /// **runc uses the systemd cgroup driver.** With systemd managing the node, two cgroup
 /// managers (kubelet/containerd's cgroupfs and systemd) disagree under resource pressure; the
 /// Kubernetes docs require one driver, systemd, on systemd hosts.
 ///
-/// Example (fails): no `SystemdCgroup = true` under the runc options.
+/// Example (fails): no `SystemdCgroup = true` under the runc options, or one written under
+/// `io.containerd.grpc.v1.cri` in a version 3 config (containerd 2.x ignores it there).
 ///
-/// Fix: set it, and the kubelet's `cgroupDriver: systemd`. References: kubernetes.io,
-/// "Container Runtimes: cgroup drivers".
+/// Fix: set it where the running containerd reads it, and the kubelet's `cgroupDriver:
+/// systemd`. References: kubernetes.io, "Container Runtimes: cgroup drivers"; containerd
+/// docs/cri/config.md.
 fn systemd_cgroup(rt: &Runtime<'_>) -> Result<Outcome, String> {
-    let (on, at) = cri_bool(
+    let (on, at) = cri_bool_fixed(
         rt,
-        RUNTIME_TABLES,
+        Plugin::Runtime,
         "containerd.runtimes.runc.options.SystemdCgroup",
         false,
     )?;
@@ -486,7 +598,7 @@ fn systemd_cgroup(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: remove it. References: containerd CRI config docs; Pod Security Standards (AppArmor).
 fn apparmor(rt: &Runtime<'_>) -> Result<Outcome, String> {
-    let (off, at) = cri_bool(rt, RUNTIME_TABLES, "disable_apparmor", false)?;
+    let (off, at) = cri_bool_fixed(rt, Plugin::Runtime, "disable_apparmor", false)?;
     Ok(decided(
         !off,
         format!("disable_apparmor is {off} ({at})"),
@@ -499,22 +611,46 @@ fn apparmor(rt: &Runtime<'_>) -> Result<Outcome, String> {
 /// and `enable_unprivileged_icmp`, pods need neither NET_BIND_SERVICE nor NET_RAW, so the
 /// restricted profile's "drop ALL" costs nothing.
 ///
-/// Example (fails): containerd 1.7 with neither set (both default to false before 2.0).
+/// The defaults come from the binary, not the config: true from containerd 2.0 (whatever the
+/// config's version, as 2.x converts a version 2 config), false in 1.x. A version 3 config
+/// implies 2.x; with a version 2 config and no known containerd version, an unset value is
+/// `manual`.
+///
+/// Example (fails): containerd 1.7 with neither set.
 ///
 /// Fix: set both to true. References: containerd CRI config docs; KEP-3619 discussion of
 /// unprivileged ports.
 fn unprivileged_ports(rt: &Runtime<'_>) -> Result<Outcome, String> {
-    let default = rt.config_version()? >= 3;
-    let (ports, a) = cri_bool(rt, RUNTIME_TABLES, "enable_unprivileged_ports", default)?;
-    let (icmp, b) = cri_bool(rt, RUNTIME_TABLES, "enable_unprivileged_icmp", default)?;
-    Ok(decided(
-        ports && icmp,
-        format!(
-            "enable_unprivileged_ports is {ports} ({a}); enable_unprivileged_icmp is {icmp} ({b})"
-        ),
-        "both true",
-        format!("ports {ports}, icmp {icmp}"),
-    ))
+    let default = match rt.major() {
+        Some((major, _)) => Some(major >= 2),
+        None if rt.config_version()? >= 3 => Some(true),
+        None => None,
+    };
+    let (ports, a) = cri_bool(rt, Plugin::Runtime, "enable_unprivileged_ports", default)?;
+    let (icmp, b) = cri_bool(rt, Plugin::Runtime, "enable_unprivileged_icmp", default)?;
+    let show = |v: Option<bool>| v.map_or("unknown".to_owned(), |v| v.to_string());
+    let message = format!(
+        "enable_unprivileged_ports is {} ({a}); enable_unprivileged_icmp is {} ({b})",
+        show(ports),
+        show(icmp)
+    );
+    let actual = format!("ports {}, icmp {}", show(ports), show(icmp));
+    if ports == Some(false) || icmp == Some(false) {
+        return Ok(decided(false, message, "both true", actual));
+    }
+    match (ports, icmp) {
+        (Some(true), Some(true)) => Ok(decided(true, message, "both true", actual)),
+        _ => Ok(Outcome {
+            status: Status::Manual,
+            message: format!(
+                "{message}: the default is true from containerd 2.0 and false before, and the containerd version was not collected: check `containerd --version`"
+            ),
+            expected: Some("both true".to_owned()),
+            actual: Some(actual),
+            source: None,
+            evidence: Evidence::File(CONFIG.to_owned()),
+        }),
+    }
 }
 
 /// **The streaming server listens on localhost only.** The CRI streaming server serves
@@ -525,7 +661,7 @@ fn unprivileged_ports(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: `127.0.0.1` (the default). References: containerd CRI config docs.
 fn streaming_localhost(rt: &Runtime<'_>) -> Result<Outcome, String> {
-    let (address, at) = match rt.cri(&["io.containerd.grpc.v1.cri"], "stream_server_address")? {
+    let (address, at) = match rt.cri(Plugin::Streaming, "stream_server_address")? {
         Some((v, at)) => (v.as_str().unwrap_or("").to_owned(), at),
         None => (
             "127.0.0.1".to_owned(),

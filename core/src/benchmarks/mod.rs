@@ -27,7 +27,8 @@ pub enum Benchmark {
     NsaCisa,
     /// Container image hygiene, on manifests.
     ImageHygiene,
-    /// CIS Ubuntu Linux 22.04 LTS Benchmark, Level 1 - Server, on node facts.
+    /// CIS Ubuntu Linux 22.04 LTS Benchmark, Level 1 - Server (`cis-ubuntu`, `@l1`) or
+    /// Level 2 - Server (`@l2`), on node facts.
     CisUbuntu,
     /// containerd hardening, on node facts.
     Containerd,
@@ -67,6 +68,7 @@ impl Benchmark {
             Benchmark::NsaCisa => "NSA/CISA Kubernetes Hardening Guidance",
             Benchmark::ImageHygiene => "Container image hygiene",
             Benchmark::CisUbuntu => "CIS Ubuntu Linux 22.04 LTS Benchmark (Level 1 - Server)",
+            // Level 2: see `Selection::title`.
             Benchmark::Containerd => "containerd hardening",
         }
     }
@@ -116,10 +118,15 @@ pub fn catalog() -> Vec<BenchmarkInfo> {
                     vec!["1.11".to_owned(), "1.12".to_owned()],
                     "from each node's Kubernetes version (1.12 for manifests)".to_owned(),
                 ),
-                Benchmark::NsaCisa
-                | Benchmark::ImageHygiene
-                | Benchmark::CisUbuntu
-                | Benchmark::Containerd => {
+                Benchmark::CisUbuntu => (
+                    vec![
+                        cis_ubuntu::VERSION.to_owned(),
+                        "l1".to_owned(),
+                        "l2".to_owned(),
+                    ],
+                    format!("{} (l1: Level 1 - Server)", cis_ubuntu::VERSION),
+                ),
+                Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
                     let v = b.single_version().unwrap_or_default().to_owned();
                     (vec![v.clone()], v)
                 }
@@ -150,6 +157,8 @@ pub enum BenchmarkVersion {
     Cis(Option<cis::CisVersion>),
     /// A benchmark with one version.
     Single,
+    /// CIS Ubuntu's profile: 1 (Level 1 - Server, the default) or 2 (Level 2 - Server).
+    UbuntuLevel(u8),
 }
 
 /// A benchmark at a version, as selected with `--benchmark ID[@VERSION]`.
@@ -201,6 +210,31 @@ impl Selection {
         Some((label, controls))
     }
 
+    /// The CIS Ubuntu profile level (1 or 2), for `cis-ubuntu`.
+    pub fn ubuntu_level(&self) -> Option<u8> {
+        match (self.benchmark, self.version) {
+            (Benchmark::CisUbuntu, BenchmarkVersion::UbuntuLevel(l)) => Some(l),
+            (Benchmark::CisUbuntu, _) => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The run's title: the benchmark's, with the CIS Ubuntu profile that was selected.
+    pub fn title(&self) -> &'static str {
+        match self.ubuntu_level() {
+            Some(2) => "CIS Ubuntu Linux 22.04 LTS Benchmark (Level 2 - Server)",
+            _ => self.benchmark.title(),
+        }
+    }
+
+    /// The label results carry: `cis-ubuntu@2.0.0` (Level 1), `cis-ubuntu@2.0.0-l2`.
+    pub fn ubuntu_label(&self) -> String {
+        match self.ubuntu_level() {
+            Some(2) => format!("cis-ubuntu@{}-l2", cis_ubuntu::VERSION),
+            _ => format!("cis-ubuntu@{}", cis_ubuntu::VERSION),
+        }
+    }
+
     /// The PSS level and version, for a PSS benchmark.
     pub fn pss(&self) -> Option<(Level, Version)> {
         match (self.benchmark.level(), self.version) {
@@ -215,9 +249,12 @@ impl fmt::Display for Selection {
         match self.version {
             BenchmarkVersion::Pss(v) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
             BenchmarkVersion::Cis(Some(v)) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
-            BenchmarkVersion::Cis(None) | BenchmarkVersion::Single => {
-                f.write_str(self.benchmark.id())
+            BenchmarkVersion::UbuntuLevel(l) if l >= 2 => {
+                write!(f, "{}@l{l}", self.benchmark.id())
             }
+            BenchmarkVersion::Cis(None)
+            | BenchmarkVersion::Single
+            | BenchmarkVersion::UbuntuLevel(_) => f.write_str(self.benchmark.id()),
         }
     }
 }
@@ -237,6 +274,11 @@ pub enum SelectionError {
     /// Not a CIS benchmark version.
     #[error("invalid CIS Kubernetes Benchmark version `{0}`: expected 1.11, 1.12 or latest")]
     InvalidCisVersion(String),
+    /// Not a CIS Ubuntu version and profile.
+    #[error(
+        "invalid CIS Ubuntu Benchmark version `{0}`: expected l1 (Level 1 - Server), l2 (Level 2 - Server), 2.0.0, 2.0.0-l1, 2.0.0-l2 or latest"
+    )]
+    InvalidUbuntuVersion(String),
 }
 
 impl FromStr for Selection {
@@ -260,10 +302,22 @@ impl FromStr for Selection {
                         .ok_or_else(|| SelectionError::InvalidCisVersion(v.to_owned()))?,
                 ),
             }),
-            Benchmark::NsaCisa
-            | Benchmark::ImageHygiene
-            | Benchmark::CisUbuntu
-            | Benchmark::Containerd => {
+            Benchmark::CisUbuntu => {
+                let v = version.unwrap_or("latest");
+                let v = v.strip_prefix('v').unwrap_or(v);
+                let level = v
+                    .strip_prefix(cis_ubuntu::VERSION)
+                    .map(|rest| rest.strip_prefix('-').unwrap_or(rest))
+                    .unwrap_or(v);
+                let level = level.strip_prefix("latest").unwrap_or(level);
+                let level = level.strip_prefix('-').unwrap_or(level);
+                BenchmarkVersion::UbuntuLevel(match level.to_ascii_lowercase().as_str() {
+                    "" | "l1" | "level1" => 1,
+                    "l2" | "level2" => 2,
+                    _ => return Err(SelectionError::InvalidUbuntuVersion(v.to_owned())),
+                })
+            }
+            Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
                 let only = benchmark.single_version().unwrap_or_default();
                 match version {
                     None | Some("latest") => BenchmarkVersion::Single,
@@ -371,6 +425,42 @@ mod tests {
             "pss-baseline@v2.0".parse::<Selection>(),
             Err(SelectionError::InvalidVersion(_))
         ));
+    }
+
+    #[test]
+    fn cis_ubuntu_selects_a_profile_level() {
+        for (text, level, shown) in [
+            ("cis-ubuntu", 1, "cis-ubuntu"),
+            ("cis-ubuntu@latest", 1, "cis-ubuntu"),
+            ("cis-ubuntu@2.0.0", 1, "cis-ubuntu"),
+            ("cis-ubuntu@l1", 1, "cis-ubuntu"),
+            ("cis-ubuntu@l2", 2, "cis-ubuntu@l2"),
+            ("cis-ubuntu@2.0.0-l2", 2, "cis-ubuntu@l2"),
+            ("cis-ubuntu@v2.0.0-L2", 2, "cis-ubuntu@l2"),
+        ] {
+            let s: Selection = text.parse().expect(text);
+            assert_eq!(s.ubuntu_level(), Some(level), "{text}");
+            assert_eq!(s.to_string(), shown, "{text}");
+        }
+        let l2: Selection = "cis-ubuntu@l2".parse().expect("valid");
+        assert_eq!(l2.ubuntu_label(), "cis-ubuntu@2.0.0-l2");
+        assert!(l2.title().contains("Level 2 - Server"));
+        for bad in ["cis-ubuntu@l3", "cis-ubuntu@1.0.0", "cis-ubuntu@2.0.0-l9"] {
+            assert!(
+                matches!(
+                    bad.parse::<Selection>(),
+                    Err(SelectionError::InvalidUbuntuVersion(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            "containerd"
+                .parse::<Selection>()
+                .expect("valid")
+                .ubuntu_level(),
+            None
+        );
     }
 
     #[test]

@@ -536,6 +536,10 @@ pub fn plan(facts: &NodeFacts) -> Vec<FileRequest> {
     for path in cis_ubuntu::metadata_paths() {
         add(path, false, path == "/etc/ssh");
     }
+    // The files sshd's and sudo's includes name.
+    for (path, content, list) in cis_ubuntu::requests(facts) {
+        add(&path, content, list);
+    }
     // containerd: its config, the socket, and the registry hosts.toml files it names.
     for (path, content) in containerd::requests() {
         add(path, content, false);
