@@ -55,10 +55,17 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
     let (chunks, split_error) = yaml::split_stream(text);
     for (index, chunk) in chunks.into_iter().enumerate() {
         if index >= limits.max_documents {
+            // At the `---` that opens the document (the line before it, unless it starts
+            // with its own marker).
+            let marker_line = if chunk.text.starts_with("---") {
+                chunk.first_line
+            } else {
+                chunk.first_line.saturating_sub(1).max(1)
+            };
             parsed.errors.push(InputError::at(
                 file,
                 Pos {
-                    line: chunk.first_line,
+                    line: marker_line,
                     column: 1,
                 },
                 ErrorLevel::Error,

@@ -384,10 +384,10 @@ fn repair(
         }
         "':' must be followed by a valid YAML whitespace" => {
             // go-yaml takes a tab after `:` as the separating white space.
+            // The parser stops after the tab(s): the last `:` and tab before that point.
             let start = line_start(text, line)?;
-            let end = start + text.get(start..)?.find('\n').unwrap_or(text.len() - start);
-            let from = offset_of(text, line, column.saturating_sub(1).max(1))?;
-            let colon = from + text.get(from..end)?.find(":\t")?;
+            let at = offset_of(text, line, column)?;
+            let colon = start + text.get(start..at)?.rfind(":\t")?;
             let mut fixed = String::with_capacity(text.len());
             fixed.push_str(text.get(..=colon)?);
             fixed.push(' ');
@@ -1369,23 +1369,23 @@ mod tests {
         // Positions still point into the original text.
         assert_eq!(
             container.entry("image").expect("image").key_pos,
-            Pos { line: 6, column: 7 }
+            Pos { line: 7, column: 7 }
         );
         assert_eq!(
             json("key: 'one\nit''s'\nafter: 1\n"),
             serde_json::json!({"key": "one it's", "after": 1})
         );
         assert_eq!(
-            json("a:\n  key: {a: 1,\nb: 2}\n  after: [x,\n y]\n"),
-            serde_json::json!({"a": {"key": {"a": 1, "b": 2}, "after": ["x", "y"]}})
+            json("a:\n  key: {a: 1,\nb: 2}\n  after: [x,\n w]\n"),
+            serde_json::json!({"a": {"key": {"a": 1, "b": 2}, "after": ["x", "w"]}})
         );
     }
 
     #[test]
     fn comments_right_after_a_quote_or_bracket_and_tabs_after_colons_are_read() {
         assert_eq!(
-            json("a: \"x\"#c\nb: [y]#c\nc:\t1\n"),
-            serde_json::json!({"a": "x", "b": ["y"], "c": 1})
+            json("a: \"x\"#c\nb: [z]#c\nc:\t1\n"),
+            serde_json::json!({"a": "x", "b": ["z"], "c": 1})
         );
     }
 
@@ -1430,8 +1430,8 @@ mod tests {
     fn merges_follow_go_yaml_v2() {
         // The merged keys replace those before the `<<`; earlier mappings of a list win.
         assert_eq!(
-            json("d:\n  x: 2\n  <<: [{x: 1, y: 1}, {y: 2, z: 2}]\n  z: 3\n"),
-            serde_json::json!({"d": {"x": 1, "y": 1, "z": 3}})
+            json("d:\n  a: 2\n  <<: [{a: 1, b: 1}, {b: 2, c: 2}]\n  c: 3\n"),
+            serde_json::json!({"d": {"a": 1, "b": 1, "c": 3}})
         );
         assert!(
             refused("a: &s text\nd:\n  <<: *s\n")
@@ -1443,10 +1443,17 @@ mod tests {
 
     #[test]
     fn tags_are_read_as_go_yaml_reads_them() {
-        assert_eq!(
-            json("a: !foo 10\nb: !<tag:x> y\nc: !!binary aGVsbG8=\nd: !!float 1\n"),
-            serde_json::json!({"a": "10", "b": "y", "c": "hello", "d": 1.0})
+        let (node, warnings) = parse_document(
+            "a: !foo 10\nb: !<tag:x> y\nc: !!binary aGVsbG8=\nd: !!float 1\n",
+            0,
+            Limits::default(),
         );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"a": "10", "b": "y", "c": "hello", "d": 1.0}))
+        );
+        assert_eq!(json("e: !!float 1\n"), serde_json::json!({"e": 1.0}));
         assert!(refused("a: !!int x\n").message.contains("!!int"));
     }
 
