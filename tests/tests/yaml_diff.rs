@@ -814,3 +814,35 @@ fn every_divergence_is_pinned() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// The reader, its repairs included, never panics: generated documents with YAML's
+    /// indicators, tabs and line breaks put anywhere.
+    #[test]
+    fn the_reader_never_panics(
+        seed in 0usize..1000,
+        edits in proptest::collection::vec((0usize..4096, 0usize..24), 1..12),
+    ) {
+        const BITS: &[&str] = &[
+            "\t", " ", "\n", "\"", "'", "[", "]", "{", "}", "#", ":", "- ", "\\", "\u{85}",
+            "\r", "&a ", "*a", "!x ", "|", ">", "---", "...", "\u{2028}", "\u{feff}",
+        ];
+        static CASES: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+        let cases = CASES.get_or_init(generated);
+        let base = &cases[seed % cases.len()].1;
+        let mut text = String::from_utf8_lossy(base).into_owned();
+        for (at, bit) in edits {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, BITS[bit % BITS.len()]);
+        }
+        let parsed = stockade_core::input::manifest::parse_manifests("f.yaml", &text, Limits::default());
+        for error in &parsed.errors {
+            proptest::prop_assert!(error.line > 0);
+        }
+    }
+}

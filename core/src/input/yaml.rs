@@ -227,7 +227,10 @@ pub fn parse_document(
         let Some((pos, line, info)) = failure else {
             return (builder.root, builder.errors);
         };
-        if repairs < MAX_REPAIRS {
+        // Each repair parses the document again: large documents get fewer of them, so that a
+        // hostile one costs at most a few times its size.
+        let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
+        if repairs < budget {
             let flow = builder.in_flow(&text);
             if let Some((fixed, line_shifts)) = repair(&text, line, pos.column, &info, flow) {
                 repairs += 1;
@@ -257,6 +260,9 @@ pub fn parse_document(
 /// How many times one document may be repaired (see [`repair`]) before its error is reported.
 const MAX_REPAIRS: usize = 256;
 
+/// Bytes that the repairs of one document may parse again in all.
+const REPAIR_BYTES: usize = 16 * 1024 * 1024;
+
 /// A column moved back by the shift applied to its (0-based, document-relative) line.
 fn shifted(column: u32, line: u32, shifts: &[(u32, i64)]) -> u32 {
     let delta = shifts
@@ -270,6 +276,13 @@ fn shifted(column: u32, line: u32, shifts: &[(u32, i64)]) -> u32 {
 /// The first character go-yaml refuses ("control characters are not allowed"): C0 controls
 /// other than tab and line breaks, DEL, C1 controls other than NEL, U+FFFE and U+FFFF.
 fn control_character(text: &str, line_offset: u32) -> Option<YamlError> {
+    // Fast path: printable ASCII, tabs and line breaks only.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
     let mut line = 1u32;
     let mut column = 1u32;
     for c in text.chars() {
