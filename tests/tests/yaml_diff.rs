@@ -484,6 +484,7 @@ fn generated() -> Vec<(String, Vec<u8>)> {
         ("set-tag", "a: !!set {x, y}\n"),
         ("omap-tag", "a: !!omap [x: 1]\n"),
         ("nonspecific-tag", "a: ! 10\n"),
+        ("tag-before-comma", "a: [!x,]\n"),
         (
             "tag-handle",
             "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
@@ -744,6 +745,12 @@ const DIVERGENCES: &[Divergence] = &[
         case: "gen/doc-anchor-",
         why: "anchor names with `.`, `/` or `:`: YAML 1.2 allows them, libyaml only letters, digits, `-` and `_`",
         input: "a: &a.b 1\nb: *a.b\n",
+        stockade_reads: true,
+    },
+    Divergence {
+        case: "gen/doc-tag-before-comma",
+        why: "a tag with no node before `,` in a flow collection (`[!x,]`): an empty tagged node in YAML 1.2",
+        input: "a: [!x,]\n",
         stockade_reads: true,
     },
     Divergence {

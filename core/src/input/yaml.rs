@@ -731,7 +731,13 @@ impl Builder<'_> {
                         line: saturate(marker.line()).saturating_add(self.line_offset),
                         column: saturate(marker.col()).saturating_add(1),
                     };
-                    if self.ended {
+                    // Once the root node is complete, go-yaml reads no further than the next
+                    // token: when that token scans (it is only not a document start), what
+                    // follows is ignored, not an error.
+                    let after_root = self.stack.is_empty()
+                        && self.root.is_some()
+                        && err.info() == "did not find expected <document start>";
+                    if self.ended || after_root {
                         self.warn_ignored(pos);
                         return None;
                     }
@@ -746,8 +752,8 @@ impl Builder<'_> {
     fn warn_ignored(&mut self, pos: Pos) {
         self.errors.push(YamlError {
             pos,
-            message: "text after the document end marker `...` is ignored, as Kubernetes \
-                      ignores it (start a new document with `---`)"
+            message: "text after the end of the document is ignored, as Kubernetes ignores \
+                      it (start a new document with `---`)"
                 .to_owned(),
             recoverable: true,
         });
