@@ -41,6 +41,18 @@ if [ "$(cat node_modules/.stockade-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.stockade-lock
 fi
 
+# The YAML differential test's reference reader (tests/yaml-oracle): Go, go-yaml v2 and
+# sigs.k8s.io/yaml from Debian's packages, so that it builds offline, as kubectl reads manifests.
+if ! command -v go >/dev/null 2>&1 || [ ! -f /usr/share/gocode/src/sigs.k8s.io/yaml/yaml.go ] \
+  || [ ! -f /usr/share/gocode/src/gopkg.in/yaml.v2/yaml.go ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq golang-go golang-gopkg-yaml.v2-dev golang-k8s-sigs-yaml-dev >/dev/null
+  else
+    echo "setup: the YAML differential test needs Debian's golang-go, golang-gopkg-yaml.v2-dev and golang-k8s-sigs-yaml-dev (sudo apt-get install ...)" >&2
+    exit 1
+  fi
+fi
+
 # A real browser for the package's browser test (Debian's Chromium; never a downloaded one).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then

@@ -52,12 +52,20 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
         return parsed;
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (index, chunk) in split_documents(text).into_iter().enumerate() {
+    let (chunks, split_error) = yaml::split_stream(text);
+    for (index, chunk) in chunks.into_iter().enumerate() {
         if index >= limits.max_documents {
+            // At the `---` that opens the document (the line before it, unless it starts
+            // with its own marker).
+            let marker_line = if chunk.text.starts_with("---") {
+                chunk.first_line
+            } else {
+                chunk.first_line.saturating_sub(1).max(1)
+            };
             parsed.errors.push(InputError::at(
                 file,
                 Pos {
-                    line: chunk.first_line,
+                    line: marker_line,
                     column: 1,
                 },
                 ErrorLevel::Error,
@@ -92,55 +100,15 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
             &mut parsed,
         );
     }
+    if let Some(err) = split_error {
+        parsed.errors.push(InputError::at(
+            file,
+            err.pos,
+            ErrorLevel::Error,
+            err.message,
+        ));
+    }
     parsed
-}
-
-struct Chunk<'a> {
-    text: &'a str,
-    first_line: u32,
-}
-
-/// Cuts the text at document markers (`---` at the start of a line). The marker line itself
-/// stays with the document it opens, so that `--- {json}` forms still parse.
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
-    let mut chunks = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1u32;
-    let mut line_no = 1u32;
-    let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
-        let is_marker = line.starts_with("---")
-            && line
-                .get(3..)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
-        if is_marker && offset > start {
-            chunks.push(Chunk {
-                text: text.get(start..offset).unwrap_or(""),
-                first_line: start_line,
-            });
-            start = offset;
-            start_line = line_no;
-        }
-        offset += line.len();
-        line_no = line_no.saturating_add(1);
-    }
-    if start < text.len() || chunks.is_empty() {
-        chunks.push(Chunk {
-            text: text.get(start..).unwrap_or(""),
-            first_line: start_line,
-        });
-    }
-    // A stream that begins with `---` has no document before it: drop chunks holding only
-    // comments, directives or blank lines when they precede a marker.
-    chunks
-        .into_iter()
-        .filter(|c| {
-            c.text.lines().any(|l| {
-                let t = l.trim();
-                !(t.is_empty() || t.starts_with('#') || t == "---" || t == "...")
-            })
-        })
-        .collect()
 }
 
 fn helm_source(chunk: &str) -> Option<String> {

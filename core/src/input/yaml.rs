@@ -202,40 +202,423 @@ pub fn parse_document(
     line_offset: u32,
     limits: Limits,
 ) -> (Option<Node>, Vec<YamlError>) {
-    let mut builder = Builder {
-        line_offset,
-        limits,
-        stack: Vec::new(),
-        anchors: Vec::new(),
-        nodes: 0,
-        root: None,
-        errors: Vec::new(),
-        documents: 0,
-    };
-    for event in Parser::new_from_str(text) {
-        match event {
-            Ok((event, span)) => {
-                if let Err(err) = builder.on_event(event, span) {
-                    builder.errors.push(err);
-                    return (None, builder.errors);
+    if let Some(err) = control_character(text, line_offset) {
+        return (None, vec![err]);
+    }
+    let mut text = normalize_breaks(text);
+    // Lines whose leading white space was rewritten by a repair, with the change in length, so
+    // that positions still point into the original text.
+    let mut shifts: Vec<(u32, i64)> = Vec::new();
+    let mut repairs = 0usize;
+    loop {
+        let mut builder = Builder {
+            line_offset,
+            limits,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            nodes: 0,
+            root: None,
+            errors: Vec::new(),
+            documents: 0,
+            shifts: &shifts,
+            ended: false,
+        };
+        let failure = builder.run(&text);
+        let Some((pos, line, info)) = failure else {
+            return (builder.root, builder.errors);
+        };
+        // Each repair parses the document again: large documents get fewer of them, so that a
+        // hostile one costs at most a few times its size.
+        let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
+        if repairs < budget {
+            let flow = builder.in_flow(&text);
+            if let Some((fixed, line_shifts)) = repair(&text, line, pos.column, &info, flow) {
+                repairs += 1;
+                for (l, delta) in line_shifts {
+                    match shifts.iter_mut().find(|(at, _)| *at == l) {
+                        Some((_, d)) => *d += delta,
+                        None => shifts.push((l, delta)),
+                    }
+                }
+                text = std::borrow::Cow::Owned(fixed);
+                continue;
+            }
+        }
+        let pos = Pos {
+            line: pos.line,
+            column: shifted(pos.column, line, &shifts),
+        };
+        builder.errors.push(YamlError {
+            pos,
+            message: format!("invalid YAML: {info}"),
+            recoverable: false,
+        });
+        return (None, builder.errors);
+    }
+}
+
+/// How many times one document may be repaired (see [`repair`]) before its error is reported.
+const MAX_REPAIRS: usize = 256;
+
+/// Bytes that the repairs of one document may parse again in all.
+const REPAIR_BYTES: usize = 16 * 1024 * 1024;
+
+/// A column moved back by the shift applied to its (0-based, document-relative) line.
+fn shifted(column: u32, line: u32, shifts: &[(u32, i64)]) -> u32 {
+    let delta = shifts
+        .iter()
+        .find(|(at, _)| *at == line)
+        .map_or(0, |(_, d)| *d);
+    let column = i64::from(column).saturating_sub(delta).max(1);
+    u32::try_from(column).unwrap_or(u32::MAX)
+}
+
+/// The first character go-yaml refuses ("control characters are not allowed"): C0 controls
+/// other than tab and line breaks, DEL, C1 controls other than NEL, U+FFFE and U+FFFF.
+fn control_character(text: &str, line_offset: u32) -> Option<YamlError> {
+    // Fast path: printable ASCII, tabs and line breaks only.
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    let mut line = 1u32;
+    let mut column = 1u32;
+    for c in text.chars() {
+        let code = u32::from(c);
+        let allowed = matches!(c, '\t' | '\n' | '\r')
+            || (0x20..=0x7e).contains(&code)
+            || code == 0x85
+            || (0xa0..=0xfffd).contains(&code)
+            || code >= 0x1_0000;
+        if !allowed {
+            return Some(YamlError {
+                pos: Pos {
+                    line: line.saturating_add(line_offset),
+                    column,
+                },
+                message: format!(
+                    "invalid YAML: control character U+{code:04X} is not allowed (Kubernetes \
+                     refuses the document)"
+                ),
+                recoverable: false,
+            });
+        }
+        if c == '\n' {
+            line = line.saturating_add(1);
+            column = 1;
+        } else {
+            column = column.saturating_add(1);
+        }
+    }
+    None
+}
+
+/// Line breaks as go-yaml (YAML 1.1) sees them: `\r\n`, a lone `\r`, NEL (U+0085), LS (U+2028)
+/// and PS (U+2029) each end a line. They become `\n`, so that the YAML 1.2 parser reads the
+/// same lines (line numbers then count them, as Kubernetes' messages do).
+fn normalize_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
                 }
             }
-            Err(err) => {
-                let marker = err.marker();
-                let pos = Pos {
-                    line: saturate(marker.line()).saturating_add(line_offset),
-                    column: saturate(marker.col()).saturating_add(1),
-                };
-                builder.errors.push(YamlError {
-                    pos,
-                    message: format!("invalid YAML: {}", err.info()),
-                    recoverable: false,
-                });
-                return (None, builder.errors);
+            '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The byte offset of a 0-based line and a 1-based character column.
+fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
+    let start = line_start(text, line)?;
+    let rest = text.get(start..)?;
+    let skip = usize::try_from(column.saturating_sub(1)).ok()?;
+    match rest.char_indices().nth(skip) {
+        Some((i, _)) => Some(start + i),
+        None => Some(text.len()),
+    }
+}
+
+/// The byte offset at which a 0-based line starts.
+fn line_start(text: &str, line: u32) -> Option<usize> {
+    if line == 0 {
+        return Some(0);
+    }
+    let mut seen = 0u32;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == line {
+                return Some(i + 1);
             }
         }
     }
-    (builder.root, builder.errors)
+    None
+}
+
+/// Rewrites the text so that the YAML 1.2 parser accepts what go-yaml accepts, without changing
+/// what it means. go-yaml (a port of libyaml) does not check the indentation of the
+/// continuation lines of quoted scalars and flow collections, and lets a comment follow a
+/// closing quote or bracket directly; saphyr-parser, following YAML 1.2, refuses both. Leading
+/// white space on such continuation lines is folded away, so re-indenting them keeps the value;
+/// a space before the `#` only separates the comment. Returns the new text and the lines whose
+/// length changed, or `None` when the error is not one of these.
+fn repair(
+    text: &str,
+    line: u32,
+    column: u32,
+    info: &str,
+    in_flow: Option<u32>,
+) -> Option<(String, Vec<(u32, i64)>)> {
+    match info {
+        "comments must be separated from other tokens by whitespace" => {
+            // The parser stops at the `#`, or just before it.
+            let at = offset_of(text, line, column)?;
+            let hash = at + text.get(at..)?.find('#')?;
+            let between = text.get(at..hash)?;
+            if between.contains('\n') || !between.trim().is_empty() {
+                return None;
+            }
+            let mut fixed = String::with_capacity(text.len() + 1);
+            fixed.push_str(text.get(..hash)?);
+            fixed.push(' ');
+            fixed.push_str(text.get(hash..)?);
+            Some((fixed, vec![]))
+        }
+        "':' must be followed by a valid YAML whitespace" => {
+            // go-yaml takes a tab after `:` as the separating white space.
+            // The parser stops after the tab(s): the last `:` and tab before that point.
+            let start = line_start(text, line)?;
+            let at = offset_of(text, line, column)?;
+            let colon = start + text.get(start..at)?.rfind(":\t")?;
+            let mut fixed = String::with_capacity(text.len());
+            fixed.push_str(text.get(..=colon)?);
+            fixed.push(' ');
+            fixed.push_str(text.get(colon + 2..)?);
+            Some((fixed, vec![]))
+        }
+        "invalid indentation in quoted scalar" => {
+            // The position is the opening quote: re-indent every continuation line to one
+            // column past it, which is deeper than any block that holds the scalar.
+            let at = offset_of(text, line, column)?;
+            let quote = text.get(at..)?.chars().next()?;
+            let end = at + quoted_end(text.get(at..)?, quote)?;
+            let first = line.saturating_add(1);
+            let last =
+                line.saturating_add(u32::try_from(text.get(at..end)?.matches('\n').count()).ok()?);
+            reindent(text, first..=last, column)
+        }
+        "invalid indentation in flow construct"
+        | "invalid indentation"
+        | "tabs disallowed within this context (block indentation)"
+        | "tab cannot be used as indentation" => {
+            // Inside a flow collection, indentation means nothing to go-yaml: move the line
+            // past the collection's opening bracket.
+            let bracket = in_flow?;
+            reindent(text, line..=line, bracket)
+        }
+        _ => None,
+    }
+}
+
+/// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
+/// quote).
+fn quoted_end(text: &str, quote: char) -> Option<usize> {
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            ('"', '\\') => {
+                chars.next();
+            }
+            ('"', '"') => return Some(i + 1),
+            ('\'', '\'') => {
+                if text.get(i + 1..).is_some_and(|r| r.starts_with('\'')) {
+                    chars.next();
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Replaces the leading white space of the given (0-based) lines by `indent` spaces, leaving
+/// blank lines alone.
+fn reindent(
+    text: &str,
+    lines: std::ops::RangeInclusive<u32>,
+    indent: u32,
+) -> Option<(String, Vec<(u32, i64)>)> {
+    let indent = usize::try_from(indent).ok()?;
+    let mut fixed = String::with_capacity(text.len() + 64);
+    let mut shifts = Vec::new();
+    let mut changed = false;
+    for (n, l) in text.split_inclusive('\n').enumerate() {
+        let n = u32::try_from(n).ok()?;
+        let body = l.trim_start_matches([' ', '\t']);
+        let lead = l.len() - body.len();
+        if lines.contains(&n) && !body.trim().is_empty() && l.get(..lead)? != " ".repeat(indent) {
+            fixed.push_str(&" ".repeat(indent));
+            fixed.push_str(body);
+            let old = i64::try_from(l.get(..lead)?.chars().count()).ok()?;
+            let new = i64::try_from(indent).ok()?;
+            shifts.push((n, new - old));
+            changed = true;
+        } else {
+            fixed.push_str(l);
+        }
+    }
+    changed.then_some((fixed, shifts))
+}
+
+/// One document of a manifest file, cut as kubectl cuts it (see [`split_stream`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    /// The document's text.
+    pub text: &'a str,
+    /// The 1-based line at which it starts in the file.
+    pub first_line: u32,
+}
+
+/// Cuts a manifest file into documents the way kubectl does (k8s.io/apimachinery's
+/// `YAMLOrJSONDecoder`), so that every document is the text Kubernetes would read:
+///
+/// - a file whose first 4096 bytes start with `{` after white space is JSON, read whole;
+/// - otherwise a line that starts with `---` ends the document before it, when followed only by
+///   white space or a comment; anything else after `---` (`--- {a: 1}`, `----`) is an error
+///   that ends the file, as kubectl's "invalid Yaml document separator". A separator line met
+///   before any text of the next document (the file's first line, two markers in a row) stays
+///   in that document as its explicit start.
+///
+/// Documents that hold nothing but blank lines, comments and markers are dropped: Kubernetes
+/// reads them as `null` and skips them. The error, if any, comes after the documents before it.
+pub fn split_stream(text: &str) -> (Vec<Chunk<'_>>, Option<YamlError>) {
+    let head = text.get(..4096).unwrap_or(text);
+    let mut chunks = Vec::new();
+    let mut error = None;
+    if head.trim_start().starts_with('{') {
+        return split_json(text);
+    }
+    let mut start: Option<(usize, u32)> = None;
+    let mut offset = 0usize;
+    let mut line_no = 1u32;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                if let Some((from, first_line)) = start.take() {
+                    push_chunk(&mut chunks, text.get(from..offset), first_line);
+                }
+                error = Some(YamlError {
+                    pos: Pos {
+                        line: line_no,
+                        column: 4,
+                    },
+                    message: "invalid document separator: only a comment may follow `---` on \
+                              its line, as kubectl requires; the rest of the file is not read"
+                        .to_owned(),
+                    recoverable: false,
+                });
+                return (chunks, error);
+            }
+            if let Some((from, first_line)) = start.take() {
+                push_chunk(&mut chunks, text.get(from..offset), first_line);
+                offset += line.len();
+                line_no = line_no.saturating_add(1);
+                continue;
+            }
+        }
+        if start.is_none() {
+            start = Some((offset, line_no));
+        }
+        offset += line.len();
+        line_no = line_no.saturating_add(1);
+    }
+    if let Some((from, first_line)) = start {
+        push_chunk(&mut chunks, text.get(from..), first_line);
+    }
+    (chunks, error)
+}
+
+/// A stream of JSON values, as Go's `encoding/json` decoder reads it (strictly: no comments,
+/// no trailing commas, no raw control characters in strings, numbers that fit a float64). Each
+/// value is a document; the first error ends the stream.
+fn split_json(text: &str) -> (Vec<Chunk<'_>>, Option<YamlError>) {
+    let mut chunks = Vec::new();
+    let mut stream =
+        // A full value, not `IgnoredAny`: that one lets numbers out of range through.
+        serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let mut end = 0usize;
+    loop {
+        let value = stream.next();
+        let start = end
+            + text
+                .get(end..)
+                .map_or(0, |rest| rest.len() - rest.trim_start().len());
+        end = stream.byte_offset();
+        match value {
+            None => return (chunks, None),
+            Some(Ok(_)) => {
+                let first_line = line_of(text, start);
+                if let Some(chunk) = text.get(start..end) {
+                    chunks.push(Chunk {
+                        text: chunk,
+                        first_line,
+                    });
+                }
+            }
+            Some(Err(err)) => {
+                let error = YamlError {
+                    pos: Pos {
+                        line: saturate(err.line()).max(1),
+                        column: saturate(err.column()).max(1),
+                    },
+                    message: format!("invalid JSON: {err}"),
+                    recoverable: false,
+                };
+                return (chunks, Some(error));
+            }
+        }
+    }
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> u32 {
+    let newlines = text.get(..offset).map_or(0, |t| t.matches('\n').count());
+    saturate(newlines).saturating_add(1)
+}
+
+fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: Option<&'a str>, first_line: u32) {
+    let Some(text) = text else { return };
+    let blank = text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t.starts_with("---") || t == "..."
+    });
+    if !blank {
+        chunks.push(Chunk { text, first_line });
+    }
+}
+
+/// The inverse of [`shifted`]: a column of the original text in the repaired one.
+fn shifted_back(column: u32, line: u32, shifts: &[(u32, i64)]) -> u32 {
+    let delta = shifts
+        .iter()
+        .find(|(at, _)| *at == line)
+        .map_or(0, |(_, d)| *d);
+    let column = i64::from(column).saturating_add(delta).max(1);
+    u32::try_from(column).unwrap_or(u32::MAX)
 }
 
 fn saturate(n: usize) -> u32 {
@@ -294,7 +677,7 @@ impl Entries {
     }
 }
 
-struct Builder {
+struct Builder<'s> {
     line_offset: u32,
     limits: Limits,
     stack: Vec<Frame>,
@@ -303,14 +686,89 @@ struct Builder {
     root: Option<Node>,
     errors: Vec<YamlError>,
     documents: usize,
+    shifts: &'s [(u32, i64)],
+    /// The first document ended: what follows is not read (as go-yaml reads one document).
+    ended: bool,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn pos(&self, span: Span) -> Pos {
+        let line = saturate(span.start.line()).saturating_sub(1);
         Pos {
             line: saturate(span.start.line()).saturating_add(self.line_offset),
-            column: saturate(span.start.col()).saturating_add(1),
+            column: shifted(
+                saturate(span.start.col()).saturating_add(1),
+                line,
+                self.shifts,
+            ),
         }
+    }
+
+    /// Feeds the parser's events to the builder. On a syntax error, returns its position (the
+    /// column not yet shifted back), its 0-based document line and its description; errors of
+    /// the builder itself are recorded in `errors`.
+    fn run(&mut self, text: &str) -> Option<(Pos, u32, String)> {
+        let mut parser = Parser::new_from_str(text);
+        for event in &mut parser {
+            match event {
+                Ok((event, span)) => {
+                    if self.ended {
+                        if !matches!(event, Event::StreamEnd) {
+                            self.warn_ignored(self.pos(span));
+                        }
+                        return None;
+                    }
+                    if let Err(err) = self.on_event(event, span) {
+                        self.root = None;
+                        self.errors.push(err);
+                        return None;
+                    }
+                }
+                Err(err) => {
+                    let marker = err.marker();
+                    let line = saturate(marker.line()).saturating_sub(1);
+                    let pos = Pos {
+                        line: saturate(marker.line()).saturating_add(self.line_offset),
+                        column: saturate(marker.col()).saturating_add(1),
+                    };
+                    // Once the root node is complete, go-yaml reads no further than the next
+                    // token: when that token scans (it is only not a document start), what
+                    // follows is ignored, not an error.
+                    let after_root = self.stack.is_empty()
+                        && self.root.is_some()
+                        && err.info() == "did not find expected <document start>";
+                    if self.ended || after_root {
+                        self.warn_ignored(pos);
+                        return None;
+                    }
+                    self.root = None;
+                    return Some((pos, line, err.info().to_owned()));
+                }
+            }
+        }
+        None
+    }
+
+    fn warn_ignored(&mut self, pos: Pos) {
+        self.errors.push(YamlError {
+            pos,
+            message: "text after the end of the document is ignored, as Kubernetes ignores \
+                      it (start a new document with `---`)"
+                .to_owned(),
+            recoverable: true,
+        });
+    }
+
+    /// The 1-based column just past the opening bracket of the innermost open collection, if
+    /// it is a flow collection (`[` or `{` in the text at its position).
+    fn in_flow(&self, text: &str) -> Option<u32> {
+        let pos = match self.stack.last()? {
+            Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+        };
+        let line = pos.line.checked_sub(self.line_offset)?.checked_sub(1)?;
+        let column = shifted_back(pos.column, line, self.shifts);
+        let at = offset_of(text, line, column)?;
+        text.get(at..)?.starts_with(['[', '{']).then_some(column)
     }
 
     fn fatal(pos: Pos, message: impl Into<String>) -> YamlError {
@@ -359,11 +817,36 @@ impl Builder {
                 };
                 let value = match tag.as_deref() {
                     None => untagged(&text),
-                    Some(tag) => match self.tagged(tag, &text, pos) {
-                        Some(value) => value,
-                        None => untagged(&text),
-                    },
+                    Some(tag) => self.tagged(tag, &text, pos)?,
                 };
+                let is_key = matches!(
+                    self.stack.last(),
+                    Some(Frame::Map {
+                        pending_key: None,
+                        ..
+                    })
+                );
+                if let Value::Float(f) = value
+                    && !f.is_finite()
+                    && !is_key
+                {
+                    return Err(Self::fatal(
+                        pos,
+                        format!(
+                            "`{text}` is not a number JSON can hold: Kubernetes refuses the document"
+                        ),
+                    ));
+                }
+                if is_key
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && text.parse::<u64>().is_ok_and(|n| i64::try_from(n).is_err())
+                {
+                    return Err(Self::fatal(
+                        pos,
+                        format!("key `{text}` is too large an integer: Kubernetes refuses it"),
+                    ));
+                }
                 self.push(Node { pos, value }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
@@ -423,60 +906,65 @@ impl Builder {
                 self.count(count_nodes(&node), pos)?;
                 self.push(node, 0)
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
+            Event::DocumentEnd => {
+                self.ended = true;
+                Ok(())
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
         }
     }
 
-    /// A scalar with an explicit tag, as go-yaml reads it: the core types (`!!str`, `!!bool`,
-    /// `!!int`, `!!float`, `!!null`) decide the type; a value that does not fit its tag, and any
-    /// other tag, get a warning and are read as if untagged (`None`).
-    fn tagged(&mut self, tag: &saphyr_parser::Tag, text: &str, pos: Pos) -> Option<Value> {
+    /// A scalar with an explicit tag, as go-yaml v2 reads it: the core types (`!!str`,
+    /// `!!bool`, `!!int`, `!!float`, `!!null`) decide the type, and a value that does not fit its
+    /// tag is an error ("cannot decode"); `!!binary` is decoded from base64; any other tag makes
+    /// the value a string.
+    fn tagged(
+        &mut self,
+        tag: &saphyr_parser::Tag,
+        text: &str,
+        pos: Pos,
+    ) -> Result<Value, YamlError> {
         let core = (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
             .then_some(tag.suffix.as_str());
-        let warn = |errors: &mut Vec<YamlError>, message: String| {
-            errors.push(YamlError {
-                pos,
-                message,
-                recoverable: true,
-            });
-        };
         match core {
-            Some("str") => Some(Value::Str(text.to_owned())),
+            Some("str") => Ok(Value::Str(text.to_owned())),
             Some(kind @ ("bool" | "int" | "float" | "null")) => match (kind, resolve_plain(text)) {
                 ("bool", v @ Value::Bool(_))
                 | ("int", v @ Value::Int(_))
                 | ("float", v @ Value::Float(_))
-                | ("null", v @ Value::Null) => Some(v),
+                | ("null", v @ Value::Null) => Ok(v),
                 #[allow(clippy::cast_precision_loss)]
-                ("float", Value::Int(i)) => Some(Value::Float(i as f64)),
-                _ => {
-                    warn(
-                        &mut self.errors,
-                        format!(
-                            "`!!{kind}` tag on {text:?}, which is not a {kind}: read as a string"
-                        ),
-                    );
-                    Some(Value::Str(text.to_owned()))
-                }
+                ("float", Value::Int(i)) => Ok(Value::Float(i as f64)),
+                _ => Err(Self::fatal(
+                    pos,
+                    format!("cannot read {text:?} as a `!!{kind}`, as its tag says"),
+                )),
             },
-            // The non-specific tag `!` makes a plain scalar a string.
-            None if format!("{}{}", tag.handle, tag.suffix) == "!" => {
-                Some(Value::Str(text.to_owned()))
-            }
+            Some("binary") => match base64(text) {
+                Some(bytes) => Ok(Value::Str(String::from_utf8_lossy(&bytes).into_owned())),
+                None => Err(Self::fatal(
+                    pos,
+                    "a `!!binary` value must be base64 data".to_owned(),
+                )),
+            },
             _ => {
-                warn(
-                    &mut self.errors,
-                    format!(
-                        "tag `{}{}` is not interpreted: the value is read as if it had no tag",
-                        if core.is_some() {
-                            "!!"
-                        } else {
-                            tag.handle.as_str()
-                        },
-                        tag.suffix
-                    ),
-                );
-                None
+                if format!("{}{}", tag.handle, tag.suffix) != "!" {
+                    self.errors.push(YamlError {
+                        pos,
+                        message: format!(
+                            "tag `{}{}` is not interpreted: the value is read as a string, as \
+                             Kubernetes reads it",
+                            if core.is_some() {
+                                "!!"
+                            } else {
+                                tag.handle.as_str()
+                            },
+                            tag.suffix
+                        ),
+                        recoverable: true,
+                    });
+                }
+                Ok(Value::Str(text.to_owned()))
             }
         }
     }
@@ -511,12 +999,18 @@ impl Builder {
                 ..
             }) => match pending_key.take() {
                 None => {
+                    // Keys become JSON strings as sigs.k8s.io/yaml makes them.
                     let key = match &node.value {
                         Value::Str(s) => s.clone(),
                         Value::Int(i) => i.to_string(),
                         Value::Bool(b) => b.to_string(),
-                        Value::Float(f) => f.to_string(),
-                        Value::Null => "null".to_owned(),
+                        Value::Float(f) => go_float_key(*f),
+                        Value::Null => {
+                            return Err(Self::fatal(
+                                node.pos,
+                                "a mapping key is null (or missing): Kubernetes refuses it",
+                            ));
+                        }
                         Value::Seq(_) | Value::Map(_) => {
                             return Err(Self::fatal(
                                 node.pos,
@@ -529,8 +1023,7 @@ impl Builder {
                 }
                 Some((key, key_pos)) => {
                     if key == "<<" {
-                        merge(entries, node);
-                        return Ok(());
+                        return merge(entries, node);
                     }
                     let existing = entries
                         .position(&key)
@@ -567,27 +1060,95 @@ impl Builder {
     }
 }
 
-/// YAML 1.1 merge key: the merged mapping's keys fill in what the mapping does not set itself.
-fn merge(entries: &mut Entries, source: Node) {
+/// YAML 1.1 merge key, as go-yaml v2 applies it: where the `<<` stands, the merged mapping's
+/// keys are set, replacing those already there (keys written after it replace them in turn);
+/// of a list of mappings, the earlier ones win. Anything else than mappings is an error.
+fn merge(entries: &mut Entries, source: Node) -> Result<(), YamlError> {
+    let not_a_map =
+        |pos| Builder::fatal(pos, "a merge (`<<`) takes a mapping or a list of mappings");
+    let pos = source.pos;
     let maps = match source.value {
         Value::Map(m) => vec![m],
-        Value::Seq(items) => items
-            .into_iter()
-            .filter_map(|n| match n.value {
-                Value::Map(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+        Value::Seq(items) => {
+            let mut maps = Vec::with_capacity(items.len());
+            for item in items.into_iter().rev() {
+                match item.value {
+                    Value::Map(m) => maps.push(m),
+                    _ => return Err(not_a_map(item.pos)),
+                }
+            }
+            maps
+        }
+        _ => return Err(not_a_map(pos)),
     };
     for map in maps {
         for entry in map {
-            if entries.position(&entry.key).is_none() {
-                entries.merged.insert(entry.key.clone());
-                entries.push(entry);
+            entries.merged.insert(entry.key.clone());
+            match entries
+                .position(&entry.key)
+                .and_then(|at| entries.list.get_mut(at))
+            {
+                Some(existing) => existing.value = entry.value,
+                None => entries.push(entry),
             }
         }
     }
+    Ok(())
+}
+
+/// A float key as sigs.k8s.io/yaml writes it: Go's `FormatFloat(f, 'g', -1, 32)`, with
+/// go-yaml's spellings of the infinities and NaN.
+fn go_float_key(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.to_owned();
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let single = f as f32;
+    // The shortest digits that read back as the same f32, and the decimal exponent.
+    let sci = format!("{single:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    // Go writes the exponent form below 1e-4 and from 1e6 on (`'g'` with the shortest digits).
+    if (-4..6).contains(&exp) {
+        return format!("{single}");
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+}
+
+/// Decodes standard base64 (white space allowed, as go-yaml allows line breaks in it).
+fn base64(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0u32;
+    let mut out = Vec::new();
+    let mut padding = 0;
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        let v = match c {
+            'A'..='Z' => u32::from(c) - u32::from('A'),
+            'a'..='z' => u32::from(c) - u32::from('a') + 26,
+            '0'..='9' => u32::from(c) - u32::from('0') + 52,
+            '+' => 62,
+            '/' => 63,
+            '=' => {
+                padding += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        if padding > 0 {
+            return None;
+        }
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
+        }
+    }
+    Some(out)
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -634,6 +1195,7 @@ fn resolve_plain(text: &str) -> Value {
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
         && let Ok(f) = plain.parse::<f64>()
+        && f.is_finite()
     {
         return Value::Float(f);
     }
@@ -792,5 +1354,156 @@ mod tests {
                 .map(|n| n.value.clone()),
             Some(Value::Bool(true))
         );
+    }
+
+    fn json(text: &str) -> serde_json::Value {
+        parse(text).to_json()
+    }
+
+    fn refused(text: &str) -> YamlError {
+        let (node, errors) = parse_document(text, 0, Limits::default());
+        assert!(node.is_none(), "{text:?} was read: {node:?}");
+        errors
+            .into_iter()
+            .find(|e| !e.recoverable)
+            .expect("a fatal error")
+    }
+
+    #[test]
+    fn quoted_continuation_lines_may_sit_at_any_column_as_in_kubernetes() {
+        // The shell script of an older public manifest: continuation lines left of the item.
+        let doc = parse(
+            "spec:\n  containers:\n    - name: app\n      args: [\"-c\", \"echo one;\necho two \\\n&& done\"]\n      image: x\n",
+        );
+        let container = &doc
+            .get("spec")
+            .and_then(|s| s.get("containers"))
+            .expect("containers")
+            .as_seq()
+            .expect("seq")[0];
+        assert_eq!(
+            container.get("args").map(Node::to_json),
+            Some(serde_json::json!(["-c", "echo one; echo two && done"]))
+        );
+        // Positions still point into the original text.
+        assert_eq!(
+            container.entry("image").expect("image").key_pos,
+            Pos { line: 7, column: 7 }
+        );
+        assert_eq!(
+            json("key: 'one\nit''s'\nafter: 1\n"),
+            serde_json::json!({"key": "one it's", "after": 1})
+        );
+        assert_eq!(
+            json("a:\n  key: {a: 1,\nb: 2}\n  after: [x,\n w]\n"),
+            serde_json::json!({"a": {"key": {"a": 1, "b": 2}, "after": ["x", "w"]}})
+        );
+    }
+
+    #[test]
+    fn comments_right_after_a_quote_or_bracket_and_tabs_after_colons_are_read() {
+        assert_eq!(
+            json("a: \"x\"#c\nb: [z]#c\nc:\t1\n"),
+            serde_json::json!({"a": "x", "b": ["z"], "c": 1})
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let err = refused("a: 1\nb: x\u{7}y\n");
+        assert_eq!(err.pos, Pos { line: 2, column: 5 });
+        assert!(err.message.contains("U+0007"), "{}", err.message);
+    }
+
+    #[test]
+    fn nel_and_lone_cr_end_lines_as_in_yaml_1_1() {
+        assert_eq!(
+            json("a: 1\u{85}b: 2\rc: 3\n"),
+            serde_json::json!({"a": 1, "b": 2, "c": 3})
+        );
+    }
+
+    #[test]
+    fn values_json_cannot_hold_and_null_keys_are_refused() {
+        assert!(refused("a: .inf\n").message.contains("JSON"));
+        assert_eq!(refused("a: -.inf\n").pos, Pos { line: 1, column: 4 });
+        assert!(refused("~: 1\n").message.contains("null"));
+        assert!(
+            refused("18446744073709551615: a\n")
+                .message
+                .contains("too large")
+        );
+        // Out of range as a float: a string, as go-yaml reads it.
+        assert_eq!(json("a: 1e400\n"), serde_json::json!({"a": "1e400"}));
+    }
+
+    #[test]
+    fn float_keys_are_written_as_go_writes_them() {
+        assert_eq!(
+            json("1.5: a\n1e20: b\n3.14159265358979: c\n.inf: d\n0.00001: e\n"),
+            serde_json::json!({"1.5": "a", "1e+20": "b", "3.1415927": "c", ".inf": "d", "1e-05": "e"})
+        );
+    }
+
+    #[test]
+    fn merges_follow_go_yaml_v2() {
+        // The merged keys replace those before the `<<`; earlier mappings of a list win.
+        assert_eq!(
+            json("d:\n  a: 2\n  <<: [{a: 1, b: 1}, {b: 2, c: 2}]\n  c: 3\n"),
+            serde_json::json!({"d": {"a": 1, "b": 1, "c": 3}})
+        );
+        assert!(
+            refused("a: &s text\nd:\n  <<: *s\n")
+                .message
+                .contains("merge")
+        );
+        assert!(refused("d:\n  <<: ~\n").message.contains("merge"));
+    }
+
+    #[test]
+    fn tags_are_read_as_go_yaml_reads_them() {
+        let (node, warnings) = parse_document(
+            "a: !foo 10\nb: !<tag:x> y\nc: !!binary aGVsbG8=\nd: !!float 1\n",
+            0,
+            Limits::default(),
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"a": "10", "b": "y", "c": "hello", "d": 1.0}))
+        );
+        assert_eq!(json("e: !!float 1\n"), serde_json::json!({"e": 1.0}));
+        assert!(refused("a: !!int x\n").message.contains("!!int"));
+    }
+
+    #[test]
+    fn text_after_a_document_end_marker_is_ignored_with_a_warning() {
+        let (node, errors) = parse_document("a: 1\n...\nb: 2\n", 0, Limits::default());
+        assert_eq!(node.map(|n| n.to_json()), Some(serde_json::json!({"a": 1})));
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].recoverable && errors[0].pos.line == 3,
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn streams_are_split_as_kubectl_splits_them() {
+        let (chunks, error) =
+            split_stream("---\na: 1\n--- # c\nb: 2\n---\n---\nc: 3\n--- {d: 4}\ne: 5\n");
+        let firsts: Vec<_> = chunks.iter().map(|c| c.first_line).collect();
+        assert_eq!(firsts, [1, 4, 6]);
+        let error = error.expect("a separator error");
+        assert_eq!(error.pos.line, 8);
+        // JSON: a stream of values, strictly.
+        let (chunks, error) = split_stream("{\"a\": 1}\n\n{\"b\": 2}\n");
+        assert_eq!(
+            chunks.iter().map(|c| c.first_line).collect::<Vec<_>>(),
+            [1, 3]
+        );
+        assert!(error.is_none());
+        let (chunks, error) = split_stream("{\"a\": 1,}\n");
+        assert!(chunks.is_empty());
+        assert!(error.expect("error").message.starts_with("invalid JSON"));
     }
 }
