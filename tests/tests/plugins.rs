@@ -946,3 +946,14 @@ fn unplaceable_findings_are_one_error_per_cause() {
         "{messages:?}"
     );
 }
+
+/// `validate-settings` and `evaluate` each run in an instance of their own (and under a budget
+/// of their own): the plugin's evaluation sees no state left by its validation.
+#[test]
+fn each_call_gets_a_fresh_instance() {
+    let (_, own) = hostile("count-calls");
+    assert_eq!(
+        own[0]["message"], "calls before this one in this instance: 0",
+        "{own:?}"
+    );
+}

@@ -5,6 +5,9 @@ use stockade_plugin_sdk::{Finding, Input, Metadata, Plugin, RuleInfo, Severity, 
 
 struct Hostile;
 
+/// How many calls this instance has served (each call should get an instance of its own).
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn behave(settings: &Value) -> &str {
     settings
         .get("behave")
@@ -20,9 +23,20 @@ impl Plugin for Hostile {
         )
     }
 
+    fn validate_settings(_settings: &Value) -> Result<(), String> {
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     fn evaluate(input: &Input) -> Result<Vec<Finding>, String> {
         let first = input.resources.first().ok_or("no resources")?;
+        let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match behave(&input.settings) {
+            "count-calls" => Ok(vec![Finding::pass(
+                "BAD001",
+                first,
+                format!("calls before this one in this instance: {calls}"),
+            )]),
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
