@@ -128,7 +128,15 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 let _ = writeln!(out, "      {} {}", p.paint(DIM, "source:"), e(source));
             }
             if !f.remediation.is_empty() {
-                let _ = writeln!(out, "      {} {}", p.paint(DIM, "fix:"), e(&f.remediation));
+                // A remediation may span lines (a file to write): each further line is
+                // indented under its result, so none can pass for a line of the report.
+                let fix: Vec<_> = f.remediation.split('\n').map(e).collect();
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    p.paint(DIM, "fix:"),
+                    fix.join("\n        ")
+                );
             }
         }
         if *passes > 0 {
