@@ -732,7 +732,7 @@ fn panic_report(stderr: &Tail) -> String {
         // `thread 'main' panicked at src/lib.rs:3:5:` (newer: `thread 'main' (1) panicked at`)
         l.starts_with("thread '") && l.contains(" panicked at ") && l.ends_with(':')
     };
-    let Some(at) = lines.iter().rposition(|l| is_report(&l)) else {
+    let Some(at) = lines.iter().rposition(is_report) else {
         return String::new();
     };
     let report = lines
