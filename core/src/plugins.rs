@@ -440,3 +440,65 @@ impl Unplaced {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_the_defaults_with_the_plugins_overrides() {
+        assert_eq!(
+            PluginLimits::of(&PluginSpec::default()),
+            PluginLimits::DEFAULT
+        );
+        let limits = PluginLimits::of(&PluginSpec {
+            fuel: Some(5),
+            deadline_ms: Some(1500),
+            memory_mib: Some(32),
+            table_elements: Some(10),
+            output_mib: Some(2),
+            metadata_kib: Some(64),
+            log_lines: Some(0),
+            ..PluginSpec::default()
+        });
+        assert_eq!(
+            (
+                limits.fuel,
+                limits.deadline_ms,
+                limits.memory,
+                limits.table_elements,
+                limits.output,
+                limits.metadata,
+                limits.log_lines,
+                limits.rules,
+            ),
+            (5, 1500, 32 << 20, 10, 2 << 20, 64 << 10, 0, 1_000)
+        );
+    }
+
+    #[test]
+    fn a_failure_weighs_its_rules_remediation_a_pass_does_not() {
+        let rule = PluginRule {
+            code: "X1".into(),
+            title: "Title".into(),
+            severity: Severity::Low,
+            description: SmolStr::default(),
+            remediation: "r".repeat(1000).into(),
+            controls: Vec::new(),
+        };
+        let mut finding = PluginFinding {
+            rule: "X1".into(),
+            resource: 0,
+            pointer: "/a".into(),
+            status: Status::Fail,
+            message: "m".into(),
+            container: None,
+        };
+        assert_eq!(
+            finding_weight(&finding, Some(&rule)),
+            64 + 2 + 2 + 1 + 5 + 1000
+        );
+        finding.status = Status::Pass;
+        assert_eq!(finding_weight(&finding, Some(&rule)), 64 + 2 + 2 + 1 + 5);
+    }
+}
