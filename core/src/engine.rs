@@ -161,15 +161,29 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
     );
     report.plugins = input.plugins.iter().map(|p| p.info.clone()).collect();
     // Plugin findings by the resource they are about (its index in input order).
+    #[allow(clippy::type_complexity)]
     let mut plugin_findings: std::collections::BTreeMap<
         u32,
-        Vec<(usize, &crate::plugins::PluginFinding)>,
+        Vec<(
+            usize,
+            &crate::plugins::PluginFinding,
+            &crate::plugins::PluginRule,
+        )>,
     > = std::collections::BTreeMap::new();
+    // Findings that cannot be placed: one error result per plugin and cause, with a count.
+    let mut unplaced = crate::plugins::Unplaced::default();
     for (p, run) in input.plugins.iter().enumerate() {
         match &run.outcome {
             Ok(findings) => {
+                let rules = run.rules_by_code();
                 for f in findings {
-                    plugin_findings.entry(f.resource).or_default().push((p, f));
+                    match run.rule_of(f, &rules) {
+                        Err((kind, detail)) => unplaced.add(p, kind, || detail),
+                        Ok(rule) => plugin_findings
+                            .entry(f.resource)
+                            .or_default()
+                            .push((p, f, rule)),
+                    }
                 }
             }
             Err(message) => report.results.push(run.error_result(message)),
@@ -263,15 +277,16 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
     let mut later = Vec::new();
     let misplaced = plugin_findings.split_off(&u32::try_from(objects).unwrap_or(u32::MAX));
     for (index, findings) in misplaced {
-        for (p, finding) in findings {
-            if let Some(run) = input.plugins.get(p) {
-                later.push(run.error_result(&format!(
+        for (p, finding, _) in findings {
+            unplaced.add(p, "resource", || {
+                format!(
                     "reported {} on resource {index}, but the input has {objects} resources",
                     finding.rule
-                )));
-            }
+                )
+            });
         }
     }
+    later.extend(unplaced.results(&input.plugins));
     evaluate_cluster_rules(&runs, &index, &mut later);
     image_results(&runs, &images, settings, &mut later);
     if let Some(first) = report.inputs.first().map(|i| i.file.clone())
@@ -347,9 +362,9 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         let mut results = scan.results.into_iter();
         for scanned in scan.resources {
             let (mut resource, pod) = scanned.workload;
-            for (p, finding) in plugin_findings.remove(&resource_index).unwrap_or_default() {
+            for (p, finding, rule) in plugin_findings.remove(&resource_index).unwrap_or_default() {
                 if let Some(run) = input.plugins.get(p) {
-                    report.results.push(run.result(finding, &resource));
+                    report.results.push(run.result(finding, rule, &resource));
                 }
             }
             resource_index = resource_index.saturating_add(1);

@@ -33,9 +33,130 @@ pub struct PluginSpec {
     /// CPU budget per call, in wasm instructions (fuel); default 1,000,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
-    /// Memory cap in MiB; default 64.
+    /// Memory cap in MiB, all of an instance's linear memories together; default 64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u32>,
+    /// Wall-clock deadline per call, in milliseconds; default 10,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Table elements, all of an instance's tables together; default 100,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_elements: Option<u32>,
+    /// Most bytes of output (findings, weighted by what Stockade holds and writes for them), in
+    /// MiB; default 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_mib: Option<u32>,
+    /// Most bytes of metadata (names, titles, descriptions, remediations), in KiB; default 1024.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_kib: Option<u32>,
+    /// Most `host.log` lines per call; default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_lines: Option<u32>,
+}
+
+/// The limits a plugin runs under, each enforced by wasmtime or by the host. Defaults are
+/// [`PluginLimits::DEFAULT`]; a plugin's entry in the policy file overrides each (`fuel`,
+/// `deadlineMs`, `memoryMib`, `tableElements`, `outputMib`, `metadataKib`, `logLines`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginLimits {
+    /// Fuel (wasm instructions, plus a charge per host call and per logged byte) per call.
+    pub fuel: u64,
+    /// Wall-clock time per call (instantiation included), milliseconds, blocking WASI calls
+    /// included.
+    pub deadline_ms: u64,
+    /// Bytes of all linear memories of an instance together.
+    pub memory: usize,
+    /// Elements of all tables of an instance together.
+    pub table_elements: usize,
+    /// Core instances per store (a component instantiates a few).
+    pub instances: usize,
+    /// Linear memories per store.
+    pub memories: usize,
+    /// Tables per store.
+    pub tables: usize,
+    /// WASI resources (streams, pollables) alive at once, each held in host memory.
+    pub resources: usize,
+    /// Bytes of metadata, every text counted.
+    pub metadata: usize,
+    /// Rules a plugin may declare.
+    pub rules: usize,
+    /// Bytes of one rule's title.
+    pub title: usize,
+    /// Bytes of one rule's description or remediation.
+    pub text: usize,
+    /// Controls per rule.
+    pub controls: usize,
+    /// `host.log` lines per call (more are counted and dropped).
+    pub log_lines: usize,
+    /// `host.log` bytes per call (more are dropped).
+    pub log_bytes: usize,
+    /// Bytes of one logged line (the rest is cut off, unread).
+    pub log_line: usize,
+    /// Weighted bytes of findings (see [`finding_weight`]).
+    pub output: usize,
+}
+
+impl PluginLimits {
+    /// The defaults.
+    pub const DEFAULT: PluginLimits = PluginLimits {
+        fuel: 1_000_000_000,
+        deadline_ms: 10_000,
+        memory: 64 << 20,
+        table_elements: 100_000,
+        instances: 32,
+        memories: 16,
+        tables: 32,
+        resources: 10_000,
+        metadata: 1 << 20,
+        rules: 1_000,
+        title: 256,
+        text: 16 << 10,
+        controls: 64,
+        log_lines: 100,
+        log_bytes: 64 << 10,
+        log_line: 1_000,
+        output: 8 << 20,
+    };
+
+    /// The defaults with a plugin's overrides.
+    pub fn of(spec: &PluginSpec) -> PluginLimits {
+        let d = PluginLimits::DEFAULT;
+        let mib = |v: Option<u32>, default: usize| v.map_or(default, |v| (v as usize) << 20);
+        PluginLimits {
+            fuel: spec.fuel.unwrap_or(d.fuel),
+            deadline_ms: spec.deadline_ms.unwrap_or(d.deadline_ms),
+            memory: mib(spec.memory_mib, d.memory),
+            table_elements: spec.table_elements.map_or(d.table_elements, |v| v as usize),
+            output: mib(spec.output_mib, d.output),
+            metadata: spec.metadata_kib.map_or(d.metadata, |v| (v as usize) << 10),
+            log_lines: spec.log_lines.map_or(d.log_lines, |v| v as usize),
+            ..d
+        }
+    }
+}
+
+/// What one finding makes Stockade hold and write, in bytes: its own texts, plus its rule's
+/// title, controls and (for a failure) remediation, which every report format repeats per
+/// result.
+pub fn finding_weight(finding: &PluginFinding, rule: Option<&PluginRule>) -> usize {
+    let own = 64
+        + finding.rule.len()
+        + finding.pointer.len()
+        + finding.message.len()
+        + finding.container.as_ref().map_or(0, String::len);
+    let shared = rule.map_or(0, |r| {
+        r.title.len()
+            + r.controls
+                .iter()
+                .map(|c| 32 + c.benchmark.len() + c.id.len())
+                .sum::<usize>()
+            + if finding.status == Status::Pass {
+                0
+            } else {
+                r.remediation.len()
+            }
+    });
+    own + shared
 }
 
 /// A scanned object as a plugin receives it.
@@ -85,13 +206,14 @@ pub struct PluginRule {
     /// The code as the plugin writes it (`LBL001`); reports show `<plugin>/<code>`.
     pub code: String,
     /// One line.
-    pub title: String,
+    pub title: SmolStr,
     /// Severity of a failure.
     pub severity: Severity,
     /// What it checks (markdown).
-    pub description: String,
+    pub description: SmolStr,
     /// How to fix a failure.
-    pub remediation: String,
+    // Stored once, shared by every result of the rule (a clone of a `SmolStr` is a count).
+    pub remediation: SmolStr,
     /// Benchmark controls (`benchmark`, `id`).
     pub controls: Vec<Control>,
 }
@@ -198,21 +320,52 @@ impl PluginRun {
         }
     }
 
-    /// The result of one finding on a resource (whose tree is `resource`), or an error result
-    /// when the finding cannot be placed.
-    pub fn result(&self, finding: &PluginFinding, resource: &Resource) -> CheckResult {
-        let Some(rule) = self.info.rules.iter().find(|r| r.code == finding.rule) else {
-            return self.error_result(&format!(
-                "reported rule {:?}, which it does not declare",
-                finding.rule
+    /// Its rules by code, to look each finding's rule up in logarithmic time.
+    pub fn rules_by_code(&self) -> std::collections::BTreeMap<&str, &PluginRule> {
+        self.info
+            .rules
+            .iter()
+            .map(|r| (r.code.as_str(), r))
+            .collect()
+    }
+
+    /// The rule of a finding, or why the finding cannot be placed (its kind of cause, and the
+    /// cause in words) before its resource is looked at: an undeclared rule or a malformed
+    /// pointer. `rules` is [`PluginRun::rules_by_code`].
+    pub fn rule_of<'a>(
+        &self,
+        finding: &PluginFinding,
+        rules: &std::collections::BTreeMap<&str, &'a PluginRule>,
+    ) -> Result<&'a PluginRule, (&'static str, String)> {
+        let Some(rule) = rules.get(finding.rule.as_str()) else {
+            return Err((
+                "rule",
+                format!(
+                    "reported rule {:?}, which it does not declare",
+                    finding.rule
+                ),
             ));
         };
         if !(finding.pointer.is_empty() || finding.pointer.starts_with('/')) {
-            return self.error_result(&format!(
-                "reported {} at {:?}, which is not a JSON pointer",
-                finding.rule, finding.pointer
+            return Err((
+                "pointer",
+                format!(
+                    "reported {} at {:?}, which is not a JSON pointer",
+                    finding.rule, finding.pointer
+                ),
             ));
         }
+        Ok(rule)
+    }
+
+    /// The result of one finding of `rule` (see [`PluginRun::rule_of`]) on a resource (whose
+    /// tree is `resource`).
+    pub fn result(
+        &self,
+        finding: &PluginFinding,
+        rule: &PluginRule,
+        resource: &Resource,
+    ) -> CheckResult {
         let pos: Pos = resource.node.locate(&finding.pointer);
         let controls = if rule.controls.is_empty() {
             vec![Control {
@@ -241,13 +394,111 @@ impl PluginRun {
             pointer: smol_str::format_smolstr!("{}{}", resource.base_pointer, finding.pointer),
             message: finding.message.as_str().into(),
             remediation: if finding.status == Status::Pass {
-                String::new().into()
+                SmolStr::default()
             } else {
-                rule.remediation.as_str().into()
+                rule.remediation.clone()
             },
             evidence: None,
             exemption: None,
             baseline_state: None,
         }
+    }
+}
+
+/// Findings that cannot be placed, counted per plugin and cause: one `error` result each, with
+/// the first such finding and how many more there were (a plugin returning 100,000 bad findings
+/// makes one result, not 100,000).
+#[derive(Debug, Default)]
+pub struct Unplaced {
+    causes: std::collections::BTreeMap<(usize, &'static str), (String, usize)>,
+}
+
+impl Unplaced {
+    /// Counts one finding of plugin `plugin` that cannot be placed.
+    pub fn add(&mut self, plugin: usize, kind: &'static str, detail: impl FnOnce() -> String) {
+        self.causes
+            .entry((plugin, kind))
+            .and_modify(|(_, n)| *n += 1)
+            .or_insert_with(|| (detail(), 1));
+    }
+
+    /// One error result per plugin and cause.
+    pub fn results(self, plugins: &[PluginRun]) -> Vec<CheckResult> {
+        self.causes
+            .into_iter()
+            .filter_map(|((p, _), (detail, n))| {
+                let run = plugins.get(p)?;
+                Some(run.error_result(&if n == 1 {
+                    detail
+                } else {
+                    format!(
+                        "{detail}; and {} more findings that cannot be placed for the same reason",
+                        n - 1
+                    )
+                }))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_the_defaults_with_the_plugins_overrides() {
+        assert_eq!(
+            PluginLimits::of(&PluginSpec::default()),
+            PluginLimits::DEFAULT
+        );
+        let limits = PluginLimits::of(&PluginSpec {
+            fuel: Some(5),
+            deadline_ms: Some(1500),
+            memory_mib: Some(32),
+            table_elements: Some(10),
+            output_mib: Some(2),
+            metadata_kib: Some(64),
+            log_lines: Some(0),
+            ..PluginSpec::default()
+        });
+        assert_eq!(
+            (
+                limits.fuel,
+                limits.deadline_ms,
+                limits.memory,
+                limits.table_elements,
+                limits.output,
+                limits.metadata,
+                limits.log_lines,
+                limits.rules,
+            ),
+            (5, 1500, 32 << 20, 10, 2 << 20, 64 << 10, 0, 1_000)
+        );
+    }
+
+    #[test]
+    fn a_failure_weighs_its_rules_remediation_a_pass_does_not() {
+        let rule = PluginRule {
+            code: "X1".into(),
+            title: "Title".into(),
+            severity: Severity::Low,
+            description: SmolStr::default(),
+            remediation: "r".repeat(1000).into(),
+            controls: Vec::new(),
+        };
+        let mut finding = PluginFinding {
+            rule: "X1".into(),
+            resource: 0,
+            pointer: "/a".into(),
+            status: Status::Fail,
+            message: "m".into(),
+            container: None,
+        };
+        assert_eq!(
+            finding_weight(&finding, Some(&rule)),
+            64 + 2 + 2 + 1 + 5 + 1000
+        );
+        finding.status = Status::Pass;
+        assert_eq!(finding_weight(&finding, Some(&rule)), 64 + 2 + 2 + 1 + 5);
     }
 }

@@ -452,10 +452,15 @@ impl OptionsSpec {
                     "expected 64 hexadecimal digits (sha256sum of the .wasm)",
                 ));
             }
-            if p.memory_mib == Some(0) || p.fuel == Some(0) {
+            if p.memory_mib == Some(0)
+                || p.fuel == Some(0)
+                || p.deadline_ms == Some(0)
+                || p.output_mib == Some(0)
+                || p.metadata_kib == Some(0)
+            {
                 return Err(error(
                     format!("/plugins/{i}"),
-                    "fuel and memoryMib must be above 0",
+                    "fuel, deadlineMs, memoryMib, outputMib and metadataKib must be above 0",
                 ));
             }
         }

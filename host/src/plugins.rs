@@ -1,25 +1,38 @@
 //! Rule plugins: WebAssembly components run by wasmtime in a sandbox.
 //!
-//! One [`Engine`] (with an on-disk compilation cache) serves every plugin; every call runs in a
-//! fresh [`Store`] with a fuel budget, a memory cap and a cap on what it may return. The WASI
-//! imports that `wasm32-wasip2` builds carry are satisfied by a context that grants nothing: no
-//! files, no network, no environment, stdout discarded, stderr captured (to explain a panic).
-//! Whatever a plugin does, it becomes findings or one `error` result naming it and the cause.
+//! One [`Engine`] (with an on-disk compilation cache and an epoch ticker) serves every plugin;
+//! every call (`metadata`, `validate-settings`, `evaluate`) runs in a fresh [`Store`] and
+//! instance under the plugin's [`PluginLimits`]: fuel (wasm instructions plus a charge per host
+//! call and per logged byte), a wall-clock deadline (epoch interruption for running code, a timer
+//! that cancels the call for blocking WASI calls), a cap on all linear memories and all table
+//! elements together, counts of instances, memories and tables, and caps on what it may log and
+//! return. The WASI imports that `wasm32-wasip2` builds carry are satisfied by a context that
+//! grants nothing: no files, no network, no environment, stdout discarded, stderr captured (to
+//! explain a panic). Whatever a plugin does, it becomes findings or one `error` result naming it
+//! and the cause.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use stockade_core::plugins::{PluginFinding, PluginInfo, PluginResource, PluginRule, PluginRun};
-use stockade_core::report::{Control, Status};
+use stockade_core::plugins::{
+    PluginFinding, PluginInfo, PluginLimits, PluginResource, PluginRule, PluginRun, finding_weight,
+};
+use stockade_core::report::{Control, Status, escape_controls};
 use stockade_core::{Severity, plugins::PluginSpec};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::p2::pipe::{MemoryOutputPipe, SinkOutputStream};
+use wasmtime::{CallHook, Config, Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::pipe::SinkOutputStream;
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "rule-plugin",
+    exports: { default: async },
 });
 
 use stockade::plugin::types as wit;
@@ -27,40 +40,179 @@ use stockade::plugin::types as wit;
 /// The contract version this Stockade speaks.
 pub const CONTRACT: &str = "stockade:plugin/rule@0.1.0";
 
-/// Default CPU budget per call, in wasm instructions (about a second of work).
-pub const DEFAULT_FUEL: u64 = 1_000_000_000;
-/// Default memory cap.
-pub const DEFAULT_MEMORY_MIB: u32 = 64;
-/// Most bytes of findings a plugin may return.
-pub const MAX_OUTPUT: usize = 8 << 20;
 /// Most bytes of stderr kept from a plugin (to explain a panic).
 const MAX_STDERR: usize = 64 << 10;
+/// How often the epoch ticker advances the engine's epoch.
+const TICK: Duration = Duration::from_millis(10);
+/// Fuel charged for every call into the host (a WASI function, `host.log`, growing a memory or
+/// a table): a call costs the guest a few instructions, but the host's work is far more.
+const HOST_CALL_FUEL: u64 = 10_000;
+/// Fuel charged per byte a plugin passes to `host.log` (copied and checked by the host, whether
+/// it is printed or not).
+const LOG_BYTE_FUEL: u64 = 4;
 
-/// Per-plugin limits.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Fuel per call.
-    pub fuel: u64,
-    /// Memory cap, bytes.
-    pub memory: usize,
+/// A plugin's stderr: the last [`MAX_STDERR`] bytes it wrote (a panic report is the last thing
+/// a panicking Rust guest writes, so a plugin cannot push it out by writing first).
+#[derive(Clone, Default)]
+struct Tail(Arc<std::sync::Mutex<std::collections::VecDeque<u8>>>);
+
+impl Tail {
+    fn push(&self, bytes: &[u8]) {
+        if let Ok(mut buf) = self.0.lock() {
+            let bytes = bytes
+                .get(bytes.len().saturating_sub(MAX_STDERR)..)
+                .unwrap_or_default();
+            let excess = (buf.len() + bytes.len()).saturating_sub(MAX_STDERR);
+            let excess = excess.min(buf.len());
+            buf.drain(..excess);
+            buf.extend(bytes);
+        }
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|b| b.iter().copied().collect())
+            .unwrap_or_default()
+    }
 }
 
-impl Limits {
-    fn of(spec: &PluginSpec) -> Limits {
-        Limits {
-            fuel: spec.fuel.unwrap_or(DEFAULT_FUEL),
-            memory: (spec.memory_mib.unwrap_or(DEFAULT_MEMORY_MIB) as usize) << 20,
+impl IsTerminal for Tail {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for Tail {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for Tail {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.push(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl OutputStream for Tail {
+    fn write(&mut self, bytes: bytes::Bytes) -> Result<(), StreamError> {
+        self.push(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StreamError> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> Result<usize, StreamError> {
+        Ok(MAX_STDERR)
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for Tail {
+    async fn ready(&mut self) {}
+}
+
+/// Which limit stopped a call, when the host knows (a trap alone does not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hit {
+    Memory,
+    Tables,
+    Deadline,
+    HostFuel,
+}
+
+/// The store's resource limiter: all memories and all tables of the store together.
+struct Budget {
+    limits: PluginLimits,
+    memory: usize,
+    table_elements: usize,
+    hit: Option<Hit>,
+}
+
+impl ResourceLimiter for Budget {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.memory.saturating_add(desired.saturating_sub(current));
+        if total > self.limits.memory {
+            self.hit = Some(Hit::Memory);
+            return Err(wasmtime::Error::msg("memory limit"));
         }
+        self.memory = total;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self
+            .table_elements
+            .saturating_add(desired.saturating_sub(current));
+        if total > self.limits.table_elements {
+            self.hit = Some(Hit::Tables);
+            return Err(wasmtime::Error::msg("table limit"));
+        }
+        self.table_elements = total;
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories
     }
 }
 
 struct State {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    budget: Budget,
+    /// The plugin as log lines name it (escaped).
     plugin: String,
-    logged: usize,
-    stderr: MemoryOutputPipe,
+    /// Fuel the host's work for the current host call costs, charged when it returns.
+    owed: u64,
+    log_lines: usize,
+    log_bytes: usize,
+    log_dropped: usize,
+    stderr: Tail,
 }
 
 impl WasiView for State {
@@ -77,13 +229,66 @@ impl wit::Host for State {}
 
 impl stockade::plugin::host::Host for State {
     fn log(&mut self, level: stockade::plugin::host::LogLevel, message: String) {
-        // A plugin may not flood the terminal: the first 100 lines, then silence.
-        self.logged += 1;
-        if self.logged <= 100 {
-            let level = format!("{level:?}").to_lowercase();
-            let message: String = message.chars().take(1000).collect();
-            eprintln!("stockade: plugin {} [{level}]: {message}", self.plugin);
+        use stockade::plugin::host::LogLevel;
+        // The message was copied and checked before this runs: the guest pays per byte.
+        self.owed = self
+            .owed
+            .saturating_add((message.len() as u64).saturating_mul(LOG_BYTE_FUEL));
+        let limits = self.budget.limits;
+        if self.log_lines >= limits.log_lines || self.log_bytes >= limits.log_bytes {
+            self.log_dropped += 1;
+            return;
         }
+        // At most one line's worth is looked at; the rest is never read.
+        let mut end = message
+            .len()
+            .min(limits.log_line)
+            .min(limits.log_bytes - self.log_bytes);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let shown = message.get(..end).unwrap_or_default();
+        self.log_lines += 1;
+        self.log_bytes += end;
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        // One line per call, framed: the plugin's words are quoted and every control character
+        // escaped, so a message can neither start a line of its own nor pass for Stockade's.
+        eprintln!(
+            "stockade: plugin {} logs [{level}]: \"{}\"{}",
+            self.plugin,
+            escape_controls(shown).replace('"', "\\\""),
+            if end < message.len() { "…" } else { "" }
+        );
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+        Ticker { stop }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -92,6 +297,8 @@ pub struct Sandbox {
     engine: Engine,
     linker: Linker<State>,
     cache: Option<wasmtime::Cache>,
+    runtime: tokio::runtime::Runtime,
+    _ticker: Ticker,
 }
 
 /// A compiled plugin and what it says about itself.
@@ -114,12 +321,22 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("stockade").join("wasmtime"))
 }
 
+/// Why a call did not return.
+enum Failure {
+    Wasm(wasmtime::Error),
+    Deadline,
+}
+
 impl Sandbox {
-    /// An engine with fuel metering and, when `cache_dir` is given, a compilation cache there
-    /// (keyed by the component's hash, the wasmtime version and the compiler settings).
+    /// An engine with fuel metering and epoch interruption and, when `cache_dir` is given, a
+    /// compilation cache there (keyed by the component's hash, the wasmtime version and the
+    /// compiler settings).
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
-        config.wasm_component_model(true).consume_fuel(true);
+        config
+            .wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true);
         let cache = match cache_dir {
             Some(dir) => {
                 // wasmtime wants an absolute directory; `--plugin-cache .cache` should work too.
@@ -137,45 +354,127 @@ impl Sandbox {
         };
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("wasmtime: {e}"))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("wasmtime: {e}"))?;
         RulePlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| anyhow::anyhow!("wasmtime: {e}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| anyhow::anyhow!("the plugin runtime: {e}"))?;
         Ok(Sandbox {
+            _ticker: Ticker::start(&engine),
             engine,
             linker,
             cache,
+            runtime,
         })
     }
 
-    fn store(&self, plugin: &str, limits: Limits) -> Store<State> {
-        let stderr = MemoryOutputPipe::new(MAX_STDERR);
+    fn store(&self, plugin: &str, limits: PluginLimits, deadline: Instant) -> Store<State> {
+        let stderr = Tail::default();
         let wasi = WasiCtx::builder()
             .stdout(SinkOutputStream)
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            // Host memory a single WASI call may allocate, outside the guest's memory cap.
+            .max_random_size(1 << 20)
             .build();
+        // Each WASI resource (a stream, a pollable) is host memory the guest does not see.
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(limits.resources);
         let state = State {
             wasi,
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory)
-                .instances(64)
-                .tables(64)
-                .memories(16)
-                .trap_on_grow_failure(true)
-                .build(),
-            plugin: plugin.to_owned(),
-            logged: 0,
+            table,
+            budget: Budget {
+                limits,
+                memory: 0,
+                table_elements: 0,
+                hit: None,
+            },
+            plugin: escape_controls(plugin).into_owned(),
+            owed: 0,
+            log_lines: 0,
+            log_bytes: 0,
+            log_dropped: 0,
             stderr,
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
+        store.limiter(|s| &mut s.budget);
         // Setting fuel cannot fail once fuel metering is on.
         let _ = store.set_fuel(limits.fuel);
+        // Running code is interrupted at the first epoch tick after the deadline.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |mut cx| {
+            if Instant::now() >= deadline {
+                cx.data_mut().budget.hit = Some(Hit::Deadline);
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
+        });
+        // Every host call costs fuel, and so does the work it caused (`owed`).
+        store.call_hook(|mut cx, hook| {
+            if !matches!(hook, CallHook::ReturningFromHost) {
+                return Ok(());
+            }
+            let owed = HOST_CALL_FUEL.saturating_add(std::mem::take(&mut cx.data_mut().owed));
+            let fuel = cx.get_fuel().unwrap_or(0);
+            if fuel < owed {
+                let _ = cx.set_fuel(0);
+                cx.data_mut().budget.hit = Some(Hit::HostFuel);
+                return Err(Trap::OutOfFuel.into());
+            }
+            let _ = cx.set_fuel(fuel - owed);
+            Ok(())
+        });
         store
+    }
+
+    /// Runs one call (instantiation included) in a fresh store, under the plugin's deadline.
+    fn call<T>(
+        &self,
+        component: &Component,
+        plugin: &str,
+        limits: PluginLimits,
+        call: impl AsyncFnOnce(&RulePlugin, &mut Store<State>) -> wasmtime::Result<T>,
+    ) -> Result<T, String> {
+        // A deadline of years is no deadline; it must not overflow the clock either.
+        let budget = Duration::from_millis(limits.deadline_ms.min(365 * 24 * 3600 * 1000));
+        let deadline = Instant::now() + budget;
+        let mut store = self.store(plugin, limits, deadline);
+        let linker = &self.linker;
+        let outcome = self.runtime.block_on(async {
+            // The timer also cancels a call blocked in the host (a sleeping plugin), where
+            // epoch interruption cannot reach it.
+            match tokio::time::timeout(budget, async {
+                let instance = RulePlugin::instantiate_async(&mut store, component, linker).await?;
+                call(&instance, &mut store).await
+            })
+            .await
+            {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) => Err(Failure::Wasm(e)),
+                Err(_) => Err(Failure::Deadline),
+            }
+        });
+        let state = store.data();
+        if state.log_dropped > 0 {
+            eprintln!(
+                "stockade: plugin {}: {} more log messages dropped (at most {} lines and {} KiB per call)",
+                state.plugin,
+                state.log_dropped,
+                limits.log_lines,
+                limits.log_bytes >> 10
+            );
+        }
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(Failure::Deadline) => Err(deadline_message(limits)),
+            Err(Failure::Wasm(e)) => Err(explain(&e, &store, limits)),
+        }
     }
 
     /// Reads, checks and compiles a plugin, and asks it for its metadata.
@@ -201,15 +500,11 @@ impl Sandbox {
         };
         check_contract(&self.engine, &component)?;
         let shown = path.display().to_string();
-        let limits = Limits::of(spec);
-        let mut store = self.store(&shown, limits);
-        let instance = RulePlugin::instantiate(&mut store, &component, &self.linker)
-            .map_err(|e| explain(&e, &store, limits))?;
-        let meta = instance
-            .stockade_plugin_rule()
-            .call_metadata(&mut store)
-            .map_err(|e| explain(&e, &store, limits))?;
-        let info = info_of(meta, &shown)?;
+        let limits = PluginLimits::of(spec);
+        let meta = self.call(&component, &shown, limits, async |instance, store| {
+            instance.stockade_plugin_rule().call_metadata(store).await
+        })?;
+        let info = info_of(meta, &shown, limits)?;
         Ok(Loaded {
             component,
             info,
@@ -217,20 +512,26 @@ impl Sandbox {
         })
     }
 
-    /// Instantiates a loaded plugin and has it validate its settings.
+    /// Has a loaded plugin validate its settings (in an instance of its own).
     pub fn validate(&self, plugin: &Loaded, spec: &PluginSpec) -> Result<(), String> {
-        let limits = Limits::of(spec);
-        let mut store = self.store(&plugin.info.name, limits);
-        let instance = RulePlugin::instantiate(&mut store, &plugin.component, &self.linker)
-            .map_err(|e| explain(&e, &store, limits))?;
-        instance
-            .stockade_plugin_rule()
-            .call_validate_settings(&mut store, &settings_json(spec))
-            .map_err(|e| explain(&e, &store, limits))?
-            .map_err(|e| format!("rejected its settings: {}", clip(&e)))
+        let limits = PluginLimits::of(spec);
+        let settings = settings_json(spec);
+        self.call(
+            &plugin.component,
+            &plugin.info.name,
+            limits,
+            async |instance, store| {
+                instance
+                    .stockade_plugin_rule()
+                    .call_validate_settings(store, &settings)
+                    .await
+            },
+        )?
+        .map_err(|e| format!("rejected its settings: {}", clip(&e)))
     }
 
     /// Runs a loaded plugin on the scanned resources: its findings, or why there are none.
+    /// Settings are validated first, each call in an instance (and under a budget) of its own.
     pub fn run(
         &self,
         plugin: &Loaded,
@@ -238,15 +539,8 @@ impl Sandbox {
         resources: &[PluginResource],
         facts: &[String],
     ) -> Result<Vec<PluginFinding>, String> {
-        let limits = Limits::of(spec);
-        let settings = settings_json(spec);
-        let mut store = self.store(&plugin.info.name, limits);
-        let instance = RulePlugin::instantiate(&mut store, &plugin.component, &self.linker)
-            .map_err(|e| explain(&e, &store, limits))?;
-        let rule = instance.stockade_plugin_rule();
-        rule.call_validate_settings(&mut store, &settings)
-            .map_err(|e| explain(&e, &store, limits))?
-            .map_err(|e| format!("rejected its settings: {}", clip(&e)))?;
+        self.validate(plugin, spec)?;
+        let limits = PluginLimits::of(spec);
         let input = wit::Evaluation {
             resources: resources
                 .iter()
@@ -260,29 +554,22 @@ impl Sandbox {
                 })
                 .collect(),
             facts: facts.to_vec(),
-            settings,
+            settings: settings_json(spec),
         };
-        let findings = rule
-            .call_evaluate(&mut store, &input)
-            .map_err(|e| explain(&e, &store, limits))?
+        let findings = self
+            .call(
+                &plugin.component,
+                &plugin.info.name,
+                limits,
+                async |instance, store| {
+                    instance
+                        .stockade_plugin_rule()
+                        .call_evaluate(store, &input)
+                        .await
+                },
+            )?
             .map_err(|e| format!("failed: {}", clip(&e)))?;
-        let size: usize = findings
-            .iter()
-            .map(|f| {
-                64 + f.rule.len()
-                    + f.pointer.len()
-                    + f.message.len()
-                    + f.container.as_ref().map_or(0, String::len)
-            })
-            .sum();
-        if size > MAX_OUTPUT {
-            return Err(format!(
-                "returned {} MiB of findings, more than the {} MiB a plugin may return",
-                size >> 20,
-                MAX_OUTPUT >> 20
-            ));
-        }
-        Ok(findings
+        let findings: Vec<PluginFinding> = findings
             .into_iter()
             .map(|f| PluginFinding {
                 rule: f.rule,
@@ -296,8 +583,35 @@ impl Sandbox {
                 message: f.message,
                 container: f.container,
             })
-            .collect())
+            .collect();
+        // What the findings make Stockade hold and write: their own text, and their rule's
+        // title and remediation, which every result repeats in the rendered report.
+        let rules: std::collections::HashMap<&str, &PluginRule> = plugin
+            .info
+            .rules
+            .iter()
+            .map(|r| (r.code.as_str(), r))
+            .collect();
+        let mut size: usize = 0;
+        for f in &findings {
+            size = size.saturating_add(finding_weight(f, rules.get(f.rule.as_str()).copied()));
+            if size > limits.output {
+                return Err(format!(
+                    "returned more than the {} MiB of findings a plugin may return ({} findings; each counts its message, pointer and its rule's title and remediation)",
+                    limits.output >> 20,
+                    findings.len()
+                ));
+            }
+        }
+        Ok(findings)
     }
+}
+
+fn deadline_message(limits: PluginLimits) -> String {
+    format!(
+        "exceeded its deadline of {} ms (running or blocked: a sleep, an endless wait?)",
+        limits.deadline_ms
+    )
 }
 
 fn settings_json(spec: &PluginSpec) -> String {
@@ -356,10 +670,32 @@ fn root_cause(e: &wasmtime::Error) -> String {
     clip(&format!("{e:#}"))
 }
 
-/// Why a call failed, in words: out of fuel, over the memory cap, a trap (with the panic
-/// message from stderr when there is one), or invalid output.
-fn explain(e: &wasmtime::Error, store: &Store<State>, limits: Limits) -> String {
+/// Why a call failed, in words: out of fuel, past its deadline, over the memory or table cap,
+/// a trap (with the panic report from stderr when there is one), or invalid output.
+fn explain(e: &wasmtime::Error, store: &Store<State>, limits: PluginLimits) -> String {
     let text = format!("{e:#}");
+    match store.data().budget.hit {
+        Some(Hit::Memory) => {
+            return format!(
+                "exceeded its memory cap of {} MiB (all its linear memories together)",
+                limits.memory >> 20
+            );
+        }
+        Some(Hit::Tables) => {
+            return format!(
+                "exceeded its cap of {} table elements (all its tables together)",
+                limits.table_elements
+            );
+        }
+        Some(Hit::Deadline) => return deadline_message(limits),
+        Some(Hit::HostFuel) => {
+            return format!(
+                "ran out of fuel: it used its whole CPU budget of {} instructions (host calls and logged bytes count too)",
+                limits.fuel
+            );
+        }
+        None => {}
+    }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         if *trap == Trap::OutOfFuel {
             return format!(
@@ -367,22 +703,13 @@ fn explain(e: &wasmtime::Error, store: &Store<State>, limits: Limits) -> String 
                 limits.fuel
             );
         }
-        // A Rust guest prints `thread '..' panicked at FILE:LINE:COL:` and the message on the
-        // next line to stderr before aborting: keep both.
-        let stderr = String::from_utf8_lossy(&store.data().stderr.contents()).into_owned();
-        let lines: Vec<&str> = stderr.lines().collect();
-        let panic = lines
-            .iter()
-            .position(|l| l.contains("panicked"))
-            .map(|i| {
-                let text = lines
-                    .get(i..(i + 2).min(lines.len()))
-                    .unwrap_or_default()
-                    .join(" ");
-                format!(" after a panic: {}", clip(text.trim()))
-            })
-            .unwrap_or_default();
-        return format!("trapped ({trap}){panic}");
+        return format!("trapped ({trap}){}", panic_report(&store.data().stderr));
+    }
+    if text.contains("instance") && text.contains("limit") {
+        return format!(
+            "exceeded the most instances, memories or tables a plugin may create ({}, {}, {})",
+            limits.instances, limits.memories, limits.tables
+        );
     }
     if text.contains("memory") && (text.contains("grow") || text.contains("limit")) {
         return format!("exceeded its memory cap of {} MiB", limits.memory >> 20);
@@ -393,7 +720,38 @@ fn explain(e: &wasmtime::Error, store: &Store<State>, limits: Limits) -> String 
     format!("failed: {}", clip(&text))
 }
 
-fn info_of(meta: wit::PluginMetadata, file: &str) -> Result<PluginInfo, String> {
+/// The panic report of a Rust guest, from what it wrote to stderr: the standard panic hook
+/// writes `thread '..' panicked at FILE:LINE:COL:` and the message on the next line, then the
+/// guest aborts. The last report in the kept tail is the hook's (text the plugin printed comes
+/// before it, and nothing runs after it); it is quoted with its control characters escaped: it
+/// is the plugin's text, not Stockade's.
+fn panic_report(stderr: &Tail) -> String {
+    let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let is_report = |l: &&str| {
+        // `thread 'main' panicked at src/lib.rs:3:5:` (newer: `thread 'main' (1) panicked at`)
+        l.starts_with("thread '") && l.contains(" panicked at ") && l.ends_with(':')
+    };
+    let Some(at) = lines.iter().rposition(is_report) else {
+        return String::new();
+    };
+    let report = lines
+        .get(at..(at + 2).min(lines.len()))
+        .unwrap_or_default()
+        .join(" ");
+    format!(
+        " after a panic; its stderr says: \"{}\"",
+        escape_controls(&clip(report.trim())).replace('"', "\\\"")
+    )
+}
+
+/// Checks a plugin's metadata against the limits, in one pass over it (rule codes are checked
+/// for duplicates with a hash set), and turns it into Stockade's.
+fn info_of(
+    meta: wit::PluginMetadata,
+    file: &str,
+    limits: PluginLimits,
+) -> Result<PluginInfo, String> {
     let name_ok = !meta.name.is_empty()
         && meta.name.len() <= 64
         && meta
@@ -406,30 +764,76 @@ fn info_of(meta: wit::PluginMetadata, file: &str) -> Result<PluginInfo, String> 
             clip(&meta.name)
         ));
     }
-    let mut rules = Vec::new();
+    if meta.version.len() > 64 || meta.version.chars().any(char::is_control) {
+        return Err(format!(
+            "its version {:?} is longer than 64 bytes or holds control characters",
+            clip(&meta.version)
+        ));
+    }
+    if meta.rules.len() > limits.rules {
+        return Err(format!(
+            "it declares {} rules, more than the {} a plugin may declare",
+            meta.rules.len(),
+            limits.rules
+        ));
+    }
+    let mut size = meta.name.len() + meta.version.len();
+    let mut codes = std::collections::HashSet::with_capacity(meta.rules.len());
+    let mut rules = Vec::with_capacity(meta.rules.len());
     for r in meta.rules {
         let code_ok = !r.code.is_empty()
             && r.code.len() <= 32
             && r.code
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
-        if !code_ok || rules.iter().any(|x: &PluginRule| x.code == r.code) {
+        if !code_ok || !codes.insert(r.code.clone()) {
             return Err(format!(
                 "rule code {:?} is not unique upper-case letters and digits",
                 clip(&r.code)
             ));
         }
+        let too_long = if r.title.len() > limits.title {
+            Some(("title", r.title.len(), limits.title))
+        } else if r.description.len() > limits.text {
+            Some(("description", r.description.len(), limits.text))
+        } else if r.remediation.len() > limits.text {
+            Some(("remediation", r.remediation.len(), limits.text))
+        } else if r.controls.len() > limits.controls {
+            Some(("list of controls", r.controls.len(), limits.controls))
+        } else {
+            None
+        };
+        if let Some((what, len, most)) = too_long {
+            return Err(format!(
+                "the {what} of rule {} is {len} long, more than the {most} allowed",
+                r.code
+            ));
+        }
+        size += r.code.len()
+            + r.title.len()
+            + r.description.len()
+            + r.remediation.len()
+            + r.controls
+                .iter()
+                .map(|c| c.benchmark.len() + c.id.len())
+                .sum::<usize>();
+        if size > limits.metadata {
+            return Err(format!(
+                "its metadata is larger than the {} KiB a plugin may declare",
+                limits.metadata >> 10
+            ));
+        }
         rules.push(PluginRule {
             code: r.code,
-            title: r.title,
+            title: r.title.into(),
             severity: match r.severity {
                 wit::Severity::Low => Severity::Low,
                 wit::Severity::Medium => Severity::Medium,
                 wit::Severity::High => Severity::High,
                 wit::Severity::Critical => Severity::Critical,
             },
-            description: r.description,
-            remediation: r.remediation,
+            description: r.description.into(),
+            remediation: r.remediation.into(),
             controls: r
                 .controls
                 .into_iter()

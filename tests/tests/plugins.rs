@@ -6,7 +6,9 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use common::{root, stockade};
 use serde_json::Value;
@@ -235,43 +237,125 @@ fn plugin_rules_take_part_in_selection() {
     assert!(results(&json_of(&out.stdout), "required-labels/").is_empty());
 }
 
-/// Runs the hostile plugin with a behaviour; returns the report and the plugin's results.
-fn hostile(behave: &str) -> (Value, Vec<Value>) {
-    plugins();
-    // One compilation cache for the hostile runs: compiled once, then loaded.
+/// A finished run of the CLI: its output, how long it took and its peak resident memory.
+struct Measured {
+    out: std::process::Output,
+    elapsed: Duration,
+    peak_mib: u64,
+}
+
+/// Runs the CLI, sampling its peak resident set (`VmHWM`) every few milliseconds until it exits;
+/// kills it and fails if it runs longer than `limit`.
+fn measured(args: &[&str], cache: &Path, limit: Duration) -> Measured {
+    use std::io::Read as _;
+    let start = Instant::now();
+    let mut child = std::process::Command::new(common::binary())
+        .current_dir(root())
+        .env("STOCKADE_CACHE_DIR", cache)
+        .env("SOURCE_DATE_EPOCH", common::TODAY_EPOCH)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf);
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Measured {
+        out: std::process::Output {
+            status,
+            stdout: out.join().expect("stdout"),
+            stderr: err.join().expect("stderr"),
+        },
+        elapsed: start.elapsed(),
+        peak_mib: peak_kib >> 10,
+    }
+}
+
+/// One compilation cache for the hostile runs: compiled once, then loaded.
+fn hostile_cache() -> &'static Path {
     static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| tempfile::tempdir().expect("tempdir"));
+    CACHE
+        .get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+}
+
+/// Runs a plugin (the hostile one with a behaviour, or a hand-written component) with extra
+/// policy lines, in the given format; fails unless the process survives.
+fn hostile_run(path: &str, behave: &str, extra: &str, format: &str) -> Measured {
+    plugins();
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = dir.path().join("p.yaml");
     fs::write(
         &policy,
         format!(
-            "benchmarks: [pss-baseline]\nplugins:\n  - path: {}\n    settings: {{behave: {behave}}}\n    fuel: 200000000\n    memoryMib: {}\n",
-            plugin("hostile_plugin.wasm"),
+            "benchmarks: [pss-baseline]\nplugins:\n  - path: {path}\n    settings: {{behave: {behave}}}\n{}    memoryMib: {}\n{extra}",
+            if extra.contains("fuel:") {
+                ""
+            } else {
+                "    fuel: 200000000\n"
+            },
             // Room for 100 MB of output, so that the output cap (not the memory cap) stops it.
             if behave == "huge-output" { 320 } else { 32 }
         ),
     )
     .expect("write");
-    let out = stockade()
-        .env("STOCKADE_CACHE_DIR", cache.path())
-        .args([
+    let policy = policy.display().to_string();
+    let run = measured(
+        &[
             "scan",
             "examples/privileged-daemonset.yaml",
             "-f",
-            "json",
+            format,
             "--config",
-        ])
-        .arg(&policy)
-        .output()
-        .expect("runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{behave}: the process survives: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+            &policy,
+        ],
+        hostile_cache(),
+        Duration::from_secs(120),
     );
-    let report = json_of(&out.stdout);
+    assert!(
+        matches!(run.out.status.code(), Some(0 | 1)),
+        "{behave}: the process survives: {:?}\n{}",
+        run.out.status,
+        String::from_utf8_lossy(&run.out.stderr)
+    );
+    run
+}
+
+/// Runs the hostile plugin with a behaviour; returns the report and the plugin's results.
+fn hostile(behave: &str) -> (Value, Vec<Value>) {
+    let run = hostile_run(&plugin("hostile_plugin.wasm"), behave, "", "json");
+    let report = json_of(&run.out.stdout);
     let own = results(&report, "hostile").into_iter().cloned().collect();
     (report, own)
 }
@@ -291,7 +375,10 @@ fn every_misbehaviour_is_one_error_result_in_a_complete_report() {
         ("trap", "trapped"),
         ("panic", "the hostile plugin panics on purpose"),
         ("error", "failed: the hostile plugin refuses"),
-        ("huge-output", "more than the 8 MiB a plugin may return"),
+        (
+            "huge-output",
+            "more than the 8 MiB of findings a plugin may return",
+        ),
         ("invalid-utf8", "invalid UTF-8"),
         (
             "bad-resource",
@@ -552,4 +639,321 @@ fn inspect_prints_the_metadata_and_check_validates_settings() {
         .stdout(predicates::str::contains(
             "ok: required-labels 0.1.0 (1 rules",
         ));
+}
+
+/// A component written by hand: a core module in WebAssembly text, given the plugin contract's
+/// types and wrapped as wasm-tools would (`component embed` + `component new`). It exports
+/// `metadata` (the body given) and `validate-settings` and `evaluate`, which return nothing;
+/// its first memory has `pages` pages.
+fn component(memories_and_tables: &str, metadata: &str, pages: u32) -> Vec<u8> {
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") {pages})
+  {memories_and_tables}
+  (global $bump (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    global.get $bump
+    local.set $p
+    global.get $bump
+    local.get 3
+    i32.add
+    global.set $bump
+    local.get $p)
+  (func (export "stockade:plugin/rule@0.1.0#metadata") (result i32) {metadata})
+  (func (export "stockade:plugin/rule@0.1.0#validate-settings") (param i32 i32) (result i32)
+    i32.const 0)
+  (func (export "stockade:plugin/rule@0.1.0#evaluate") (param i32 i32 i32 i32 i32 i32) (result i32)
+    i32.const 0))"#
+    );
+    let mut module = wat::parse_str(&wat).expect("valid WebAssembly text");
+    let mut resolve = wit_parser::Resolve::default();
+    let package = resolve
+        .push_file(root().join("wit/stockade-plugin.wit"))
+        .expect("the contract parses");
+    let world = resolve
+        .select_world(&[package], Some("rule-plugin"))
+        .expect("the world");
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("embeds the contract");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("a core module")
+        .validate(true)
+        .encode()
+        .expect("a component")
+}
+
+/// A component whose metadata declares `rules` rules (codes `R0000000`, `R0000001`...), each
+/// with a remediation of `remediation` bytes (one text, pointed at by every rule), built in
+/// memory by a loop as the canonical ABI lays it out: the record (name, version, rules) at
+/// 1024, the texts at 2048, then the 44-byte rule records, then the 8-byte codes.
+fn metadata_component(rules: u32, remediation: u32) -> Vec<u8> {
+    let text = 2048u32;
+    let records = (text + 3 + remediation + 7) & !7;
+    let codes = records + rules * 44;
+    let pages = (codes + rules * 8) / 65536 + 1;
+    component(
+        "",
+        &format!(
+            r#"(local $i i32) (local $rec i32) (local $code i32) (local $n i32) (local $k i32)
+    (i32.store (i32.const 1024) (i32.const {text}))
+    (i32.store (i32.const 1028) (i32.const 3))
+    (i32.store (i32.const 1032) (i32.const {text}))
+    (i32.store (i32.const 1036) (i32.const 3))
+    (i32.store (i32.const 1040) (i32.const {records}))
+    (i32.store (i32.const 1044) (i32.const {rules}))
+    (i32.store8 (i32.const {text}) (i32.const 119))
+    (i32.store8 (i32.const {t1}) (i32.const 97))
+    (i32.store8 (i32.const {t2}) (i32.const 116))
+    (memory.fill (i32.const {t3}) (i32.const 114) (i32.const {remediation}))
+    (loop $rule
+      (local.set $rec (i32.add (i32.const {records}) (i32.mul (local.get $i) (i32.const 44))))
+      (local.set $code (i32.add (i32.const {codes}) (i32.mul (local.get $i) (i32.const 8))))
+      (i32.store (local.get $rec) (local.get $code))
+      (i32.store offset=4 (local.get $rec) (i32.const 8))
+      (i32.store offset=8 (local.get $rec) (i32.const {text}))
+      (i32.store offset=12 (local.get $rec) (i32.const 3))
+      (i32.store offset=28 (local.get $rec) (i32.const {t3}))
+      (i32.store offset=32 (local.get $rec) (i32.const {remediation}))
+      (i32.store8 (local.get $code) (i32.const 82))
+      (local.set $n (local.get $i))
+      (local.set $k (i32.const 7))
+      (loop $digit
+        (i32.store8 (i32.add (local.get $code) (local.get $k))
+          (i32.add (i32.const 48) (i32.rem_u (local.get $n) (i32.const 10))))
+        (local.set $n (i32.div_u (local.get $n) (i32.const 10)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br_if $digit (i32.gt_u (local.get $k) (i32.const 0))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rule (i32.lt_u (local.get $i) (i32.const {rules}))))
+    i32.const 1024"#,
+            t1 = text + 1,
+            t2 = text + 2,
+            t3 = text + 3,
+        ),
+        pages,
+    )
+}
+
+/// Every class of the sandbox's weaknesses, each attack ending in a bounded time and memory, as
+/// one error result naming the plugin and the cause, with every built-in result as in a clean
+/// run.
+#[test]
+fn every_attack_is_bounded_and_one_error_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, bytes: Vec<u8>| {
+        let path = dir.path().join(name);
+        fs::write(&path, bytes).expect("write");
+        path.display().to_string()
+    };
+    // Four memories, each under the cap, 100 MiB together.
+    let memories = write(
+        "memories.wasm",
+        component(
+            "(memory $a 1) (memory $b 1) (memory $c 1)",
+            "(drop (memory.grow $a (i32.const 400))) (drop (memory.grow $b (i32.const 400)))
+             (drop (memory.grow $c (i32.const 400))) (drop (memory.grow (i32.const 400)))
+             i32.const 0",
+            1,
+        ),
+    );
+    // A table grown by a million elements at a time, a thousand times (8 GB of host memory).
+    let tables = write(
+        "tables.wasm",
+        component(
+            "(table $t 1 funcref)",
+            "(local $i i32)
+             (loop $again
+               (drop (table.grow $t (ref.null func) (i32.const 1000000)))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $again (i32.lt_u (local.get $i) (i32.const 1000))))
+             i32.const 0",
+            1,
+        ),
+    );
+    // Metadata: 16 MiB of remediation; 200,000 rules (a quadratic duplicate check takes hours).
+    let big_text = write("big-text.wasm", metadata_component(1, 16 << 20));
+    let many_rules = write("many-rules.wasm", metadata_component(200_000, 0));
+    let hostile = plugin("hostile_plugin.wasm");
+    let clean = hostile_run(&hostile, "nothing", "", "json");
+    let built_in = |r: &Value| {
+        results(r, "PSS")
+            .iter()
+            .map(|x| format!("{}{}{}", x["rule"], x["status"], x["pointer"]))
+            .collect::<Vec<_>>()
+    };
+    let clean = built_in(&json_of(&clean.out.stdout));
+    assert!(!clean.is_empty());
+    for (path, behave, extra, name, cause) in [
+        (
+            &hostile,
+            "sleep",
+            "    deadlineMs: 1500\n",
+            "hostile",
+            "exceeded its deadline of 1500 ms",
+        ),
+        (
+            &memories,
+            "",
+            "",
+            "memories.wasm",
+            "exceeded its memory cap of 32 MiB (all its linear memories together)",
+        ),
+        (
+            &tables,
+            "",
+            "",
+            "tables.wasm",
+            "exceeded its cap of 100000 table elements",
+        ),
+        (
+            &big_text,
+            "",
+            "",
+            "big-text.wasm",
+            "the remediation of rule R0000000 is 16777216 long, more than the 16384 allowed",
+        ),
+        (
+            &many_rules,
+            "",
+            "",
+            "many-rules.wasm",
+            "it declares 200000 rules, more than the 1000 a plugin may declare",
+        ),
+        (
+            &hostile,
+            "amplify",
+            "",
+            "hostile",
+            "more than the 8 MiB of findings a plugin may return (60000 findings",
+        ),
+        (&hostile, "log-flood", "", "hostile", "ran out of fuel"),
+        (
+            &hostile,
+            "loop",
+            "    deadlineMs: 1000\n    fuel: 100000000000\n",
+            "hostile",
+            "exceeded its deadline of 1000 ms",
+        ),
+    ] {
+        let run = hostile_run(path, behave, extra, "json");
+        let what = format!("{name} {behave}");
+        assert!(
+            run.elapsed < Duration::from_secs(30),
+            "{what}: took {:?}",
+            run.elapsed
+        );
+        assert!(run.peak_mib < 200, "{what}: peak RSS {} MiB", run.peak_mib);
+        let report = json_of(&run.out.stdout);
+        let errors: Vec<&Value> = report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["status"] == "error")
+            .collect();
+        assert_eq!(errors.len(), 1, "{what}: {errors:?}");
+        let message = errors[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("plugin ")
+                && message.split(':').next().is_some_and(|p| p.ends_with(name))
+                && message.contains(cause),
+            "{what}: {message}"
+        );
+        assert_eq!(
+            built_in(&report),
+            clean,
+            "{what}: built-in results as in a clean run"
+        );
+        eprintln!("{what}: {:?}, peak RSS {} MiB", run.elapsed, run.peak_mib);
+    }
+}
+
+/// A plugin cannot speak with Stockade's voice: its log lines are framed and escaped, budgeted
+/// per call, and its messages reach the text report with their control characters escaped.
+#[test]
+fn a_plugin_cannot_forge_stockade_lines_or_drive_the_terminal() {
+    let run = hostile_run(&plugin("hostile_plugin.wasm"), "forge", "", "text");
+    let stderr = String::from_utf8_lossy(&run.out.stderr);
+    let stdout = String::from_utf8_lossy(&run.out.stdout);
+    for (what, text) in [("stderr", &stderr), ("stdout", &stdout)] {
+        for bad in ['\x1b', '\r', '\x08', '\x07', '\u{202e}'] {
+            assert!(!text.contains(bad), "{what} holds {bad:?}:\n{text}");
+        }
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("stockade: plugin other") || l.starts_with("error: forged")),
+            "{what}: a forged line:\n{text}"
+        );
+    }
+    assert!(
+        stderr.contains(
+            r#"stockade: plugin hostile logs [info]: "fine\nstockade: plugin other [error]: forged\x1b[2J\r\x08""#
+        ),
+        "{stderr}"
+    );
+    // 1,001 messages: 100 printed, the rest counted.
+    let lines = stderr
+        .lines()
+        .filter(|l| l.starts_with("stockade: plugin hostile logs"))
+        .count();
+    assert_eq!(lines, 100, "{stderr}");
+    assert!(
+        stderr.contains("stockade: plugin hostile: 901 more log messages dropped"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(r"line\nerror: forged.yaml:1:1: forged\x1b]0;title\x07\r\x08\u{202e}"),
+        "{stdout}"
+    );
+}
+
+/// The panic report is the panic hook's, whatever the plugin printed before it.
+#[test]
+fn a_panic_is_explained_by_the_hook_not_by_what_the_plugin_printed() {
+    let (_, own) = hostile("fake-panic");
+    let message = own[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the real panic") && !message.contains("all is well"),
+        "{message}"
+    );
+}
+
+/// Findings that cannot be placed are counted: one error result per plugin and cause.
+#[test]
+fn unplaceable_findings_are_one_error_per_cause() {
+    let (_, own) = hostile("unplaceable");
+    let messages: Vec<&str> = own.iter().filter_map(|r| r["message"].as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"NOPE42\", which it does not declare")
+                && m.contains("and 29999 more findings")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("which is not a JSON pointer")
+                && m.contains("and 29999 more findings")),
+        "{messages:?}"
+    );
+}
+
+/// `validate-settings` and `evaluate` each run in an instance of their own (and under a budget
+/// of their own): the plugin's evaluation sees no state left by its validation.
+#[test]
+fn each_call_gets_a_fresh_instance() {
+    let (_, own) = hostile("count-calls");
+    assert_eq!(
+        own[0]["message"], "calls before this one in this instance: 0",
+        "{own:?}"
+    );
 }

@@ -10,7 +10,8 @@ const MAX_ROWS: usize = 50;
 
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    super::escape_controls(&text.replace('\n', " "))
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('\n', " ")
         .replace('<', "&lt;")

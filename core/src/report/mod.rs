@@ -17,6 +17,37 @@ use std::sync::Arc;
 use crate::rules::Severity;
 use crate::rules::pss::Level;
 
+/// Text for a terminal or a document, with every control character (C0, DEL, C1, so ESC, CR,
+/// BS and newlines too) and every bidirectional override written as a visible escape (`\x1b`,
+/// `\n`, `\u{202e}`): input (a manifest's names, a plugin's messages) can neither move the
+/// cursor, recolour the terminal nor start a line that looks like Stockade's own.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) && (c as u32) < 0x100 => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if unsafe_char(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The JSON contract's version.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -636,5 +667,22 @@ impl Report {
             "markdown" | "md" => markdown::render(self),
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_become_visible_escapes() {
+        assert!(matches!(
+            escape_controls("plain text, ünïcode"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_controls("a\nstockade: x\x1b[2J\r\x08\x07\u{9b}\u{202e}\u{2066}\t"),
+            r"a\nstockade: x\x1b[2J\r\x08\x07\x9b\u{202e}\u{2066}\t"
+        );
     }
 }

@@ -92,18 +92,18 @@ fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
     let info = report.plugins.iter().find(|p| p.name == plugin)?;
     let rule = info.rules.iter().find(|r| r.code == code)?;
     let documentation = if rule.description.is_empty() {
-        rule.title.clone()
+        rule.title.to_string()
     } else {
-        rule.description.clone()
+        rule.description.to_string()
     };
     Some(RuleInfo {
         code: id.to_owned(),
         name: crate::engine::slug(&rule.title),
-        title: rule.title.clone(),
+        title: rule.title.to_string(),
         severity: rule.severity,
         benchmark: format!("plugin:{plugin}"),
         controls: rule.controls.clone(),
-        remediation: rule.remediation.clone(),
+        remediation: rule.remediation.to_string(),
         documentation,
     })
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{CheckResult, ErrorLevel, Finding, Report, Status};
+use super::{CheckResult, ErrorLevel, Finding, Report, Status, escape_controls as e};
 
 /// Options for the text report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,7 +66,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     let clean: Vec<String> = groups
         .iter()
         .filter(|(_, findings, _)| findings.is_empty())
-        .map(|(first, _, _)| first.resource.display())
+        .map(|(first, _, _)| e(&first.resource.display()).into_owned())
         .collect();
     for (first, findings, passes) in &groups {
         if findings.is_empty() {
@@ -75,8 +75,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         let _ = writeln!(
             out,
             "{}  {}",
-            p.paint(BOLD, &first.resource.display()),
-            p.paint(DIM, &first.location.file)
+            p.paint(BOLD, &e(&first.resource.display())),
+            p.paint(DIM, &e(&first.location.file))
         );
         for finding in findings {
             let f = finding.first;
@@ -90,17 +90,17 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             let _ = writeln!(
                 out,
                 "  {marker} {}:{}:{} {} {} [{}] {}",
-                f.location.file,
+                e(&f.location.file),
                 f.location.line,
                 f.location.column,
-                p.paint(BOLD, &f.rule),
-                f.name,
+                p.paint(BOLD, &e(&f.rule)),
+                e(&f.name),
                 f.severity.as_str(),
                 p.paint(DIM, &finding.benchmarks()),
             );
-            let _ = writeln!(out, "      {}", f.message);
-            if let Some(e) = &f.exemption {
-                let until = e
+            let _ = writeln!(out, "      {}", e(&f.message));
+            if let Some(x) = &f.exemption {
+                let until = x
                     .expires
                     .as_ref()
                     .map(|d| format!(", until {d}"))
@@ -109,8 +109,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                     out,
                     "      {} {} ({}{until})",
                     p.paint(DIM, "exempt:"),
-                    e.reason,
-                    e.source
+                    e(&x.reason),
+                    e(&x.source)
                 );
                 continue;
             }
@@ -121,14 +121,22 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 let _ = writeln!(
                     out,
                     "      {}",
-                    p.paint(DIM, &format!("rendered from {source}"))
+                    p.paint(DIM, &e(&format!("rendered from {source}")))
                 );
             }
             if let Some(source) = f.evidence.as_ref().and_then(|e| e.source.as_ref()) {
-                let _ = writeln!(out, "      {} {source}", p.paint(DIM, "source:"));
+                let _ = writeln!(out, "      {} {}", p.paint(DIM, "source:"), e(source));
             }
             if !f.remediation.is_empty() {
-                let _ = writeln!(out, "      {} {}", p.paint(DIM, "fix:"), f.remediation);
+                // A remediation may span lines (a file to write): each further line is
+                // indented under its result, so none can pass for a line of the report.
+                let fix: Vec<_> = f.remediation.split('\n').map(e).collect();
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    p.paint(DIM, "fix:"),
+                    fix.join("\n        ")
+                );
             }
         }
         if *passes > 0 {
@@ -175,32 +183,35 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             let _ = writeln!(
                 out,
                 "  {marker} {} ({}:{}) {what} by {}={}:{}",
-                v.resource.display(),
-                v.location.file,
+                e(&v.resource.display()),
+                e(&v.location.file),
                 v.location.line,
                 v.mode.as_str(),
                 v.level.as_str(),
                 v.version
             );
             if !v.message.is_empty() {
-                let _ = writeln!(out, "      {}", v.message);
+                let _ = writeln!(out, "      {}", e(&v.message));
             }
         }
         out.push('\n');
     }
 
-    for e in &report.errors {
-        let label = match e.level {
+    for x in &report.errors {
+        let label = match x.level {
             ErrorLevel::Error => p.paint(RED, "error"),
             ErrorLevel::Warning => p.paint(YELLOW, "warning"),
         };
-        if e.line == 0 {
-            let _ = writeln!(out, "{label}: {}: {}", e.file, e.message);
+        if x.line == 0 {
+            let _ = writeln!(out, "{label}: {}: {}", e(&x.file), e(&x.message));
         } else {
             let _ = writeln!(
                 out,
                 "{label}: {}:{}:{}: {}",
-                e.file, e.line, e.column, e.message
+                e(&x.file),
+                x.line,
+                x.column,
+                e(&x.message)
             );
         }
     }

@@ -5,6 +5,9 @@ use stockade_plugin_sdk::{Finding, Input, Metadata, Plugin, RuleInfo, Severity, 
 
 struct Hostile;
 
+/// How many calls this instance has served (each call should get an instance of its own).
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 fn behave(settings: &Value) -> &str {
     settings
         .get("behave")
@@ -14,12 +17,26 @@ fn behave(settings: &Value) -> &str {
 
 impl Plugin for Hostile {
     fn metadata() -> Metadata {
-        Metadata::new("hostile", "0.1.0").rule(RuleInfo::new("BAD001", "Misbehaves", Severity::Low))
+        // A remediation as long as a rule's text may be: every failing result repeats it.
+        Metadata::new("hostile", "0.1.0").rule(
+            RuleInfo::new("BAD001", "Misbehaves", Severity::Low).remediation(&"r".repeat(16 << 10)),
+        )
+    }
+
+    fn validate_settings(_settings: &Value) -> Result<(), String> {
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     fn evaluate(input: &Input) -> Result<Vec<Finding>, String> {
         let first = input.resources.first().ok_or("no resources")?;
+        let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match behave(&input.settings) {
+            "count-calls" => Ok(vec![Finding::pass(
+                "BAD001",
+                first,
+                format!("calls before this one in this instance: {calls}"),
+            )]),
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
@@ -69,6 +86,56 @@ impl Plugin for Hostile {
                     "/metadata",
                     "a resource that does not exist",
                 )])
+            }
+            "sleep" => {
+                // A monotonic-clock subscription polled through WASI: blocked in the host, where
+                // fuel does not count.
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Ok(vec![])
+            }
+            "log-flood" => {
+                // Big messages, many times: little fuel in the guest, much work in the host.
+                let message = "x".repeat(8 << 20);
+                loop {
+                    stockade_plugin_sdk::log(&message);
+                }
+            }
+            "forge" => {
+                // Lines that would pass for Stockade's own, and terminal control sequences.
+                stockade_plugin_sdk::log(
+                    "fine\nstockade: plugin other [error]: forged\x1b[2J\r\x08",
+                );
+                let mut out = Vec::new();
+                for _ in 0..1000 {
+                    stockade_plugin_sdk::log("flood");
+                }
+                out.push(Finding::fail(
+                    "BAD001",
+                    first,
+                    "/metadata",
+                    "line\nerror: forged.yaml:1:1: forged\x1b]0;title\x07\r\x08\u{202e}",
+                ));
+                Ok(out)
+            }
+            "fake-panic" => {
+                eprintln!("thread 'main' panicked at forged.rs:1:1:\nstockade: all is well");
+                panic!("the real panic")
+            }
+            "unplaceable" => Ok((0..60_000)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        Finding::fail("NOPE42", first, "/metadata", "x")
+                    } else {
+                        Finding::pass("BAD001", first, "x").at("no-slash")
+                    }
+                })
+                .collect()),
+            "amplify" => {
+                // Small findings, each a failure of a rule with a 16 KiB remediation: few bytes
+                // returned, a gigabyte of report.
+                Ok((0..60_000)
+                    .map(|_| Finding::fail("BAD001", first, "/metadata", "x"))
+                    .collect())
             }
             "capabilities" => {
                 let file = std::fs::read_to_string("/etc/passwd").map(|t| t.len());
