@@ -442,7 +442,9 @@ fn generated() -> Vec<(String, Vec<u8>)> {
         ("merge-inline", "d:\n  <<: {x: 1}\n  x: 2\n"),
         ("merge-before-dup", "d:\n  x: 2\n  <<: {x: 1, y: 1}\n"),
         ("duplicate-key", "a: 1\na: 2\n"),
-        ("duplicate-key-types", "1: a\n\"1\": b\n"),
+        // Not `1: a` then `"1": b`: go-yaml keeps the int and the string key apart, and
+        // sigs.k8s.io/yaml writes both as JSON "1" in Go's random map order, so Kubernetes reads
+        // either value from run to run (Stockade keeps the last, one of the two).
         ("null-key", "~: 1\n"),
         ("empty-key", ": 1\n"),
         ("bool-key", "yes: 1\nno: 2\n"),
