@@ -44,7 +44,7 @@ test('evaluate named files and node facts together', () => {
 });
 
 test('options: benchmarks and versions change the verdicts', () => {
-  const probe = 'kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    readinessProbe: {httpGet: {host: example.com, port: 80}}\n';
+  const probe = 'kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    readinessProbe: {httpGet: {host: example.com, port: 80}}\n';
   assert.equal(stockade.evaluate(probe, { benchmarks: ['pss-baseline@v1.33'] }).summary.fail, 0);
   assert.equal(stockade.evaluate(probe, { benchmarks: ['pss-baseline@v1.34'] }).summary.fail, 1);
   const deep = 'a: '.repeat(1) + '['.repeat(50) + ']'.repeat(50);
@@ -147,7 +147,7 @@ test('rules, explain, benchmarks, version', () => {
   assert.equal(stockade.explain('nope'), undefined);
   const benchmarks = stockade.benchmarks();
   assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene', 'cis-ubuntu', 'containerd']);
-  assert.equal(rules.filter((r) => r.benchmark === 'cis-ubuntu').length, 164);
+  assert.equal(rules.filter((r) => r.benchmark === 'cis-ubuntu').length, 166);
   assert.equal(rules.filter((r) => r.benchmark === 'containerd').length, 11);
   assert.match(stockade.explain('UBU-3.3.1'), /Profile kubernetes-node/);
   assert.match(stockade.explain('CTR-11'), /runc has no known container breakout/);
@@ -165,6 +165,7 @@ test('every layer in one call: a workload, its image scan, and a node\'s OS and 
   });
   const facts = JSON.stringify({
     apiVersion: 'stockade.dev/v1alpha2', kind: 'NodeFacts', node: { hostname: 'w1' },
+    os: { id: 'ubuntu', versionId: '22.04' },
     sysctl: { 'net.ipv4.tcp_syncookies': '0' },
     packages: { 'containerd.io': '1.6.0-1' },
     files: [{ path: '/etc/containerd/config.toml', exists: true, type: 'file', mode: '0644', uid: 0, gid: 0, content: 'version = 2\n' }],
