@@ -202,7 +202,47 @@ pub fn parse_document(
     line_offset: u32,
     limits: Limits,
 ) -> (Option<Node>, Vec<YamlError>) {
+    parse(text, line_offset, limits, false)
+}
+
+/// Parses one value of a JSON stream (see [`split_stream`]) as [`parse_document`] does, but
+/// without the checks of what go-yaml refuses in YAML: Kubernetes reads such a value with
+/// Go's JSON decoder (where `\/` is a valid escape).
+pub fn parse_json_document(
+    text: &str,
+    line_offset: u32,
+    limits: Limits,
+) -> (Option<Node>, Vec<YamlError>) {
+    parse(text, line_offset, limits, true)
+}
+
+/// Whether kubectl reads a manifest file as a stream of JSON values: its first 4096 bytes
+/// start with `{` after white space.
+pub fn is_json_stream(text: &str) -> bool {
+    let head = text.get(..4096).unwrap_or(text);
+    head.trim_start().starts_with('{')
+}
+
+fn parse(
+    text: &str,
+    line_offset: u32,
+    limits: Limits,
+    json: bool,
+) -> (Option<Node>, Vec<YamlError>) {
     if let Some(err) = control_character(text, line_offset) {
+        return (None, vec![err]);
+    }
+    if let Some(line) = end_marker_first(text) {
+        let err = YamlError {
+            pos: Pos {
+                line: line.saturating_add(1).saturating_add(line_offset),
+                column: 1,
+            },
+            message: "invalid YAML: a document end marker `...` before any content (and no \
+                      `---`): Kubernetes finds no node content and refuses the document"
+                .to_owned(),
+            recoverable: false,
+        };
         return (None, vec![err]);
     }
     let mut text = normalize_breaks(text);
@@ -222,6 +262,7 @@ pub fn parse_document(
             documents: 0,
             shifts: &shifts,
             ended: false,
+            json,
         };
         let failure = builder.run(&text);
         let Some((pos, line, info)) = failure else {
@@ -505,10 +546,9 @@ pub struct Chunk<'a> {
 /// Documents that hold nothing but blank lines, comments and markers are dropped: Kubernetes
 /// reads them as `null` and skips them. The error, if any, comes after the documents before it.
 pub fn split_stream(text: &str) -> (Vec<Chunk<'_>>, Option<YamlError>) {
-    let head = text.get(..4096).unwrap_or(text);
     let mut chunks = Vec::new();
     let mut error = None;
-    if head.trim_start().starts_with('{') {
+    if is_json_stream(text) {
         return split_json(text);
     }
     let mut start: Option<(usize, u32)> = None;
@@ -606,9 +646,115 @@ fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: Option<&'a str>, first_line
         let t = l.trim();
         t.is_empty() || t.starts_with('#') || t.starts_with("---") || t == "..."
     });
-    if !blank {
+    if !blank || end_marker_first(text).is_some() {
         chunks.push(Chunk { text, first_line });
     }
+}
+
+/// The 0-based line of a document end marker `...` met before anything else but blank lines
+/// and comments. go-yaml refuses such a document ("did not find expected node content"): only
+/// after an explicit `---` may a document be empty.
+fn end_marker_first(text: &str) -> Option<u32> {
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let rest = line.strip_prefix("...")?;
+        return (rest.is_empty() || rest.starts_with([' ', '\t'])).then(|| saturate(n));
+    }
+    None
+}
+
+/// Byte offsets of the parser's character indices, computed once when the text is not ASCII
+/// (`None` for ASCII text, where they are the same).
+#[derive(Default)]
+struct CharOffsets(Option<Option<Vec<usize>>>);
+
+impl CharOffsets {
+    fn byte(&mut self, text: &str, index: usize) -> usize {
+        let table = self.0.get_or_insert_with(|| {
+            (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect())
+        });
+        match table {
+            None => index.min(text.len()),
+            Some(table) => table.get(index).copied().unwrap_or(text.len()),
+        }
+    }
+}
+
+/// What go-yaml (YAML 1.1) refuses in the text of a node that the YAML 1.2 parser accepts: an
+/// anchor or alias name with a character other than an ASCII letter, a digit, `-` or `_`
+/// (`&a.b`, `*a/b`), and the escape `\/` in a double-quoted scalar. Returns where and why.
+/// Looks only at the node's own text, so the check is linear in the document.
+fn go_yaml_refuses(
+    text: &str,
+    offsets: &mut CharOffsets,
+    event: &Event<'_>,
+    span: Span,
+) -> Option<(saphyr_parser::Marker, String)> {
+    let (anchor, alias, double) = match event {
+        Event::Scalar(_, style, anchor, _) => {
+            (*anchor != 0, false, *style == ScalarStyle::DoubleQuoted)
+        }
+        Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            (*anchor != 0, false, false)
+        }
+        Event::Alias(_) => (false, true, false),
+        _ => return None,
+    };
+    if !anchor && !alias && !double {
+        return None;
+    }
+    let start = offsets.byte(text, span.start.index());
+    let end = offsets.byte(text, span.end.index()).max(start);
+    let raw = text.get(start..end)?;
+    if anchor || alias {
+        // The node's text starts with its properties: `&name`, or a tag then `&name`.
+        let sigil = if alias { '*' } else { '&' };
+        let at = if raw.starts_with(sigil) {
+            0
+        } else if raw.starts_with('!') {
+            let tag_end = raw.find([' ', '\t', '\n'])?;
+            let rest = raw.get(tag_end..)?;
+            tag_end + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+        } else {
+            return None;
+        };
+        let name_text = raw.get(at..)?.strip_prefix(sigil)?;
+        let name_len = name_text
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+            .unwrap_or(name_text.len());
+        let name = name_text.get(..name_len)?;
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+        {
+            let what = if alias { "alias" } else { "anchor" };
+            return Some((
+                span.start,
+                format!(
+                    "invalid YAML: {what} name `{name}` holds `{bad}`: Kubernetes (YAML 1.1) \
+                     allows only letters, digits, `-` and `_` in it"
+                ),
+            ));
+        }
+    }
+    if double {
+        let quote = raw.find('"')?;
+        let mut chars = raw.get(quote + 1..)?.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' && chars.next() == Some('/') {
+                return Some((
+                    span.start,
+                    "invalid YAML: unknown escape `\\/` in a double-quoted scalar: Kubernetes \
+                     (YAML 1.1) does not have it (write `/`)"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The inverse of [`shifted`]: a column of the original text in the repaired one.
@@ -689,6 +835,8 @@ struct Builder<'s> {
     shifts: &'s [(u32, i64)],
     /// The first document ended: what follows is not read (as go-yaml reads one document).
     ended: bool,
+    /// A value of a JSON stream: what go-yaml refuses does not matter.
+    json: bool,
 }
 
 impl Builder<'_> {
@@ -709,6 +857,7 @@ impl Builder<'_> {
     /// the builder itself are recorded in `errors`.
     fn run(&mut self, text: &str) -> Option<(Pos, u32, String)> {
         let mut parser = Parser::new_from_str(text);
+        let mut offsets = CharOffsets::default();
         for event in &mut parser {
             match event {
                 Ok((event, span)) => {
@@ -716,6 +865,18 @@ impl Builder<'_> {
                         if !matches!(event, Event::StreamEnd) {
                             self.warn_ignored(self.pos(span));
                         }
+                        return None;
+                    }
+                    let refused = if self.json {
+                        None
+                    } else {
+                        go_yaml_refuses(text, &mut offsets, &event, span)
+                    };
+                    if let Some((at, message)) = refused {
+                        self.root = None;
+                        let mut pos = self.pos(Span::new(at, at));
+                        pos.line = pos.line.max(1);
+                        self.errors.push(Self::fatal(pos, message));
                         return None;
                     }
                     if let Err(err) = self.on_event(event, span) {
@@ -1485,6 +1646,54 @@ mod tests {
             errors[0].recoverable && errors[0].pos.line == 3,
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn anchor_names_and_escapes_go_yaml_refuses_are_refused() {
+        for (text, line, column) in [
+            ("a: &a.b 1\n", 1, 4),
+            ("a: 1\nb: !t &a/b [x]\n", 2, 4),
+            ("a: &k\n  b: 1\nc: *k.x\n", 3, 4),
+            ("a:\n  b: \"x\\/y\"\n", 2, 6),
+        ] {
+            let err = refused(text);
+            assert_eq!(
+                (err.pos.line, err.pos.column),
+                (line, column),
+                "{text:?}: {err:?}"
+            );
+        }
+        // What go-yaml allows stays read: letters, digits, `-`, `_`; an escaped backslash.
+        let doc = parse("a: &a-B_9 1\nb: *a-B_9\nc: \"\\\\/\"\nd: [&x z, *x]\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": 1, "b": 1, "c": "\\/", "d": ["z", "z"]})
+        );
+        // In a JSON stream `\/` is a valid escape.
+        let (node, _) = parse_json_document("{\"a\": \"\\/\"}", 0, Limits::default());
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"a": "/"}))
+        );
+    }
+
+    #[test]
+    fn a_document_that_starts_with_an_end_marker_is_refused() {
+        for text in ["...\n", "# c\n\n... # x\n", "...\n...\n"] {
+            let (chunks, _) = split_stream(text);
+            assert_eq!(chunks.len(), 1, "{text:?}");
+            let err = refused(text);
+            assert!(err.message.contains("`...`"), "{err:?}");
+        }
+        assert_eq!(refused("\n\n...\n").pos.line, 3);
+        // After an explicit `---` the document is empty, as in Kubernetes.
+        assert_eq!(split_stream("---\n...\n").0.len(), 0);
+        assert!(
+            parse_document("---\n...\n", 0, Limits::default())
+                .1
+                .is_empty()
+        );
+        assert_eq!(parse("....\n").to_json(), serde_json::json!("...."));
     }
 
     #[test]
