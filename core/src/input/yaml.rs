@@ -246,6 +246,17 @@ fn parse(
         return (None, vec![err]);
     }
     let mut text = normalize_breaks(text);
+    // A byte order mark inside the text is content for go-yaml (only one that starts the text is
+    // skipped), but the YAML 1.2 parser refuses it. It stands in as U+FFFF, which go-yaml refuses
+    // (see `control_character`) and so cannot be in the text: same length, same positions; the
+    // builder turns it back into U+FEFF in scalars.
+    let first = text.chars().next().map_or(0, char::len_utf8);
+    if let (Some(head), Some(rest)) = (text.get(..first), text.get(first..))
+        && rest.contains('\u{feff}')
+    {
+        let owned = format!("{head}{}", rest.replace('\u{feff}', "\u{ffff}"));
+        text = std::borrow::Cow::Owned(owned);
+    }
     // Lines whose leading white space was rewritten by a repair, with the change in length, so
     // that positions still point into the original text.
     let mut shifts: Vec<(u32, i64)> = Vec::new();
@@ -969,6 +980,12 @@ impl Builder<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
+                // Byte order marks inside the text stand in as U+FFFF (see `parse`).
+                let text = if text.contains('\u{ffff}') {
+                    std::borrow::Cow::Owned(text.replace('\u{ffff}', "\u{feff}"))
+                } else {
+                    text
+                };
                 let untagged = |text: &str| {
                     if style == ScalarStyle::Plain {
                         resolve_plain(text)
@@ -1674,6 +1691,21 @@ mod tests {
         assert_eq!(
             node.map(|n| n.to_json()),
             Some(serde_json::json!({"a": "/"}))
+        );
+    }
+
+    #[test]
+    fn byte_order_marks_inside_the_text_are_content_as_in_kubernetes() {
+        let doc = parse("\u{feff}a: x\u{feff}y\n\u{feff}b: [\"\u{feff}\"]\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": "x\u{feff}y", "\u{feff}b": ["\u{feff}"]})
+        );
+        assert_eq!(doc.locate("/\u{feff}b/0"), Pos { line: 2, column: 6 });
+        // U+FFFF, which stands in for them, is still refused where it is.
+        assert_eq!(
+            refused("a: 1\nb: x\u{ffff}\n").pos,
+            Pos { line: 2, column: 5 }
         );
     }
 
