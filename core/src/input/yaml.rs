@@ -274,6 +274,7 @@ fn parse(
             shifts: &shifts,
             ended: false,
             json,
+            last_end: saphyr_parser::Marker::new(0, 1, 0),
         };
         let failure = builder.run(&text);
         let Some((pos, line, info)) = failure else {
@@ -284,7 +285,18 @@ fn parse(
         let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
         if repairs < budget {
             let flow = builder.in_flow(&text);
-            if let Some((fixed, line_shifts)) = repair(&text, line, pos.column, &info, flow) {
+            let last = builder.last_end;
+            let fixed = repair(&text, line, pos.column, &info, flow)
+                .or_else(|| alias_key(&text, offset_of(&text, line, pos.column)?))
+                .or_else(|| {
+                    let from = offset_of(
+                        &text,
+                        saturate(last.line()).saturating_sub(1),
+                        saturate(last.col()).saturating_add(1),
+                    )?;
+                    alias_key(&text, from)
+                });
+            if let Some((fixed, line_shifts)) = fixed {
                 repairs += 1;
                 for (l, delta) in line_shifts {
                     match shifts.iter_mut().find(|(at, _)| *at == l) {
@@ -481,6 +493,39 @@ fn repair(
         }
         _ => None,
     }
+}
+
+/// go-yaml ends an alias name at the first character other than a letter, a digit, `-` or
+/// `_`: `*a: 1` is the alias `a` as a key. YAML 1.2 reads the alias `a:` and then misses the
+/// key's `:`. When the next token after `from` (the end of the last node read) is such an
+/// alias, the `:` is set apart by a space (the key keeps its position).
+fn alias_key(text: &str, from: usize) -> Option<(String, Vec<(u32, i64)>)> {
+    let mut at = from;
+    let mut comment = false;
+    for (i, c) in text.get(from..)?.char_indices() {
+        at = from + i;
+        match c {
+            '\n' => comment = false,
+            _ if comment => {}
+            '#' => comment = true,
+            ' ' | '\t' | '-' | '?' | ',' | '[' | '{' => {}
+            _ => break,
+        }
+    }
+    let name = text.get(at..)?.strip_prefix('*')?;
+    let len = name
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+        .unwrap_or(name.len());
+    let rest = name.get(len..)?.strip_prefix(':')?;
+    if len == 0 || !(rest.is_empty() || rest.starts_with([' ', '\t', '\n'])) {
+        return None;
+    }
+    let colon = at + 1 + len;
+    let mut fixed = String::with_capacity(text.len() + 1);
+    fixed.push_str(text.get(..colon)?);
+    fixed.push(' ');
+    fixed.push_str(text.get(colon..)?);
+    Some((fixed, vec![]))
 }
 
 /// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
@@ -848,6 +893,8 @@ struct Builder<'s> {
     ended: bool,
     /// A value of a JSON stream: what go-yaml refuses does not matter.
     json: bool,
+    /// Where the last event read ends.
+    last_end: saphyr_parser::Marker,
 }
 
 impl Builder<'_> {
@@ -890,6 +937,7 @@ impl Builder<'_> {
                         self.errors.push(Self::fatal(pos, message));
                         return None;
                     }
+                    self.last_end = span.end;
                     if let Err(err) = self.on_event(event, span) {
                         self.root = None;
                         self.errors.push(err);
@@ -1466,6 +1514,14 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert!(errors[0].recoverable);
         assert_eq!(errors[0].pos.line, 2);
+        // Keys of different types that JSON writes the same: the last too (Kubernetes keeps
+        // either, at random).
+        let (node, errors) = parse_document("1: a\n\"1\": b\n", 0, Limits::default());
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"1": "b"}))
+        );
+        assert!(errors.len() == 1 && errors[0].recoverable, "{errors:?}");
     }
 
     #[test]
@@ -1707,6 +1763,18 @@ mod tests {
             refused("a: 1\nb: x\u{ffff}\n").pos,
             Pos { line: 2, column: 5 }
         );
+    }
+
+    #[test]
+    fn an_alias_key_may_touch_its_colon_as_in_kubernetes() {
+        let doc = parse("a: &k key\nb:\n  *k: 1\n  c: *k\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": "key", "b": {"key": 1, "c": "key"}})
+        );
+        assert_eq!(doc.locate("/b/c"), Pos { line: 4, column: 3 });
+        // An alias that is not known without its colon is still an error, at the alias.
+        assert_eq!(refused("a: 1\n*k: 1\n").pos, Pos { line: 2, column: 1 });
     }
 
     #[test]
