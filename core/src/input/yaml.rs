@@ -286,16 +286,16 @@ fn parse(
         if repairs < budget {
             let flow = builder.in_flow(&text);
             let last = builder.last_end;
+            let from = offset_of(
+                &text,
+                saturate(last.line()).saturating_sub(1),
+                saturate(last.col()).saturating_add(1),
+            );
+            let error_at = offset_of(&text, line, pos.column);
             let fixed = repair(&text, line, pos.column, &info, flow)
-                .or_else(|| alias_key(&text, offset_of(&text, line, pos.column)?))
-                .or_else(|| {
-                    let from = offset_of(
-                        &text,
-                        saturate(last.line()).saturating_sub(1),
-                        saturate(last.col()).saturating_add(1),
-                    )?;
-                    alias_key(&text, from)
-                });
+                .or_else(|| quoted_continuation(&text, from?, error_at?))
+                .or_else(|| alias_key(&text, error_at?))
+                .or_else(|| alias_key(&text, from?));
             if let Some((fixed, line_shifts)) = fixed {
                 repairs += 1;
                 for (l, delta) in line_shifts {
@@ -495,6 +495,59 @@ fn repair(
     }
 }
 
+/// The byte offset of the next token after `from` (the end of the last node read): white
+/// space, comments, the indicators `-`, `?`, `:`, `,`, `[`, `{` and node properties skipped.
+fn next_token(text: &str, from: usize) -> Option<usize> {
+    let mut comment = false;
+    let mut property = false;
+    for (i, c) in text.get(from..)?.char_indices() {
+        match c {
+            '\n' => {
+                comment = false;
+                property = false;
+            }
+            _ if comment => {}
+            ' ' | '\t' => property = false,
+            _ if property => {}
+            '#' => comment = true,
+            '&' | '!' => property = true,
+            ',' | '[' | '{' => {}
+            '-' | '?' | ':'
+                if text
+                    .get(from + i + 1..)
+                    .is_none_or(|r| r.is_empty() || r.starts_with([' ', '\t', '\n'])) => {}
+            _ => return Some(from + i),
+        }
+    }
+    None
+}
+
+/// go-yaml does not check the indentation of a quoted scalar's continuation lines, tabs
+/// included; the YAML 1.2 parser refuses a tab there. When the error at `error_at` is inside
+/// the quoted scalar that is the next token after `from`, its continuation lines are
+/// re-indented one column past the opening quote (their leading white space is folded away).
+fn quoted_continuation(
+    text: &str,
+    from: usize,
+    error_at: usize,
+) -> Option<(String, Vec<(u32, i64)>)> {
+    let at = next_token(text, from)?;
+    let quote = text
+        .get(at..)?
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\''))?;
+    let end = at + quoted_end(text.get(at..)?, quote)?;
+    if !(at < error_at && error_at < end) {
+        return None;
+    }
+    let line = saturate(text.get(..at)?.matches('\n').count());
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
+    let column = saturate(text.get(line_start..at)?.chars().count()).saturating_add(1);
+    let last = line.saturating_add(saturate(text.get(at..end)?.matches('\n').count()));
+    reindent_lines(text, line.saturating_add(1)..=last, column, true)
+}
+
 /// go-yaml ends an alias name at the first character other than a letter, a digit, `-` or
 /// `_`: `*a: 1` is the alias `a` as a key. YAML 1.2 reads the alias `a:` and then misses the
 /// key's `:`. When the next token after `from` (the end of the last node read) is such an
@@ -558,6 +611,16 @@ fn reindent(
     lines: std::ops::RangeInclusive<u32>,
     indent: u32,
 ) -> Option<(String, Vec<(u32, i64)>)> {
+    reindent_lines(text, lines, indent, false)
+}
+
+/// [`reindent`], and with `clear_blank` lines of only white space are emptied.
+fn reindent_lines(
+    text: &str,
+    lines: std::ops::RangeInclusive<u32>,
+    indent: u32,
+    clear_blank: bool,
+) -> Option<(String, Vec<(u32, i64)>)> {
     let indent = usize::try_from(indent).ok()?;
     let mut fixed = String::with_capacity(text.len() + 64);
     let mut shifts = Vec::new();
@@ -566,7 +629,15 @@ fn reindent(
         let n = u32::try_from(n).ok()?;
         let body = l.trim_start_matches([' ', '\t']);
         let lead = l.len() - body.len();
-        if lines.contains(&n) && !body.trim().is_empty() && l.get(..lead)? != " ".repeat(indent) {
+        if clear_blank && lines.contains(&n) && body.trim().is_empty() && lead > 0 {
+            fixed.push_str(body);
+            let old = i64::try_from(l.get(..lead)?.chars().count()).ok()?;
+            shifts.push((n, -old));
+            changed = true;
+        } else if lines.contains(&n)
+            && !body.trim().is_empty()
+            && l.get(..lead)? != " ".repeat(indent)
+        {
             fixed.push_str(&" ".repeat(indent));
             fixed.push_str(body);
             let old = i64::try_from(l.get(..lead)?.chars().count()).ok()?;
@@ -1775,6 +1846,20 @@ mod tests {
         assert_eq!(doc.locate("/b/c"), Pos { line: 4, column: 3 });
         // An alias that is not known without its colon is still an error, at the alias.
         assert_eq!(refused("a: 1\n*k: 1\n").pos, Pos { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn quoted_continuation_lines_may_start_with_tabs_as_in_kubernetes() {
+        let doc = parse(
+            "a:\n  - k: \"one\n\t\ttwo \\\n\tthree\"\n    j: 'x\n\t y'\n  - \"p\n\tq\"\nb: 1\n",
+        );
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": [{"k": "one two three", "j": "x y"}, "p q"], "b": 1})
+        );
+        // Positions still point into the original text.
+        assert_eq!(doc.locate("/a/0/j"), Pos { line: 5, column: 5 });
+        assert_eq!(doc.locate("/b"), Pos { line: 9, column: 1 });
     }
 
     #[test]
