@@ -294,6 +294,13 @@ fn parse(
             let error_at = offset_of(&text, line, pos.column);
             let fixed = repair(&text, line, pos.column, &info, flow)
                 .or_else(|| quoted_continuation(&text, from?, error_at?))
+                .or_else(|| match info.as_str() {
+                    "invalid indentation in flow construct"
+                    | "invalid indentation"
+                    | "tabs disallowed within this context (block indentation)"
+                    | "tab cannot be used as indentation" => flow_continuation(&text, from?, line),
+                    _ => None,
+                })
                 .or_else(|| alias_key(&text, error_at?))
                 .or_else(|| alias_key(&text, from?));
             if let Some((fixed, line_shifts)) = fixed {
@@ -498,6 +505,28 @@ fn repair(
 /// The byte offset of the next token after `from` (the end of the last node read): white
 /// space, comments, the indicators `-`, `?`, `:`, `,`, `[`, `{` and node properties skipped.
 fn next_token(text: &str, from: usize) -> Option<usize> {
+    next_token_from(text, from, true)
+}
+
+/// A flow collection's continuation line that the YAML 1.2 parser finds less indented than the
+/// block around it (left of a `- ` entry's column) or indented with a tab, met before the
+/// collection's start was read: when the next token after `from` opens a flow collection, the
+/// line (0-based `line`) is moved one column past its bracket, as in [`repair`].
+fn flow_continuation(text: &str, from: usize, line: u32) -> Option<(String, Vec<(u32, i64)>)> {
+    let at = next_token_from(text, from, false)?;
+    if !text.get(at..)?.starts_with(['[', '{']) {
+        return None;
+    }
+    let bracket_line = saturate(text.get(..at)?.matches('\n').count());
+    if bracket_line >= line {
+        return None;
+    }
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
+    let column = saturate(text.get(line_start..at)?.chars().count()).saturating_add(1);
+    reindent(text, line..=line, column)
+}
+
+fn next_token_from(text: &str, from: usize, skip_brackets: bool) -> Option<usize> {
     let mut comment = false;
     let mut property = false;
     for (i, c) in text.get(from..)?.char_indices() {
@@ -511,7 +540,8 @@ fn next_token(text: &str, from: usize) -> Option<usize> {
             _ if property => {}
             '#' => comment = true,
             '&' | '!' => property = true,
-            ',' | '[' | '{' => {}
+            ',' => {}
+            '[' | '{' if skip_brackets => {}
             '-' | '?' | ':'
                 if text
                     .get(from + i + 1..)
@@ -1860,6 +1890,17 @@ mod tests {
         // Positions still point into the original text.
         assert_eq!(doc.locate("/a/0/j"), Pos { line: 5, column: 5 });
         assert_eq!(doc.locate("/b"), Pos { line: 9, column: 1 });
+    }
+
+    #[test]
+    fn flow_continuation_lines_left_of_a_sequence_entry_are_read_as_in_kubernetes() {
+        let doc = parse("spec:\n  args:\n    - [a,\n  b, [c,\n\td]]\n    - {x: 1,\n w: 2}\nz: 3\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"spec": {"args": [["a", "b", ["c", "d"]], {"x": 1, "w": 2}]}, "z": 3})
+        );
+        assert_eq!(doc.locate("/spec/args/0/1"), Pos { line: 4, column: 3 });
+        assert_eq!(doc.locate("/spec/args/1/w"), Pos { line: 7, column: 2 });
     }
 
     #[test]
