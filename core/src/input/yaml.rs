@@ -850,6 +850,28 @@ fn go_yaml_refuses(
     event: &Event<'_>,
     span: Span,
 ) -> Option<(saphyr_parser::Marker, String)> {
+    // An empty node with a tag right before `,`, `]` or `}` (`[!x,]`): go-yaml reads the
+    // indicator as part of the tag, then misses the white space that must end it.
+    if let Event::Scalar(value, ScalarStyle::Plain, _, Some(_)) = event
+        && value.is_empty()
+    {
+        let start = offsets.byte(text, span.start.index());
+        let end = offsets.byte(text, span.end.index()).max(start);
+        let last = text.get(start..end)?.rsplit([' ', '\t', '\n']).next()?;
+        if last.starts_with('!')
+            && text
+                .get(end..)?
+                .starts_with(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        {
+            return Some((
+                span.start,
+                format!(
+                    "invalid YAML: tag `{last}` must be followed by white space: Kubernetes \
+                     (YAML 1.1) reads what follows as part of the tag"
+                ),
+            ));
+        }
+    }
     let (anchor, alias, double) = match event {
         Event::Scalar(_, style, anchor, _) => {
             (*anchor != 0, false, *style == ScalarStyle::DoubleQuoted)
@@ -1901,6 +1923,27 @@ mod tests {
         );
         assert_eq!(doc.locate("/spec/args/0/1"), Pos { line: 4, column: 3 });
         assert_eq!(doc.locate("/spec/args/1/w"), Pos { line: 7, column: 2 });
+    }
+
+    #[test]
+    fn a_tag_right_before_a_flow_indicator_is_refused_as_in_kubernetes() {
+        for text in ["a: [!x,]\n", "a:\n  b: [!!str]\n", "a: {k: !x}\n"] {
+            let err = refused(text);
+            assert!(err.message.contains("white space"), "{text:?}: {err:?}");
+        }
+        assert_eq!(
+            refused("a:\n  b: [1, !x]\n").pos,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
+        // With white space after it, or an anchor last, the empty node is read.
+        let (doc, _) = parse_document("a: [!x , &y,]\nb: !x\n", 0, Limits::default());
+        assert_eq!(
+            doc.map(|d| d.to_json()),
+            Some(serde_json::json!({"a": ["", null], "b": ""}))
+        );
     }
 
     #[test]
