@@ -1039,6 +1039,10 @@ impl Builder<'_> {
     fn run(&mut self, text: &str) -> Option<(Pos, u32, String)> {
         let mut parser = Parser::new_from_str(text);
         let mut offsets = CharOffsets::default();
+        // Whether each open collection is a flow mapping, and where the implicit key just read
+        // in one ends (with the key's start).
+        let mut flow_maps: Vec<bool> = Vec::new();
+        let mut flow_key: Option<(usize, saphyr_parser::Marker)> = None;
         for event in &mut parser {
             match event {
                 Ok((event, span)) => {
@@ -1048,11 +1052,69 @@ impl Builder<'_> {
                         }
                         return None;
                     }
-                    let refused = if self.json {
+                    let node = matches!(
+                        event,
+                        Event::Scalar(..)
+                            | Event::SequenceStart(..)
+                            | Event::MappingStart(..)
+                            | Event::Alias(_)
+                    );
+                    let is_value = matches!(
+                        self.stack.last(),
+                        Some(Frame::Map {
+                            pending_key: Some(_),
+                            ..
+                        })
+                    );
+                    let mut refused = if self.json {
                         None
                     } else {
                         go_yaml_refuses(text, &mut offsets, &event, span)
                     };
+                    if node && is_value && refused.is_none() && !self.json {
+                        // go-yaml reads an implicit key of a flow mapping on one line: its `:`
+                        // on a later line is an error.
+                        if let Some((key_end, key_start)) = flow_key.take() {
+                            let value_start = offsets.byte(text, span.start.index());
+                            let between = text.get(key_end..value_start.max(key_end)).unwrap_or("");
+                            if let Some(colon) = between.find(':')
+                                && between.get(..colon).is_some_and(|b| b.contains('\n'))
+                            {
+                                refused = Some((
+                                    key_start,
+                                    "invalid YAML: the `:` of a flow mapping's key is on a later \
+                                     line: Kubernetes (YAML 1.1) wants it on the key's line"
+                                        .to_owned(),
+                                ));
+                            }
+                        }
+                    }
+                    match event {
+                        Event::SequenceStart(..) => flow_maps.push(false),
+                        Event::MappingStart(..) => {
+                            let at = offsets.byte(text, span.start.index());
+                            let end = offsets.byte(text, span.end.index()).max(at);
+                            let raw = text.get(at..end).unwrap_or("");
+                            flow_maps.push(raw.ends_with('{'));
+                        }
+                        Event::SequenceEnd | Event::MappingEnd => {
+                            flow_maps.pop();
+                        }
+                        _ => {}
+                    }
+                    if node && !is_value {
+                        flow_key = None;
+                        let key_in_flow_map = matches!(self.stack.last(), Some(Frame::Map { .. }))
+                            && flow_maps.last() == Some(&true);
+                        if key_in_flow_map && let Event::Scalar(..) = event {
+                            let start = offsets.byte(text, span.start.index());
+                            let before = text.get(..start).unwrap_or("");
+                            let explicit = before.trim_end_matches([' ', '\t']).ends_with('?');
+                            if !explicit {
+                                flow_key = Some((offsets.byte(text, span.end.index()), span.start));
+                            }
+                        }
+                    }
                     if let Some((at, message)) = refused {
                         self.root = None;
                         let mut pos = self.pos(Span::new(at, at));
@@ -1944,6 +2006,21 @@ mod tests {
             doc.map(|d| d.to_json()),
             Some(serde_json::json!({"a": ["", null], "b": ""}))
         );
+    }
+
+    #[test]
+    fn a_flow_key_whose_colon_is_on_a_later_line_is_refused_as_in_kubernetes() {
+        assert_eq!(
+            refused("a: 1\nb: {x\n  : 1}\n").pos,
+            Pos { line: 2, column: 5 }
+        );
+        assert_eq!(
+            refused("- [{\"k\"\n : 1}]\n").pos,
+            Pos { line: 1, column: 5 }
+        );
+        // An explicit key may have its `:` on a later line; a key on one line is fine.
+        let doc = parse("a: {? x\n  : 1, z: 2}\n");
+        assert_eq!(doc.to_json(), serde_json::json!({"a": {"x": 1, "z": 2}}));
     }
 
     #[test]
