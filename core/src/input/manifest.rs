@@ -53,6 +53,7 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (chunks, split_error) = yaml::split_stream(text);
+    let json = yaml::is_json_stream(text);
     for (index, chunk) in chunks.into_iter().enumerate() {
         if index >= limits.max_documents {
             // At the `---` that opens the document (the line before it, unless it starts
@@ -78,7 +79,12 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
             break;
         }
         parsed.documents += 1;
-        let (root, errors) = yaml::parse_document(chunk.text, chunk.first_line - 1, limits);
+        let read = if json {
+            yaml::parse_json_document
+        } else {
+            yaml::parse_document
+        };
+        let (root, errors) = read(chunk.text, chunk.first_line - 1, limits);
         for err in errors {
             let level = if err.recoverable {
                 ErrorLevel::Warning

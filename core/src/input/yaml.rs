@@ -202,10 +202,61 @@ pub fn parse_document(
     line_offset: u32,
     limits: Limits,
 ) -> (Option<Node>, Vec<YamlError>) {
+    parse(text, line_offset, limits, false)
+}
+
+/// Parses one value of a JSON stream (see [`split_stream`]) as [`parse_document`] does, but
+/// without the checks of what go-yaml refuses in YAML: Kubernetes reads such a value with
+/// Go's JSON decoder (where `\/` is a valid escape).
+pub fn parse_json_document(
+    text: &str,
+    line_offset: u32,
+    limits: Limits,
+) -> (Option<Node>, Vec<YamlError>) {
+    parse(text, line_offset, limits, true)
+}
+
+/// Whether kubectl reads a manifest file as a stream of JSON values: its first 4096 bytes
+/// start with `{` after white space.
+pub fn is_json_stream(text: &str) -> bool {
+    let head = text.get(..4096).unwrap_or(text);
+    head.trim_start().starts_with('{')
+}
+
+fn parse(
+    text: &str,
+    line_offset: u32,
+    limits: Limits,
+    json: bool,
+) -> (Option<Node>, Vec<YamlError>) {
     if let Some(err) = control_character(text, line_offset) {
         return (None, vec![err]);
     }
+    if let Some(line) = end_marker_first(text) {
+        let err = YamlError {
+            pos: Pos {
+                line: line.saturating_add(1).saturating_add(line_offset),
+                column: 1,
+            },
+            message: "invalid YAML: a document end marker `...` before any content (and no \
+                      `---`): Kubernetes finds no node content and refuses the document"
+                .to_owned(),
+            recoverable: false,
+        };
+        return (None, vec![err]);
+    }
     let mut text = normalize_breaks(text);
+    // A byte order mark inside the text is content for go-yaml (only one that starts the text is
+    // skipped), but the YAML 1.2 parser refuses it. It stands in as U+FFFF, which go-yaml refuses
+    // (see `control_character`) and so cannot be in the text: same length, same positions; the
+    // builder turns it back into U+FEFF in scalars.
+    let first = text.chars().next().map_or(0, char::len_utf8);
+    if let (Some(head), Some(rest)) = (text.get(..first), text.get(first..))
+        && rest.contains('\u{feff}')
+    {
+        let owned = format!("{head}{}", rest.replace('\u{feff}', "\u{ffff}"));
+        text = std::borrow::Cow::Owned(owned);
+    }
     // Lines whose leading white space was rewritten by a repair, with the change in length, so
     // that positions still point into the original text.
     let mut shifts: Vec<(u32, i64)> = Vec::new();
@@ -222,6 +273,8 @@ pub fn parse_document(
             documents: 0,
             shifts: &shifts,
             ended: false,
+            json,
+            last_end: saphyr_parser::Marker::new(0, 1, 0),
         };
         let failure = builder.run(&text);
         let Some((pos, line, info)) = failure else {
@@ -232,7 +285,25 @@ pub fn parse_document(
         let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
         if repairs < budget {
             let flow = builder.in_flow(&text);
-            if let Some((fixed, line_shifts)) = repair(&text, line, pos.column, &info, flow) {
+            let last = builder.last_end;
+            let from = offset_of(
+                &text,
+                saturate(last.line()).saturating_sub(1),
+                saturate(last.col()).saturating_add(1),
+            );
+            let error_at = offset_of(&text, line, pos.column);
+            let fixed = repair(&text, line, pos.column, &info, flow)
+                .or_else(|| quoted_continuation(&text, from?, error_at?))
+                .or_else(|| match info.as_str() {
+                    "invalid indentation in flow construct"
+                    | "invalid indentation"
+                    | "tabs disallowed within this context (block indentation)"
+                    | "tab cannot be used as indentation" => flow_continuation(&text, from?, line),
+                    _ => None,
+                })
+                .or_else(|| alias_key(&text, error_at?))
+                .or_else(|| alias_key(&text, from?));
+            if let Some((fixed, line_shifts)) = fixed {
                 repairs += 1;
                 for (l, delta) in line_shifts {
                     match shifts.iter_mut().find(|(at, _)| *at == l) {
@@ -431,6 +502,115 @@ fn repair(
     }
 }
 
+/// The byte offset of the next token after `from` (the end of the last node read): white
+/// space, comments, the indicators `-`, `?`, `:`, `,`, `[`, `{` and node properties skipped.
+fn next_token(text: &str, from: usize) -> Option<usize> {
+    next_token_from(text, from, true)
+}
+
+/// A flow collection's continuation line that the YAML 1.2 parser finds less indented than the
+/// block around it (left of a `- ` entry's column) or indented with a tab, met before the
+/// collection's start was read: when the next token after `from` opens a flow collection, the
+/// line (0-based `line`) is moved one column past its bracket, as in [`repair`].
+fn flow_continuation(text: &str, from: usize, line: u32) -> Option<(String, Vec<(u32, i64)>)> {
+    let at = next_token_from(text, from, false)?;
+    if !text.get(at..)?.starts_with(['[', '{']) {
+        return None;
+    }
+    let bracket_line = saturate(text.get(..at)?.matches('\n').count());
+    if bracket_line >= line {
+        return None;
+    }
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
+    let column = saturate(text.get(line_start..at)?.chars().count()).saturating_add(1);
+    reindent(text, line..=line, column)
+}
+
+fn next_token_from(text: &str, from: usize, skip_brackets: bool) -> Option<usize> {
+    let mut comment = false;
+    let mut property = false;
+    for (i, c) in text.get(from..)?.char_indices() {
+        match c {
+            '\n' => {
+                comment = false;
+                property = false;
+            }
+            _ if comment => {}
+            ' ' | '\t' => property = false,
+            _ if property => {}
+            '#' => comment = true,
+            '&' | '!' => property = true,
+            ',' => {}
+            '[' | '{' if skip_brackets => {}
+            '-' | '?' | ':'
+                if text
+                    .get(from + i + 1..)
+                    .is_none_or(|r| r.is_empty() || r.starts_with([' ', '\t', '\n'])) => {}
+            _ => return Some(from + i),
+        }
+    }
+    None
+}
+
+/// go-yaml does not check the indentation of a quoted scalar's continuation lines, tabs
+/// included; the YAML 1.2 parser refuses a tab there. When the error at `error_at` is inside
+/// the quoted scalar that is the next token after `from`, its continuation lines are
+/// re-indented one column past the opening quote (their leading white space is folded away).
+fn quoted_continuation(
+    text: &str,
+    from: usize,
+    error_at: usize,
+) -> Option<(String, Vec<(u32, i64)>)> {
+    let at = next_token(text, from)?;
+    let quote = text
+        .get(at..)?
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\''))?;
+    let end = at + quoted_end(text.get(at..)?, quote)?;
+    if !(at < error_at && error_at < end) {
+        return None;
+    }
+    let line = saturate(text.get(..at)?.matches('\n').count());
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
+    let column = saturate(text.get(line_start..at)?.chars().count()).saturating_add(1);
+    let last = line.saturating_add(saturate(text.get(at..end)?.matches('\n').count()));
+    reindent_lines(text, line.saturating_add(1)..=last, column, true)
+}
+
+/// go-yaml ends an alias name at the first character other than a letter, a digit, `-` or
+/// `_`: `*a: 1` is the alias `a` as a key. YAML 1.2 reads the alias `a:` and then misses the
+/// key's `:`. When the next token after `from` (the end of the last node read) is such an
+/// alias, the `:` is set apart by a space (the key keeps its position).
+fn alias_key(text: &str, from: usize) -> Option<(String, Vec<(u32, i64)>)> {
+    let mut at = from;
+    let mut comment = false;
+    for (i, c) in text.get(from..)?.char_indices() {
+        at = from + i;
+        match c {
+            '\n' => comment = false,
+            _ if comment => {}
+            '#' => comment = true,
+            ' ' | '\t' | '-' | '?' | ',' | '[' | '{' => {}
+            _ => break,
+        }
+    }
+    let name = text.get(at..)?.strip_prefix('*')?;
+    let len = name
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+        .unwrap_or(name.len());
+    let rest = name.get(len..)?.strip_prefix(':')?;
+    if len == 0 || !(rest.is_empty() || rest.starts_with([' ', '\t', '\n'])) {
+        return None;
+    }
+    let colon = at + 1 + len;
+    let mut fixed = String::with_capacity(text.len() + 1);
+    fixed.push_str(text.get(..colon)?);
+    fixed.push(' ');
+    fixed.push_str(text.get(colon..)?);
+    Some((fixed, vec![]))
+}
+
 /// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
 /// quote).
 fn quoted_end(text: &str, quote: char) -> Option<usize> {
@@ -461,6 +641,16 @@ fn reindent(
     lines: std::ops::RangeInclusive<u32>,
     indent: u32,
 ) -> Option<(String, Vec<(u32, i64)>)> {
+    reindent_lines(text, lines, indent, false)
+}
+
+/// [`reindent`], and with `clear_blank` lines of only white space are emptied.
+fn reindent_lines(
+    text: &str,
+    lines: std::ops::RangeInclusive<u32>,
+    indent: u32,
+    clear_blank: bool,
+) -> Option<(String, Vec<(u32, i64)>)> {
     let indent = usize::try_from(indent).ok()?;
     let mut fixed = String::with_capacity(text.len() + 64);
     let mut shifts = Vec::new();
@@ -469,7 +659,15 @@ fn reindent(
         let n = u32::try_from(n).ok()?;
         let body = l.trim_start_matches([' ', '\t']);
         let lead = l.len() - body.len();
-        if lines.contains(&n) && !body.trim().is_empty() && l.get(..lead)? != " ".repeat(indent) {
+        if clear_blank && lines.contains(&n) && body.trim().is_empty() && lead > 0 {
+            fixed.push_str(body);
+            let old = i64::try_from(l.get(..lead)?.chars().count()).ok()?;
+            shifts.push((n, -old));
+            changed = true;
+        } else if lines.contains(&n)
+            && !body.trim().is_empty()
+            && l.get(..lead)? != " ".repeat(indent)
+        {
             fixed.push_str(&" ".repeat(indent));
             fixed.push_str(body);
             let old = i64::try_from(l.get(..lead)?.chars().count()).ok()?;
@@ -505,10 +703,9 @@ pub struct Chunk<'a> {
 /// Documents that hold nothing but blank lines, comments and markers are dropped: Kubernetes
 /// reads them as `null` and skips them. The error, if any, comes after the documents before it.
 pub fn split_stream(text: &str) -> (Vec<Chunk<'_>>, Option<YamlError>) {
-    let head = text.get(..4096).unwrap_or(text);
     let mut chunks = Vec::new();
     let mut error = None;
-    if head.trim_start().starts_with('{') {
+    if is_json_stream(text) {
         return split_json(text);
     }
     let mut start: Option<(usize, u32)> = None;
@@ -606,9 +803,137 @@ fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: Option<&'a str>, first_line
         let t = l.trim();
         t.is_empty() || t.starts_with('#') || t.starts_with("---") || t == "..."
     });
-    if !blank {
+    if !blank || end_marker_first(text).is_some() {
         chunks.push(Chunk { text, first_line });
     }
+}
+
+/// The 0-based line of a document end marker `...` met before anything else but blank lines
+/// and comments. go-yaml refuses such a document ("did not find expected node content"): only
+/// after an explicit `---` may a document be empty.
+fn end_marker_first(text: &str) -> Option<u32> {
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let rest = line.strip_prefix("...")?;
+        return (rest.is_empty() || rest.starts_with([' ', '\t'])).then(|| saturate(n));
+    }
+    None
+}
+
+/// Byte offsets of the parser's character indices, computed once when the text is not ASCII
+/// (`None` for ASCII text, where they are the same).
+#[derive(Default)]
+struct CharOffsets(Option<Option<Vec<usize>>>);
+
+impl CharOffsets {
+    fn byte(&mut self, text: &str, index: usize) -> usize {
+        let table = self.0.get_or_insert_with(|| {
+            (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect())
+        });
+        match table {
+            None => index.min(text.len()),
+            Some(table) => table.get(index).copied().unwrap_or(text.len()),
+        }
+    }
+}
+
+/// What go-yaml (YAML 1.1) refuses in the text of a node that the YAML 1.2 parser accepts: an
+/// anchor or alias name with a character other than an ASCII letter, a digit, `-` or `_`
+/// (`&a.b`, `*a/b`), and the escape `\/` in a double-quoted scalar. Returns where and why.
+/// Looks only at the node's own text, so the check is linear in the document.
+fn go_yaml_refuses(
+    text: &str,
+    offsets: &mut CharOffsets,
+    event: &Event<'_>,
+    span: Span,
+) -> Option<(saphyr_parser::Marker, String)> {
+    // An empty node with a tag right before `,`, `]` or `}` (`[!x,]`): go-yaml reads the
+    // indicator as part of the tag, then misses the white space that must end it.
+    if let Event::Scalar(value, ScalarStyle::Plain, _, Some(_)) = event
+        && value.is_empty()
+    {
+        let start = offsets.byte(text, span.start.index());
+        let end = offsets.byte(text, span.end.index()).max(start);
+        let last = text.get(start..end)?.rsplit([' ', '\t', '\n']).next()?;
+        if last.starts_with('!')
+            && text
+                .get(end..)?
+                .starts_with(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        {
+            return Some((
+                span.start,
+                format!(
+                    "invalid YAML: tag `{last}` must be followed by white space: Kubernetes \
+                     (YAML 1.1) reads what follows as part of the tag"
+                ),
+            ));
+        }
+    }
+    let (anchor, alias, double) = match event {
+        Event::Scalar(_, style, anchor, _) => {
+            (*anchor != 0, false, *style == ScalarStyle::DoubleQuoted)
+        }
+        Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            (*anchor != 0, false, false)
+        }
+        Event::Alias(_) => (false, true, false),
+        _ => return None,
+    };
+    if !anchor && !alias && !double {
+        return None;
+    }
+    let start = offsets.byte(text, span.start.index());
+    let end = offsets.byte(text, span.end.index()).max(start);
+    let raw = text.get(start..end)?;
+    if anchor || alias {
+        // The node's text starts with its properties: `&name`, or a tag then `&name`.
+        let sigil = if alias { '*' } else { '&' };
+        let at = if raw.starts_with(sigil) {
+            0
+        } else if raw.starts_with('!') {
+            let tag_end = raw.find([' ', '\t', '\n'])?;
+            let rest = raw.get(tag_end..)?;
+            tag_end + (rest.len() - rest.trim_start_matches([' ', '\t']).len())
+        } else {
+            return None;
+        };
+        let name_text = raw.get(at..)?.strip_prefix(sigil)?;
+        let name_len = name_text
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}'))
+            .unwrap_or(name_text.len());
+        let name = name_text.get(..name_len)?;
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+        {
+            let what = if alias { "alias" } else { "anchor" };
+            return Some((
+                span.start,
+                format!(
+                    "invalid YAML: {what} name `{name}` holds `{bad}`: Kubernetes (YAML 1.1) \
+                     allows only letters, digits, `-` and `_` in it"
+                ),
+            ));
+        }
+    }
+    if double {
+        let quote = raw.find('"')?;
+        let mut chars = raw.get(quote + 1..)?.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' && chars.next() == Some('/') {
+                return Some((
+                    span.start,
+                    "invalid YAML: unknown escape `\\/` in a double-quoted scalar: Kubernetes \
+                     (YAML 1.1) does not have it (write `/`)"
+                        .to_owned(),
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// The inverse of [`shifted`]: a column of the original text in the repaired one.
@@ -689,6 +1014,10 @@ struct Builder<'s> {
     shifts: &'s [(u32, i64)],
     /// The first document ended: what follows is not read (as go-yaml reads one document).
     ended: bool,
+    /// A value of a JSON stream: what go-yaml refuses does not matter.
+    json: bool,
+    /// Where the last event read ends.
+    last_end: saphyr_parser::Marker,
 }
 
 impl Builder<'_> {
@@ -709,6 +1038,11 @@ impl Builder<'_> {
     /// the builder itself are recorded in `errors`.
     fn run(&mut self, text: &str) -> Option<(Pos, u32, String)> {
         let mut parser = Parser::new_from_str(text);
+        let mut offsets = CharOffsets::default();
+        // Whether each open collection is a flow mapping, and where the implicit key just read
+        // in one ends (with the key's start).
+        let mut flow_maps: Vec<bool> = Vec::new();
+        let mut flow_key: Option<(usize, saphyr_parser::Marker)> = None;
         for event in &mut parser {
             match event {
                 Ok((event, span)) => {
@@ -718,6 +1052,77 @@ impl Builder<'_> {
                         }
                         return None;
                     }
+                    let node = matches!(
+                        event,
+                        Event::Scalar(..)
+                            | Event::SequenceStart(..)
+                            | Event::MappingStart(..)
+                            | Event::Alias(_)
+                    );
+                    let is_value = matches!(
+                        self.stack.last(),
+                        Some(Frame::Map {
+                            pending_key: Some(_),
+                            ..
+                        })
+                    );
+                    let mut refused = if self.json {
+                        None
+                    } else {
+                        go_yaml_refuses(text, &mut offsets, &event, span)
+                    };
+                    if node && is_value && refused.is_none() && !self.json {
+                        // go-yaml reads an implicit key of a flow mapping on one line: its `:`
+                        // on a later line is an error.
+                        if let Some((key_end, key_start)) = flow_key.take() {
+                            let value_start = offsets.byte(text, span.start.index());
+                            let between = text.get(key_end..value_start.max(key_end)).unwrap_or("");
+                            if let Some(colon) = between.find(':')
+                                && between.get(..colon).is_some_and(|b| b.contains('\n'))
+                            {
+                                refused = Some((
+                                    key_start,
+                                    "invalid YAML: the `:` of a flow mapping's key is on a later \
+                                     line: Kubernetes (YAML 1.1) wants it on the key's line"
+                                        .to_owned(),
+                                ));
+                            }
+                        }
+                    }
+                    match event {
+                        Event::SequenceStart(..) => flow_maps.push(false),
+                        Event::MappingStart(..) => {
+                            let at = offsets.byte(text, span.start.index());
+                            let end = offsets.byte(text, span.end.index()).max(at);
+                            let raw = text.get(at..end).unwrap_or("");
+                            flow_maps.push(raw.ends_with('{'));
+                        }
+                        Event::SequenceEnd | Event::MappingEnd => {
+                            flow_maps.pop();
+                        }
+                        _ => {}
+                    }
+                    if node && !is_value {
+                        flow_key = None;
+                        let key_in_flow_map = matches!(self.stack.last(), Some(Frame::Map { .. }))
+                            && flow_maps.last() == Some(&true);
+                        if key_in_flow_map && let Event::Scalar(..) = event {
+                            let start = offsets.byte(text, span.start.index());
+                            let before = text.get(..start).unwrap_or("");
+                            let explicit = before.trim_end_matches([' ', '\t']).ends_with('?');
+                            if !explicit {
+                                flow_key = Some((offsets.byte(text, span.end.index()), span.start));
+                            }
+                        }
+                    }
+                    if let Some((at, message)) = refused {
+                        self.root = None;
+                        let mut pos = self.pos(Span::new(at, at));
+                        pos.line = pos.line.max(1);
+                        self.errors.push(Self::fatal(pos, message));
+                        return None;
+                    }
+                    self.last_end = span.end;
                     if let Err(err) = self.on_event(event, span) {
                         self.root = None;
                         self.errors.push(err);
@@ -808,6 +1213,12 @@ impl Builder<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
+                // Byte order marks inside the text stand in as U+FFFF (see `parse`).
+                let text = if text.contains('\u{ffff}') {
+                    std::borrow::Cow::Owned(text.replace('\u{ffff}', "\u{feff}"))
+                } else {
+                    text
+                };
                 let untagged = |text: &str| {
                     if style == ScalarStyle::Plain {
                         resolve_plain(text)
@@ -1288,6 +1699,14 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert!(errors[0].recoverable);
         assert_eq!(errors[0].pos.line, 2);
+        // Keys of different types that JSON writes the same: the last too (Kubernetes keeps
+        // either, at random).
+        let (node, errors) = parse_document("1: a\n\"1\": b\n", 0, Limits::default());
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"1": "b"}))
+        );
+        assert!(errors.len() == 1 && errors[0].recoverable, "{errors:?}");
     }
 
     #[test]
@@ -1485,6 +1904,142 @@ mod tests {
             errors[0].recoverable && errors[0].pos.line == 3,
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn anchor_names_and_escapes_go_yaml_refuses_are_refused() {
+        for (text, line, column) in [
+            ("a: &a.b 1\n", 1, 4),
+            ("a: 1\nb: !t &a/b [x]\n", 2, 4),
+            ("a: &k\n  b: 1\nc: *k.x\n", 3, 4),
+            ("a:\n  b: \"x\\/y\"\n", 2, 6),
+        ] {
+            let err = refused(text);
+            assert_eq!(
+                (err.pos.line, err.pos.column),
+                (line, column),
+                "{text:?}: {err:?}"
+            );
+        }
+        // What go-yaml allows stays read: letters, digits, `-`, `_`; an escaped backslash.
+        let doc = parse("a: &a-B_9 1\nb: *a-B_9\nc: \"\\\\/\"\nd: [&x z, *x]\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": 1, "b": 1, "c": "\\/", "d": ["z", "z"]})
+        );
+        // In a JSON stream `\/` is a valid escape.
+        let (node, _) = parse_json_document("{\"a\": \"\\/\"}", 0, Limits::default());
+        assert_eq!(
+            node.map(|n| n.to_json()),
+            Some(serde_json::json!({"a": "/"}))
+        );
+    }
+
+    #[test]
+    fn byte_order_marks_inside_the_text_are_content_as_in_kubernetes() {
+        let doc = parse("\u{feff}a: x\u{feff}y\n\u{feff}b: [\"\u{feff}\"]\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": "x\u{feff}y", "\u{feff}b": ["\u{feff}"]})
+        );
+        assert_eq!(doc.locate("/\u{feff}b/0"), Pos { line: 2, column: 6 });
+        // U+FFFF, which stands in for them, is still refused where it is.
+        assert_eq!(
+            refused("a: 1\nb: x\u{ffff}\n").pos,
+            Pos { line: 2, column: 5 }
+        );
+    }
+
+    #[test]
+    fn an_alias_key_may_touch_its_colon_as_in_kubernetes() {
+        let doc = parse("a: &k key\nb:\n  *k: 1\n  c: *k\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": "key", "b": {"key": 1, "c": "key"}})
+        );
+        assert_eq!(doc.locate("/b/c"), Pos { line: 4, column: 3 });
+        // An alias that is not known without its colon is still an error, at the alias.
+        assert_eq!(refused("a: 1\n*k: 1\n").pos, Pos { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn quoted_continuation_lines_may_start_with_tabs_as_in_kubernetes() {
+        let doc = parse(
+            "a:\n  - k: \"one\n\t\ttwo \\\n\tthree\"\n    j: 'x\n\t y'\n  - \"p\n\tq\"\nb: 1\n",
+        );
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": [{"k": "one two three", "j": "x y"}, "p q"], "b": 1})
+        );
+        // Positions still point into the original text.
+        assert_eq!(doc.locate("/a/0/j"), Pos { line: 5, column: 5 });
+        assert_eq!(doc.locate("/b"), Pos { line: 9, column: 1 });
+    }
+
+    #[test]
+    fn flow_continuation_lines_left_of_a_sequence_entry_are_read_as_in_kubernetes() {
+        let doc = parse("spec:\n  args:\n    - [a,\n  b, [c,\n\td]]\n    - {x: 1,\n w: 2}\nz: 3\n");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"spec": {"args": [["a", "b", ["c", "d"]], {"x": 1, "w": 2}]}, "z": 3})
+        );
+        assert_eq!(doc.locate("/spec/args/0/1"), Pos { line: 4, column: 3 });
+        assert_eq!(doc.locate("/spec/args/1/w"), Pos { line: 7, column: 2 });
+    }
+
+    #[test]
+    fn a_tag_right_before_a_flow_indicator_is_refused_as_in_kubernetes() {
+        for text in ["a: [!x,]\n", "a:\n  b: [!!str]\n", "a: {k: !x}\n"] {
+            let err = refused(text);
+            assert!(err.message.contains("white space"), "{text:?}: {err:?}");
+        }
+        assert_eq!(
+            refused("a:\n  b: [1, !x]\n").pos,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
+        // With white space after it, or an anchor last, the empty node is read.
+        let (doc, _) = parse_document("a: [!x , &y,]\nb: !x\n", 0, Limits::default());
+        assert_eq!(
+            doc.map(|d| d.to_json()),
+            Some(serde_json::json!({"a": ["", null], "b": ""}))
+        );
+    }
+
+    #[test]
+    fn a_flow_key_whose_colon_is_on_a_later_line_is_refused_as_in_kubernetes() {
+        assert_eq!(
+            refused("a: 1\nb: {x\n  : 1}\n").pos,
+            Pos { line: 2, column: 5 }
+        );
+        assert_eq!(
+            refused("- [{\"k\"\n : 1}]\n").pos,
+            Pos { line: 1, column: 5 }
+        );
+        // An explicit key may have its `:` on a later line; a key on one line is fine.
+        let doc = parse("a: {? x\n  : 1, z: 2}\n");
+        assert_eq!(doc.to_json(), serde_json::json!({"a": {"x": 1, "z": 2}}));
+    }
+
+    #[test]
+    fn a_document_that_starts_with_an_end_marker_is_refused() {
+        for text in ["...\n", "# c\n\n... # x\n", "...\n...\n"] {
+            let (chunks, _) = split_stream(text);
+            assert_eq!(chunks.len(), 1, "{text:?}");
+            let err = refused(text);
+            assert!(err.message.contains("`...`"), "{err:?}");
+        }
+        assert_eq!(refused("\n\n...\n").pos.line, 3);
+        // After an explicit `---` the document is empty, as in Kubernetes.
+        assert_eq!(split_stream("---\n...\n").0.len(), 0);
+        assert!(
+            parse_document("---\n...\n", 0, Limits::default())
+                .1
+                .is_empty()
+        );
+        assert_eq!(parse("....\n").to_json(), serde_json::json!("...."));
     }
 
     #[test]
