@@ -1932,48 +1932,32 @@ fn sshd_setting(host: &Host<'_>, config: &Sshd, test: &SshdTest) -> Checked {
         let first = first.split_whitespace().next().unwrap_or("");
         let weak = weak_algorithms(test, key, first);
         if weak.iter().all(|w| fix.algorithms.contains(w)) {
-            match host.facts.packages.as_ref().map(|p| p.get(&fix.package)) {
-                Some(Some(installed)) => match compare_debian_versions(installed, &fix.version) {
+            let weak = weak.join(", ");
+            let (cve, package, version) = (&fix.cve, &fix.package, &fix.version);
+            match host.facts.packages.as_ref().map(|p| p.get(package)) {
+                Some(Some(installed)) => match compare_debian_versions(installed, version) {
                     Some(std::cmp::Ordering::Less) => {
                         message = format!(
-                            "{message}: {} is weak ({}) and {} {installed} predates the fix ({})",
-                            weak.join(", "),
-                            fix.cve,
-                            fix.package,
-                            fix.version
+                            "{message}: {weak} is weak ({cve}) and {package} {installed} predates the fix ({version})"
                         );
                     }
                     Some(_) => {
                         pass = true;
                         message = format!(
-                            "{message}: {} is listed for {}, which {} {installed} fixes (strict key exchange, from {}; clients need it too)",
-                            weak.join(", "),
-                            fix.cve,
-                            fix.package,
-                            fix.version
+                            "{message}: {weak} is listed for {cve}, which {package} {installed} fixes (strict key exchange, from {version}; clients need it too)"
                         );
                     }
                     None => {
                         status = Some(Status::Manual);
                         message = format!(
-                            "{message}: {} is listed for {}; the {} version {installed:?} cannot be compared with the fixed {}: check `apt changelog {}`",
-                            weak.join(", "),
-                            fix.cve,
-                            fix.package,
-                            fix.version,
-                            fix.package
+                            "{message}: {weak} is listed for {cve}; the {package} version {installed:?} cannot be compared with the fixed {version}: check `apt changelog {package}`"
                         );
                     }
                 },
                 _ => {
                     status = Some(Status::Manual);
                     message = format!(
-                        "{message}: {} is listed for {}, fixed from {} {}; the installed version was not collected: check `dpkg -s {}`",
-                        weak.join(", "),
-                        fix.cve,
-                        fix.package,
-                        fix.version,
-                        fix.package
+                        "{message}: {weak} is listed for {cve}, fixed from {package} {version}; the installed version was not collected: check `dpkg -s {package}`"
                     );
                 }
             }
