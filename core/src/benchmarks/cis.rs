@@ -396,6 +396,47 @@ impl Outcome {
     }
 }
 
+/// Why a node check has no verdict, and the status that says so: a fact that was not collected
+/// is `warn` (collect it and scan again; nothing is known to be wrong), a broken one is `error`
+/// (a collection error the collector recorded, content that does not parse, facts that
+/// contradict themselves). Every node benchmark draws the line in the same place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Undecided {
+    pub(crate) status: Status,
+    pub(crate) message: String,
+}
+
+impl Undecided {
+    /// A fact, file or section the collector did not collect.
+    pub(crate) fn not_collected(message: impl Into<String>) -> Undecided {
+        Undecided {
+            status: Status::Warn,
+            message: message.into(),
+        }
+    }
+
+    /// The outcome that reports it, pointing at `evidence`.
+    pub(crate) fn outcome(self, evidence: Evidence) -> Outcome {
+        Outcome::simple(self.status, self.message, evidence)
+    }
+}
+
+/// Anything else that stops a check is an error.
+impl From<String> for Undecided {
+    fn from(message: String) -> Undecided {
+        Undecided {
+            status: Status::Error,
+            message,
+        }
+    }
+}
+
+impl From<&str> for Undecided {
+    fn from(message: &str) -> Undecided {
+        Undecided::from(message.to_owned())
+    }
+}
+
 /// Evaluates every check of a version on a node.
 pub fn evaluate_node(
     view: &NodeView<'_>,

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::cis::{Evidence, Outcome, mode_within};
+use super::cis::{Evidence, Outcome, Undecided, mode_within};
 use crate::facts::{FileFact, FileType, NodeFacts};
 use crate::input::yaml::{self, Limits};
 use crate::report::Status;
@@ -453,7 +453,7 @@ pub fn metadata_paths() -> BTreeSet<&'static str> {
 /// What a node's facts say, prepared once for all checks.
 pub struct Host<'f> {
     facts: &'f NodeFacts,
-    sshd: Result<Sshd, String>,
+    sshd: Result<Sshd, Undecided>,
 }
 
 impl<'f> Host<'f> {
@@ -465,12 +465,12 @@ impl<'f> Host<'f> {
         }
     }
 
-    fn package(&self, pattern: &str) -> Result<Vec<String>, String> {
+    fn package(&self, pattern: &str) -> Result<Vec<String>, Undecided> {
         let packages = self
             .facts
             .packages
             .as_ref()
-            .ok_or("installed packages were not collected")?;
+            .ok_or_else(|| Undecided::not_collected("installed packages were not collected"))?;
         Ok(match pattern.strip_suffix('*') {
             Some(prefix) => packages
                 .keys()
@@ -484,35 +484,41 @@ impl<'f> Host<'f> {
         })
     }
 
-    fn enabled(&self) -> Result<&'f [String], String> {
+    fn enabled(&self) -> Result<&'f [String], Undecided> {
         self.facts
             .enabled_services
             .as_deref()
-            .ok_or_else(|| "enabled services were not collected".to_owned())
+            .ok_or_else(|| Undecided::not_collected("enabled services were not collected"))
     }
 
-    fn content(&self, path: &str) -> Result<Option<&'f str>, String> {
+    fn content(&self, path: &str) -> Result<Option<&'f str>, Undecided> {
         if let Some(err) = self.facts.error_for(path) {
-            return Err(format!("{path} could not be collected: {}", err.message));
+            return Err(Undecided::from(format!(
+                "{path} could not be collected: {}",
+                err.message
+            )));
         }
         match self.facts.file(path) {
-            None => Err(format!("{path} was not collected")),
+            None => Err(Undecided::not_collected(format!(
+                "{path} was not collected"
+            ))),
             Some(f) if !f.exists => Ok(None),
-            Some(f) => f
-                .content
-                .as_deref()
-                .map(Some)
-                .ok_or_else(|| format!("the content of {path} was not collected")),
+            Some(f) => f.content.as_deref().map(Some).ok_or_else(|| {
+                Undecided::not_collected(format!("the content of {path} was not collected"))
+            }),
         }
     }
 
     /// The regular files of a directory, with content, in path order.
-    fn dir_contents(&self, dir: &str) -> Result<Vec<(&'f str, &'f str)>, String> {
+    fn dir_contents(&self, dir: &str) -> Result<Vec<(&'f str, &'f str)>, Undecided> {
         if let Some(err) = self.facts.error_for(dir) {
-            return Err(format!("{dir} could not be collected: {}", err.message));
+            return Err(Undecided::from(format!(
+                "{dir} could not be collected: {}",
+                err.message
+            )));
         }
         match self.facts.file(dir) {
-            None => return Err(format!("{dir} was not collected")),
+            None => return Err(Undecided::not_collected(format!("{dir} was not collected"))),
             Some(f) if !f.exists => return Ok(Vec::new()),
             Some(_) => {}
         }
@@ -527,10 +533,6 @@ impl<'f> Host<'f> {
 
 fn outcome(status: Status, message: String) -> Outcome {
     Outcome::simple(status, message, Evidence::Node)
-}
-
-fn error(message: String) -> Outcome {
-    outcome(Status::Error, message)
 }
 
 fn decided(pass: bool, message: String, expected: String, actual: String) -> Outcome {
@@ -629,12 +631,12 @@ fn evaluate_check(check: &UbuntuCheck, host: &Host<'_>) -> Outcome {
     } else if let Some(t) = &check.audit_rules {
         audit_rules(host, t)
     } else {
-        Err(format!("check {} has no test", check.id))
+        Err(Undecided::from(format!("check {} has no test", check.id)))
     };
-    result.unwrap_or_else(error)
+    result.unwrap_or_else(|why| why.outcome(Evidence::Node))
 }
 
-type Checked = Result<Outcome, String>;
+type Checked = Result<Outcome, Undecided>;
 
 fn module(host: &Host<'_>, name: &str) -> Checked {
     let kernel_name = name.replace('-', "_");
@@ -642,7 +644,7 @@ fn module(host: &Host<'_>, name: &str) -> Checked {
         .facts
         .modules
         .as_ref()
-        .ok_or("loaded kernel modules were not collected")?
+        .ok_or_else(|| Undecided::not_collected("loaded kernel modules were not collected"))?
         .iter()
         .any(|m| m.replace('-', "_") == kernel_name);
     let mut install = None;
@@ -718,7 +720,7 @@ fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
         .facts
         .mounts
         .as_ref()
-        .ok_or("mounts were not collected")?;
+        .ok_or_else(|| Undecided::not_collected("mounts were not collected"))?;
     let found = mounts.iter().rev().find(|m| m.target == test.path);
     let Some(found) = found else {
         return Ok(match &test.option {
@@ -914,7 +916,7 @@ fn sysctl(host: &Host<'_>, test: &BTreeMap<String, OneOrMany>) -> Checked {
         .facts
         .sysctl
         .as_ref()
-        .ok_or("kernel parameters were not collected")?;
+        .ok_or_else(|| Undecided::not_collected("kernel parameters were not collected"))?;
     let mut wrong = Vec::new();
     let mut seen = Vec::new();
     for (key, want) in test {
@@ -929,7 +931,7 @@ fn sysctl(host: &Host<'_>, test: &BTreeMap<String, OneOrMany>) -> Checked {
             None if key.starts_with("net.ipv6.") => {
                 seen.push(format!("{key} absent (IPv6 disabled)"));
             }
-            None => return Err(format!("{key} was not collected")),
+            None => return Err(Undecided::not_collected(format!("{key} was not collected"))),
         }
     }
     let expected = test
@@ -963,7 +965,7 @@ fn cmdline(host: &Host<'_>, test: &CmdlineTest) -> Checked {
         .facts
         .kernel_cmdline
         .as_deref()
-        .ok_or("the kernel command line was not collected")?;
+        .ok_or_else(|| Undecided::not_collected("the kernel command line was not collected"))?;
     let params: Vec<&str> = line.split_whitespace().collect();
     let mut missing: Vec<String> = test
         .contains
@@ -1000,7 +1002,7 @@ fn apparmor(host: &Host<'_>) -> Checked {
         .facts
         .apparmor
         .as_ref()
-        .ok_or("AppArmor's state was not collected")?;
+        .ok_or_else(|| Undecided::not_collected("AppArmor's state was not collected"))?;
     if !state.enabled {
         return Ok(decided(
             false,
@@ -1090,15 +1092,15 @@ fn file(host: &Host<'_>, test: &FileTest) -> Checked {
         return Ok(outcome(Status::Skip, format!("{package} is not installed")));
     }
     if let Some(err) = host.facts.error_for(&test.path) {
-        return Err(format!(
+        return Err(Undecided::from(format!(
             "{} could not be collected: {}",
             test.path, err.message
-        ));
+        )));
     }
     let f = host
         .facts
         .file(&test.path)
-        .ok_or_else(|| format!("{} was not collected", test.path))?;
+        .ok_or_else(|| Undecided::not_collected(format!("{} was not collected", test.path)))?;
     let expected = format!("{} or stricter, {}", test.mode, test.owner.join(" or "));
     if !f.exists {
         return Ok(decided(
@@ -1153,13 +1155,16 @@ fn file(host: &Host<'_>, test: &FileTest) -> Checked {
 
 /// The files sshd reads besides sshd_config: every regular file of /etc/ssh/sshd_config.d
 /// (whether or not its name matches the Include), and every file an `Include` names.
-fn sshd_files(host: &Host<'_>) -> Result<Vec<String>, String> {
+fn sshd_files(host: &Host<'_>) -> Result<Vec<String>, Undecided> {
     const DIR: &str = "/etc/ssh/sshd_config.d";
     if let Some(err) = host.facts.error_for(DIR) {
-        return Err(format!("{DIR} could not be collected: {}", err.message));
+        return Err(Undecided::from(format!(
+            "{DIR} could not be collected: {}",
+            err.message
+        )));
     }
     if host.facts.file(DIR).is_none() {
-        return Err(format!("{DIR} was not collected"));
+        return Err(Undecided::not_collected(format!("{DIR} was not collected")));
     }
     let mut files: BTreeSet<String> = host
         .facts
@@ -1269,7 +1274,7 @@ fn limits(host: &Host<'_>, test: &LimitsTest) -> Checked {
 /// `*.conf` drop-ins of /etc/systemd/coredump.conf.d in name order, the last value of a key in
 /// the `[Coredump]` section winning. The benchmark wants `Storage=none` and
 /// `ProcessSizeMax=0`; the defaults are `external` and 1G. What is wrong, if anything.
-fn coredump(host: &Host<'_>) -> Result<Vec<String>, String> {
+fn coredump(host: &Host<'_>) -> Result<Vec<String>, Undecided> {
     let mut texts: Vec<(String, &str)> = Vec::new();
     if let Some(t) = host.content("/etc/systemd/coredump.conf")? {
         texts.push(("/etc/systemd/coredump.conf".to_owned(), t));
@@ -1320,13 +1325,16 @@ fn coredump(host: &Host<'_>) -> Result<Vec<String>, String> {
 
 fn files_in(host: &Host<'_>, test: &FilesInTest) -> Checked {
     if let Some(err) = host.facts.error_for(&test.dir) {
-        return Err(format!(
+        return Err(Undecided::from(format!(
             "{} could not be collected: {}",
             test.dir, err.message
-        ));
+        )));
     }
     if host.facts.file(&test.dir).is_none() {
-        return Err(format!("{} was not collected", test.dir));
+        return Err(Undecided::not_collected(format!(
+            "{} was not collected",
+            test.dir
+        )));
     }
     let files: Vec<&FileFact> = host
         .facts
@@ -1442,10 +1450,12 @@ struct SshdReader {
 
 /// sshd's configuration: `sshd` in the facts (`sshd -T`) for the global settings when given,
 /// else the config files read as sshd reads them.
-fn effective_sshd(facts: &NodeFacts) -> Result<Sshd, String> {
+fn effective_sshd(facts: &NodeFacts) -> Result<Sshd, Undecided> {
     let from_files = match facts.file("/etc/ssh/sshd_config") {
-        None => Err("/etc/ssh/sshd_config was not collected".to_owned()),
-        Some(f) if !f.exists => Err("/etc/ssh/sshd_config does not exist".to_owned()),
+        None => Err(Undecided::not_collected(
+            "/etc/ssh/sshd_config was not collected",
+        )),
+        Some(f) if !f.exists => Err(Undecided::from("/etc/ssh/sshd_config does not exist")),
         Some(_) => {
             let mut reader = SshdReader::default();
             reader
@@ -1504,22 +1514,28 @@ impl SshdReader {
         path: &str,
         block: Option<usize>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Undecided> {
         if depth > 16 {
-            return Err(format!(
+            return Err(Undecided::from(format!(
                 "{path}: includes nested more than 16 deep (a loop?)"
-            ));
+            )));
         }
         if let Some(err) = facts.error_for(path) {
-            return Err(format!("{path} could not be collected: {}", err.message));
+            return Err(Undecided::from(format!(
+                "{path} could not be collected: {}",
+                err.message
+            )));
         }
         let text = match facts.file(path) {
             Some(f) if !f.exists => return Ok(()),
-            Some(f) => f
-                .content
-                .as_deref()
-                .ok_or_else(|| format!("the content of {path} was not collected"))?,
-            None => return Err(format!("{path} was not collected")),
+            Some(f) => f.content.as_deref().ok_or_else(|| {
+                Undecided::not_collected(format!("the content of {path} was not collected"))
+            })?,
+            None => {
+                return Err(Undecided::not_collected(format!(
+                    "{path} was not collected"
+                )));
+            }
         };
         self.files.push(path.to_owned());
         let mut current = block;
@@ -1571,35 +1587,35 @@ fn has_glob(text: &str) -> bool {
 
 /// The files an `Include` pattern names, in glob(3)'s order (byte order). The pattern's
 /// directory must have been collected; wildcards in directory names are not supported.
-fn include_targets(facts: &NodeFacts, pattern: &str) -> Result<Vec<String>, String> {
+fn include_targets(facts: &NodeFacts, pattern: &str) -> Result<Vec<String>, Undecided> {
     let pattern = include_pattern(pattern);
     let (dir, glob) = pattern.rsplit_once('/').unwrap_or(("", ""));
     let dir = if dir.is_empty() { "/" } else { dir };
     if has_glob(dir) {
-        return Err(format!(
+        return Err(Undecided::from(format!(
             "Include {pattern}: wildcards in directory names are not supported; run `sshd -T` on the node and give its output as `sshd` in the facts"
-        ));
+        )));
     }
     if !has_glob(glob) {
         return match facts.file(&pattern) {
-            None if facts.error_for(&pattern).is_none() => {
-                Err(format!("{pattern} (named by an Include) was not collected"))
-            }
+            None if facts.error_for(&pattern).is_none() => Err(Undecided::not_collected(format!(
+                "{pattern} (named by an Include) was not collected"
+            ))),
             Some(f) if !f.exists => Ok(Vec::new()),
             _ => Ok(vec![pattern.clone()]),
         };
     }
     if let Some(err) = facts.error_for(dir) {
-        return Err(format!(
+        return Err(Undecided::from(format!(
             "{dir} (named by Include {pattern}) could not be collected: {}",
             err.message
-        ));
+        )));
     }
     match facts.file(dir) {
         None => {
-            return Err(format!(
+            return Err(Undecided::not_collected(format!(
                 "{dir} (named by Include {pattern}) was not collected"
-            ));
+            )));
         }
         Some(f) if !f.exists => return Ok(Vec::new()),
         Some(_) => {}
@@ -2021,11 +2037,11 @@ fn sudoers_lines<'f>(
     text: &'f str,
     depth: usize,
     out: &mut Vec<(String, usize, &'f str)>,
-) -> Result<(), String> {
+) -> Result<(), Undecided> {
     if depth > 8 {
-        return Err(format!(
+        return Err(Undecided::from(format!(
             "{path}: includes nested more than 8 deep (a loop?)"
-        ));
+        )));
     }
     let base = path.rsplit_once('/').map_or("/etc", |(d, _)| d);
     for (n, line) in text.lines().enumerate() {
@@ -2134,9 +2150,9 @@ fn accounts(host: &Host<'_>, property: &str) -> Checked {
             }
         })
         .collect();
-    let groups_text = || -> Result<&str, String> {
+    let groups_text = || -> Result<&str, Undecided> {
         host.content("/etc/group")?
-            .ok_or_else(|| "/etc/group does not exist".to_owned())
+            .ok_or_else(|| Undecided::from("/etc/group does not exist"))
     };
     let groups = |text: &'_ str| -> Vec<(String, String, Vec<String>)> {
         text.lines()
@@ -2238,7 +2254,11 @@ fn accounts(host: &Host<'_>, property: &str) -> Checked {
                 }
             }
         }
-        other => return Err(format!("unknown accounts property {other}")),
+        other => {
+            return Err(Undecided::from(format!(
+                "unknown accounts property {other}"
+            )));
+        }
     };
     let mut out = decided(
         bad.is_empty(),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::cis::{Evidence, Outcome, mode_within};
+use super::cis::{Evidence, Outcome, Undecided, mode_within};
 use crate::facts::NodeFacts;
 use crate::facts::plan::{Component, NodeView};
 use crate::report::Status;
@@ -29,7 +29,7 @@ pub struct CheckDef {
     pub severity: Severity,
     /// How to fix a failure.
     pub remediation: &'static str,
-    check: fn(&Runtime<'_>) -> Result<Outcome, String>,
+    check: fn(&Runtime<'_>) -> Result<Outcome, Undecided>,
 }
 
 impl CheckDef {
@@ -166,7 +166,7 @@ pub const CONTAINERD_CVES: &[Cve] = &[
 /// A node's runtime configuration, parsed once for all checks.
 pub struct Runtime<'f> {
     facts: &'f NodeFacts,
-    config: Result<Option<toml::Table>, String>,
+    config: Result<Option<toml::Table>, Undecided>,
 }
 
 impl<'f> Runtime<'f> {
@@ -185,7 +185,7 @@ impl<'f> Runtime<'f> {
     }
 
     /// The parsed config.toml (`None`: containerd runs on its built-in defaults).
-    fn config(&self) -> Result<Option<&toml::Table>, String> {
+    fn config(&self) -> Result<Option<&toml::Table>, Undecided> {
         self.config
             .as_ref()
             .map(Option::as_ref)
@@ -193,7 +193,7 @@ impl<'f> Runtime<'f> {
     }
 
     /// The config file's schema version (1, 2 or 3; containerd 2.x writes 3).
-    fn config_version(&self) -> Result<i64, String> {
+    fn config_version(&self) -> Result<i64, Undecided> {
         Ok(self
             .config()?
             .and_then(|c| c.get("version"))
@@ -217,15 +217,15 @@ impl<'f> Runtime<'f> {
     fn tables(
         &self,
         plugin: Plugin,
-    ) -> Result<(&'static [&'static str], &'static [&'static str]), String> {
+    ) -> Result<(&'static [&'static str], &'static [&'static str]), Undecided> {
         const GRPC: &str = "io.containerd.grpc.v1.cri";
         let config_version = self.config_version()?;
         let major = self.major();
         if config_version >= 3 {
             if let Some((1, which)) = &major {
-                return Err(format!(
+                return Err(Undecided::from(format!(
                     "{CONFIG} is config version 3, which {which} cannot load (version 3 came with containerd 2.0): containerd does not start with it"
-                ));
+                )));
             }
             return Ok(match plugin {
                 Plugin::Runtime => (&["io.containerd.cri.v1.runtime"], &[GRPC]),
@@ -244,7 +244,7 @@ impl<'f> Runtime<'f> {
 
     /// A CRI setting, from the tables containerd reads it from (see [`Runtime::tables`]);
     /// with a note when the config also sets it in a table containerd ignores.
-    fn cri(&self, plugin: Plugin, key: &str) -> Result<Option<(&toml::Value, String)>, String> {
+    fn cri(&self, plugin: Plugin, key: &str) -> Result<Option<(&toml::Value, String)>, Undecided> {
         let Some(config) = self.config()? else {
             return Ok(None);
         };
@@ -260,7 +260,7 @@ impl<'f> Runtime<'f> {
     }
 
     /// Where the config sets a key in a table containerd ignores, if it does.
-    fn ignored(&self, plugin: Plugin, key: &str) -> Result<Option<String>, String> {
+    fn ignored(&self, plugin: Plugin, key: &str) -> Result<Option<String>, Undecided> {
         let Some(config) = self.config()? else {
             return Ok(None);
         };
@@ -333,21 +333,25 @@ fn lookup<'t>(table: &'t toml::Table, path: &[&str]) -> Option<&'t toml::Value> 
     lookup(value.as_table()?, rest)
 }
 
-fn parse_config(facts: &NodeFacts) -> Result<Option<toml::Table>, String> {
+fn parse_config(facts: &NodeFacts) -> Result<Option<toml::Table>, Undecided> {
     if let Some(err) = facts.error_for(CONFIG) {
-        return Err(format!("{CONFIG} could not be collected: {}", err.message));
+        return Err(Undecided::from(format!(
+            "{CONFIG} could not be collected: {}",
+            err.message
+        )));
     }
     match facts.file(CONFIG) {
-        None => Err(format!("{CONFIG} was not collected")),
+        None => Err(Undecided::not_collected(format!(
+            "{CONFIG} was not collected"
+        ))),
         Some(f) if !f.exists => Ok(None),
         Some(f) => {
-            let text = f
-                .content
-                .as_deref()
-                .ok_or_else(|| format!("the content of {CONFIG} was not collected"))?;
-            text.parse::<toml::Table>()
-                .map(Some)
-                .map_err(|e| format!("{CONFIG} is not valid TOML: {}", e.message()))
+            let text = f.content.as_deref().ok_or_else(|| {
+                Undecided::not_collected(format!("the content of {CONFIG} was not collected"))
+            })?;
+            text.parse::<toml::Table>().map(Some).map_err(|e| {
+                Undecided::from(format!("{CONFIG} is not valid TOML: {}", e.message()))
+            })
         }
     }
 }
@@ -376,7 +380,7 @@ pub fn evaluate(facts: &NodeFacts) -> Vec<(&'static CheckDef, Outcome)> {
         .iter()
         .map(|c| {
             let out = if installed {
-                (c.check)(&runtime).unwrap_or_else(|e| outcome(Status::Error, e))
+                (c.check)(&runtime).unwrap_or_else(|why| why.outcome(Evidence::Node))
             } else {
                 outcome(
                     Status::Skip,
@@ -389,7 +393,7 @@ pub fn evaluate(facts: &NodeFacts) -> Vec<(&'static CheckDef, Outcome)> {
 }
 
 /// The registry `hosts.toml` files (under the CRI registry `config_path`), parsed.
-fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, String> {
+fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, Undecided> {
     let Some((dir, _)) = rt.cri(Plugin::Images, "registry.config_path")? else {
         return Ok(Vec::new());
     };
@@ -399,16 +403,17 @@ fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, String> {
     let mut out = Vec::new();
     for dir in dir.split(':').filter(|d| !d.is_empty()) {
         if rt.facts.file(dir).is_none() {
-            return Err(format!("the registry config_path {dir} was not collected"));
+            return Err(Undecided::not_collected(format!(
+                "the registry config_path {dir} was not collected"
+            )));
         }
         for f in rt.facts.files_under(dir) {
             if !f.path.ends_with("/hosts.toml") {
                 continue;
             }
-            let text = f
-                .content
-                .as_deref()
-                .ok_or_else(|| format!("the content of {} was not collected", f.path))?;
+            let text = f.content.as_deref().ok_or_else(|| {
+                Undecided::not_collected(format!("the content of {} was not collected", f.path))
+            })?;
             let table = text
                 .parse::<toml::Table>()
                 .map_err(|e| format!("{} is not valid TOML: {}", f.path, e.message()))?;
@@ -427,7 +432,7 @@ fn hosts_files(rt: &Runtime<'_>) -> Result<Vec<(String, toml::Table)>, String> {
 ///
 /// Fix: use `https://` endpoints. References: containerd docs/hosts.md; NSA/CISA Kubernetes
 /// Hardening Guidance (image provenance).
-fn tls_only(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn tls_only(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let mut plain = Vec::new();
     if let Some((mirrors, _)) = rt.cri(Plugin::Images, "registry.mirrors")?
         && let Some(mirrors) = mirrors.as_table()
@@ -480,7 +485,7 @@ fn tls_only(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: remove the setting; configure the registry's CA with `ca`. References: containerd
 /// docs/hosts.md.
-fn tls_verified(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn tls_verified(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let mut skipped = Vec::new();
     if let Some((configs, _)) = rt.cri(Plugin::Images, "registry.configs")?
         && let Some(configs) = configs.as_table()
@@ -531,13 +536,13 @@ fn cri_bool(
     plugin: Plugin,
     key: &str,
     default: Option<bool>,
-) -> Result<(Option<bool>, String), String> {
+) -> Result<(Option<bool>, String), Undecided> {
     let ignored = rt.ignored(plugin, key)?;
     match rt.cri(plugin, key)? {
         Some((v, at)) => v
             .as_bool()
             .map(|b| (Some(b), at.clone()))
-            .ok_or_else(|| format!("{at} is not a boolean")),
+            .ok_or_else(|| Undecided::from(format!("{at} is not a boolean"))),
         None => {
             let default_text = match default {
                 Some(d) => format!("{key} not set (default {d})"),
@@ -560,7 +565,7 @@ fn cri_bool_fixed(
     plugin: Plugin,
     key: &str,
     default: bool,
-) -> Result<(bool, String), String> {
+) -> Result<(bool, String), Undecided> {
     let (v, at) = cri_bool(rt, plugin, key, Some(default))?;
     Ok((v.unwrap_or(default), at))
 }
@@ -575,7 +580,7 @@ fn cri_bool_fixed(
 /// Fix: set it where the running containerd reads it, and the kubelet's `cgroupDriver:
 /// systemd`. References: kubernetes.io, "Container Runtimes: cgroup drivers"; containerd
 /// docs/cri/config.md.
-fn systemd_cgroup(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn systemd_cgroup(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let (on, at) = cri_bool_fixed(
         rt,
         Plugin::Runtime,
@@ -597,7 +602,7 @@ fn systemd_cgroup(rt: &Runtime<'_>) -> Result<Outcome, String> {
 /// Example (fails): `disable_apparmor = true` in the CRI plugin table.
 ///
 /// Fix: remove it. References: containerd CRI config docs; Pod Security Standards (AppArmor).
-fn apparmor(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn apparmor(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let (off, at) = cri_bool_fixed(rt, Plugin::Runtime, "disable_apparmor", false)?;
     Ok(decided(
         !off,
@@ -620,7 +625,7 @@ fn apparmor(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: set both to true. References: containerd CRI config docs; KEP-3619 discussion of
 /// unprivileged ports.
-fn unprivileged_ports(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn unprivileged_ports(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let default = match rt.major() {
         Some((major, _)) => Some(major >= 2),
         None if rt.config_version()? >= 3 => Some(true),
@@ -660,7 +665,7 @@ fn unprivileged_ports(rt: &Runtime<'_>) -> Result<Outcome, String> {
 /// Example (fails): `stream_server_address = "0.0.0.0"`.
 ///
 /// Fix: `127.0.0.1` (the default). References: containerd CRI config docs.
-fn streaming_localhost(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn streaming_localhost(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let (address, at) = match rt.cri(Plugin::Streaming, "stream_server_address")? {
         Some((v, at)) => (v.as_str().unwrap_or("").to_owned(), at),
         None => (
@@ -677,14 +682,17 @@ fn streaming_localhost(rt: &Runtime<'_>) -> Result<Outcome, String> {
     ))
 }
 
-fn owner_and_mode(rt: &Runtime<'_>, path: &str, mode: &str) -> Result<Outcome, String> {
+fn owner_and_mode(rt: &Runtime<'_>, path: &str, mode: &str) -> Result<Outcome, Undecided> {
     if let Some(err) = rt.facts.error_for(path) {
-        return Err(format!("{path} could not be collected: {}", err.message));
+        return Err(Undecided::from(format!(
+            "{path} could not be collected: {}",
+            err.message
+        )));
     }
     let f = rt
         .facts
         .file(path)
-        .ok_or_else(|| format!("{path} was not collected"))?;
+        .ok_or_else(|| Undecided::not_collected(format!("{path} was not collected")))?;
     if !f.exists {
         return Ok(outcome(Status::Skip, format!("{path} does not exist")));
     }
@@ -716,7 +724,7 @@ fn owner_and_mode(rt: &Runtime<'_>, path: &str, mode: &str) -> Result<Outcome, S
 ///
 /// Fix: `[grpc] uid = 0, gid = 0`. References: CIS Docker Benchmark 3.x (socket ownership, by
 /// analogy); containerd config docs.
-fn socket(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn socket(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     owner_and_mode(rt, SOCKET, "660")
 }
 
@@ -727,7 +735,7 @@ fn socket(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: `chmod 644`, `chown root:root`. References: CIS Kubernetes Benchmark 4.1 (config file
 /// permissions, by analogy).
-fn config_file(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn config_file(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     owner_and_mode(rt, CONFIG, "644")
 }
 
@@ -738,7 +746,7 @@ fn config_file(rt: &Runtime<'_>) -> Result<Outcome, String> {
 ///
 /// Fix: `seccompDefault: true` in the kubelet config. References: Kubernetes docs, "Restrict a
 /// Container's Syscalls with seccomp"; Pod Security Standards (restricted: seccomp).
-fn seccomp_default(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn seccomp_default(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     let view = NodeView::new(rt.facts);
     let Some(kubelet) = view.component(Component::Kubelet) else {
         return Ok(outcome(
@@ -751,7 +759,9 @@ fn seccomp_default(rt: &Runtime<'_>) -> Result<Outcome, String> {
     } else if let Some(v) = view.kubelet_config_value("seccompDefault") {
         (v, "kubelet config seccompDefault".to_owned())
     } else if kubelet.flag("config").is_some() && view.kubelet_config_value("kind").is_none() {
-        return Err("the kubelet's config file (--config) was not collected".to_owned());
+        return Err(Undecided::not_collected(
+            "the kubelet's config file (--config) was not collected",
+        ));
     } else {
         ("false".to_owned(), "not set (default false)".to_owned())
     };
@@ -832,11 +842,11 @@ pub fn affected(version: &str, fixed: &[&str]) -> Option<bool> {
     Some(older(&v, newest))
 }
 
-fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, String> {
+fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, Undecided> {
     let Some((version, from)) = rt.version(what) else {
-        return Err(format!(
+        return Err(Undecided::not_collected(format!(
             "the {what} version is unknown (neither runtime facts nor its package were collected)"
-        ));
+        )));
     };
     let hits: Vec<String> = cves
         .iter()
@@ -844,7 +854,9 @@ fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, 
         .map(|c| format!("{} ({})", c.id, c.summary))
         .collect();
     if parse_version(&version).is_none() {
-        return Err(format!("cannot read the {what} version {version:?}"));
+        return Err(Undecided::from(format!(
+            "cannot read the {what} version {version:?}"
+        )));
     }
     let distro = version.contains("ubuntu") || version.contains("deb");
     let message = if hits.is_empty() {
@@ -889,7 +901,7 @@ fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, 
 /// Example (fails): containerd 1.6.0 (CVE-2022-23648).
 ///
 /// Fix: upgrade. References: the CVEs in [`CONTAINERD_CVES`].
-fn containerd_version(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn containerd_version(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     version_check(rt, "containerd", CONTAINERD_CVES)
 }
 
@@ -900,7 +912,7 @@ fn containerd_version(rt: &Runtime<'_>) -> Result<Outcome, String> {
 /// Example (fails): runc 1.1.11 (CVE-2024-21626).
 ///
 /// Fix: upgrade. References: the CVEs in [`RUNC_CVES`].
-fn runc_version(rt: &Runtime<'_>) -> Result<Outcome, String> {
+fn runc_version(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     version_check(rt, "runc", RUNC_CVES)
 }
 
