@@ -7,6 +7,15 @@ set -euo pipefail
 # Nothing here reads stdin: give every tool an empty one, even when started without any.
 exec </dev/null
 cd "$(dirname "$0")/.."
+
+# `--quick`: the developer's inner loop. Core, CLI and end-to-end tests, without setup, lints,
+# the wasm and npm builds, the browser, and the plugin suite (which compiles wasm components).
+if [ "${1:-}" = "--quick" ]; then
+  cargo nextest run --locked -p stockade-core -p stockade -p stockade-tests \
+    -E 'not (binary(plugins) | binary(wasm_parity))'
+  exit
+fi
+
 bash scripts/setup.sh
 
 echo "== format"
@@ -21,6 +30,11 @@ echo "== npm package"
 # Built before the Rust tests: tests/tests/wasm_parity.rs compares it with the native core.
 node scripts/build-npm.mjs
 echo "== tests"
+# The CLI the end-to-end tests run, built before them: a test that builds it itself waits on
+# Cargo's build-directory lock while another test builds wasm components (this is what made two
+# trivial CLI tests take 223 s each in a cold run).
+cargo build --locked -p stockade --bin stockade
+export STOCKADE_BIN="$PWD/target/debug/stockade"
 # insta fails on a changed or missing snapshot when CI is set; locally, review with `cargo insta`.
 cargo nextest run --workspace --locked --no-fail-fast
 echo "== npm tests"
