@@ -382,9 +382,16 @@ fn reports_on_the_good_and_bad_nodes_are_snapshotted() {
         &[("good.json", &compliant()), ("bad.json", &noncompliant())],
         "cis-k8s",
     );
+    // Everything listed (`--show skip,manual`): the manual checks' texts are part of the
+    // snapshot.
+    let show = text::Show {
+        skip: true,
+        manual: true,
+        pass: false,
+    };
     insta::assert_snapshot!(
         "cis_text",
-        text::render(&report, text::TextOptions { color: false })
+        text::render(&report, text::TextOptions { color: false, show })
     );
     let fails: Vec<_> = report
         .results

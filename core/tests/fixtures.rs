@@ -157,7 +157,7 @@ fn fixtures_give_the_expected_verdicts_and_render_as_snapshotted() {
             }
             let snapshot = format!(
                 "{}\n--- json results of {} ---\n{}",
-                text::render(&report, text::TextOptions { color: false }),
+                text::render(&report, text::TextOptions::default()),
                 rule.code,
                 serde_json::to_string_pretty(&of_rule).expect("json")
             );

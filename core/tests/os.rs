@@ -551,7 +551,7 @@ fn results_point_at_their_facts_and_name_values_and_sources() {
         &[("bad.json", &unhardened())],
         r#"{"benchmarks": ["cis-ubuntu"], "select": ["UBU-3.3.10", "UBU-5.1.20", "UBU-7.1.5", "UBU-1.1.1.1"]}"#,
     );
-    let rendered = text::render(&report, text::TextOptions { color: false });
+    let rendered = text::render(&report, text::TextOptions::default());
     insta::assert_snapshot!("ubuntu_failures_text", rendered);
     let syn = common::result_of(&report, "UBU-3.3.10", None);
     assert_eq!(syn.pointer, "/sysctl/net.ipv4.tcp_syncookies");

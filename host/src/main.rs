@@ -135,6 +135,11 @@ struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// In text output, list these results one by one (comma-separated or repeated): skip,
+    /// manual, pass. By default skipped checks are counted per reason, manual checks per
+    /// benchmark and passes per resource.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STATUS")]
+    show: Vec<ShowArg>,
     /// Exit 1 only for failing results of this severity or worse (default: any; overrides the
     /// policy's `failOn`).
     #[arg(long, value_enum, value_name = "SEVERITY")]
@@ -189,6 +194,13 @@ enum SeverityArg {
     Medium,
     High,
     Critical,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ShowArg {
+    Skip,
+    Manual,
+    Pass,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -358,7 +370,17 @@ fn scan(args: ScanArgs) -> Result<u8> {
     };
     // JSON is streamed: a report of a large input need not exist twice in memory.
     let rendered = match args.format {
-        Format::Text => Some(text::render(&report, text::TextOptions { color })),
+        Format::Text => Some(text::render(
+            &report,
+            text::TextOptions {
+                color,
+                show: text::Show {
+                    skip: args.show.contains(&ShowArg::Skip),
+                    manual: args.show.contains(&ShowArg::Manual),
+                    pass: args.show.contains(&ShowArg::Pass),
+                },
+            },
+        )),
         Format::Json => None,
         Format::Sarif => Some(sarif::render(&report)),
         Format::Junit => Some(junit::render(&report)),

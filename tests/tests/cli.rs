@@ -56,6 +56,72 @@ fn text_and_json_reports_of_the_examples_are_snapshotted() {
     insta::assert_snapshot!("examples_json", String::from_utf8_lossy(&json.stdout));
 }
 
+/// A machine without Kubernetes: the text report counts skipped checks per reason instead of
+/// listing hundreds, and `--show` lists what it counted, one by one.
+#[test]
+fn quiet_results_are_counted_and_show_lists_them() {
+    let facts = "core/tests/fixtures/node-facts/debian-no-kubernetes.json";
+    let args = [
+        "scan",
+        "--facts",
+        facts,
+        "-b",
+        "cis-k8s",
+        "-b",
+        "cis-ubuntu",
+        "-b",
+        "containerd",
+    ];
+    let quiet = stockade().args(args).output().expect("runs");
+    let quiet = String::from_utf8_lossy(&quiet.stdout).into_owned();
+    insta::assert_snapshot!("debian_no_kubernetes_text", quiet);
+    assert!(quiet.lines().count() < 15, "{quiet}");
+    let listed = stockade()
+        .args(args)
+        .args(["--show", "skip,manual"])
+        .output()
+        .expect("runs");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(
+        listed.matches(" UBU-").count(),
+        148,
+        "every skipped Ubuntu check, listed"
+    );
+    assert!(!listed.contains("checks skipped on"), "{listed}");
+    // A manifest scan: manual checks are counted per benchmark unless shown.
+    let manifests = [
+        "scan",
+        "examples/restricted-deployment.yaml",
+        "-b",
+        "cis-k8s",
+    ];
+    let counted = stockade().args(manifests).output().expect("runs");
+    let counted = String::from_utf8_lossy(&counted.stdout).into_owned();
+    assert!(
+        counted.contains("checks to verify by hand (cis-k8s@1.12)"),
+        "{counted}"
+    );
+    let shown = stockade()
+        .args(manifests)
+        .args(["--show", "manual", "--show", "pass"])
+        .output()
+        .expect("runs");
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.contains("CIS-5.2.1"), "{shown}");
+    assert!(shown.contains("  ✓ "), "passes listed: {shown}");
+    assert!(!shown.contains("to verify by hand"), "{shown}");
+}
+
+/// `stockade scan --help` names every benchmark the core knows.
+#[test]
+fn scan_help_lists_every_benchmark() {
+    let help = stockade().args(["scan", "--help"]).output().expect("runs");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    for b in stockade_core::benchmarks::ALL {
+        assert!(help.contains(b.id()), "`scan --help` omits {}", b.id());
+    }
+}
+
 #[test]
 fn a_compliant_file_exits_0() {
     stockade()

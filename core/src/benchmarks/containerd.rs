@@ -707,8 +707,10 @@ fn owner_and_mode(rt: &Runtime<'_>, path: &str, mode: &str) -> Result<Outcome, U
         format!(
             "{path} is {} owned by {}:{}",
             f.mode.as_deref().unwrap_or("unknown"),
-            f.uid.map_or("?".to_owned(), |u| u.to_string()),
-            f.gid.map_or("?".to_owned(), |g| g.to_string())
+            f.uid
+                .map_or("an owner not collected".to_owned(), |u| u.to_string()),
+            f.gid
+                .map_or("a group not collected".to_owned(), |g| g.to_string())
         ),
         &format!("{mode} or stricter, root:root"),
         f.mode.clone().unwrap_or_default(),

@@ -219,8 +219,8 @@ fn package_match(facts: &NodeFacts, report: &ImageReport, linked: &str) -> Outco
     let node_release = facts.os.as_ref().map(|os| {
         format!(
             "{} {}",
-            os.id.as_deref().unwrap_or("?"),
-            os.version_id.as_deref().unwrap_or("?")
+            os.id.as_deref().unwrap_or("(OS not stated)"),
+            os.version_id.as_deref().unwrap_or("(version not stated)")
         )
     });
     if let (Some((family, version)), Some(node)) = (&report.os, &node_release)

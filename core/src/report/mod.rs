@@ -660,7 +660,7 @@ impl Report {
     /// Renders in a named format: `text`, `json`, `sarif`, `junit`, `markdown`.
     pub fn render(&self, format: &str) -> Option<String> {
         Some(match format {
-            "text" => text::render(self, text::TextOptions { color: false }),
+            "text" => text::render(self, text::TextOptions::default()),
             "json" => json::render(self),
             "sarif" => sarif::render(self),
             "junit" => junit::render(self),

@@ -1,16 +1,105 @@
 //! The human report: findings grouped by resource, each with file:line:col and a fix.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{CheckResult, ErrorLevel, Finding, Report, Status, escape_controls as e};
+use super::{CheckResult, ErrorLevel, Finding, Report, ResourceRef, Status, escape_controls as e};
 
 /// Options for the text report.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
     /// Use ANSI colours (the CLI turns this on for terminals only).
     pub color: bool,
+    /// Which quiet statuses are listed one by one rather than counted.
+    pub show: Show,
+}
+
+/// The statuses the text report lists one by one only when asked (`--show skip,manual,pass`).
+/// By default skipped checks are counted per reason, manual checks per benchmark run, and
+/// passes per resource: failures, errors, warnings and exemptions are what a reader acts on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Show {
+    /// List every skipped check.
+    pub skip: bool,
+    /// List every manual check.
+    pub manual: bool,
+    /// List every passed check.
+    pub pass: bool,
+}
+
+/// The order of results inside a resource: what to act on first.
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Fail | Status::Error => 0,
+        Status::Warn => 1,
+        Status::Exempt => 2,
+        Status::Manual => 3,
+        Status::Skip => 4,
+        Status::Pass => 5,
+    }
+}
+
+/// Counts of results not listed one by one, keyed in order of first appearance, with the
+/// resources they concern.
+#[derive(Default)]
+struct Tally<'a> {
+    keys: Vec<String>,
+    counts: std::collections::BTreeMap<String, (usize, BTreeSet<&'a ResourceRef>)>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, key: String, resource: &'a ResourceRef) {
+        let entry = self.counts.entry(key.clone()).or_insert_with(|| {
+            self.keys.push(key);
+            (0, BTreeSet::new())
+        });
+        entry.0 += 1;
+        entry.1.insert(resource);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, usize, &BTreeSet<&'a ResourceRef>)> {
+        self.keys.iter().filter_map(|k| {
+            self.counts
+                .get(k)
+                .map(|(n, resources)| (k.as_str(), *n, resources))
+        })
+    }
+}
+
+/// Why a check was skipped, without the check's title that starts its message
+/// (`API server ... is mode 600 or stricter: kube-apiserver is not running on this node`).
+fn reason(result: &CheckResult) -> &str {
+    let message = result.message.as_str();
+    let mut from = 0;
+    while let Some(at) = message.get(from..).and_then(|rest| rest.find(": ")) {
+        let end = from + at;
+        if message
+            .get(..end)
+            .is_some_and(|title| crate::engine::slug(title) == result.name.as_str())
+        {
+            return message.get(end + 2..).unwrap_or(message);
+        }
+        from = end + 2;
+    }
+    message
+}
+
+fn checks(n: usize) -> String {
+    if n == 1 {
+        "1 check".to_owned()
+    } else {
+        format!("{n} checks")
+    }
+}
+
+/// `on Node worker-1`, or `on 3 resources`.
+fn on(resources: &BTreeSet<&ResourceRef>) -> String {
+    match resources.first() {
+        Some(one) if resources.len() == 1 => format!("on {}", e(&one.display())),
+        _ => format!("on {} resources", resources.len()),
+    }
 }
 
 struct Painter {
@@ -33,6 +122,17 @@ const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
+/// The results of one resource (in one file).
+struct Group<'a> {
+    first: &'a CheckResult,
+    /// Listed one by one, most urgent first.
+    listed: Vec<Finding<'a>>,
+    /// Passed, not listed.
+    passes: usize,
+    /// Skipped or manual, counted in the summary lines.
+    counted: usize,
+}
+
 /// Renders the report for people.
 pub fn render(report: &Report, options: TextOptions) -> String {
     let p = Painter {
@@ -43,32 +143,59 @@ pub fn render(report: &Report, options: TextOptions) -> String {
     // Results are grouped by resource (its file and identity), in the order resources first
     // appear; cross-resource checks come after the per-resource ones but join their group.
     // A finding several benchmark runs report is shown once, with every run named.
-    let mut groups: Vec<(&CheckResult, Vec<Finding<'_>>, usize)> = Vec::new();
+    // Results not listed one by one are counted: passes per resource, skips per reason,
+    // manual checks per benchmark run (`options.show` lists them instead).
+    let show = options.show;
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut group_of: std::collections::BTreeMap<
         (&str, &std::sync::Arc<super::ResourceRef>),
         usize,
     > = std::collections::BTreeMap::new();
+    let mut skipped = Tally::default();
+    let mut manual = Tally::default();
     for finding in report.findings() {
         let r = finding.first;
         let key = (r.location.file.as_str(), &r.resource);
         let at = *group_of.entry(key).or_insert_with(|| {
-            groups.push((r, Vec::new(), 0));
+            groups.push(Group {
+                first: r,
+                listed: Vec::new(),
+                passes: 0,
+                counted: 0,
+            });
             groups.len() - 1
         });
-        if let Some((_, fails, passes)) = groups.get_mut(at) {
-            if r.status == Status::Pass {
-                *passes += 1;
-            } else {
-                fails.push(finding);
+        let Some(group) = groups.get_mut(at) else {
+            continue;
+        };
+        match r.status {
+            Status::Pass if !show.pass => group.passes += 1,
+            Status::Skip if !show.skip => {
+                group.counted += 1;
+                skipped.add(e(reason(r)).into_owned(), &r.resource);
             }
+            Status::Manual if !show.manual => {
+                group.counted += 1;
+                manual.add(finding.benchmarks(), &r.resource);
+            }
+            _ => group.listed.push(finding),
         }
     }
     let clean: Vec<String> = groups
         .iter()
-        .filter(|(_, findings, _)| findings.is_empty())
-        .map(|(first, _, _)| e(&first.resource.display()).into_owned())
+        .filter(|g| g.listed.is_empty() && g.counted == 0)
+        .map(|g| e(&g.first.resource.display()).into_owned())
         .collect();
-    for (first, findings, passes) in &groups {
+    for group in &mut groups {
+        group.listed.sort_by_key(|f| rank(f.first.status));
+    }
+    for Group {
+        first,
+        listed: findings,
+        passes,
+        ..
+    } in &groups
+    {
         if findings.is_empty() {
             continue;
         }
@@ -148,6 +275,43 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             );
         }
         out.push('\n');
+    }
+
+    for (why, n, resources) in skipped.iter() {
+        let _ = writeln!(
+            out,
+            "{} {} skipped {}: {why}",
+            p.paint(DIM, "-"),
+            checks(n),
+            on(resources)
+        );
+    }
+    for (runs, n, resources) in manual.iter() {
+        let _ = writeln!(
+            out,
+            "{} {} to verify by hand ({runs}) {}",
+            p.paint(YELLOW, "!"),
+            checks(n),
+            on(resources)
+        );
+    }
+    let hidden: Vec<&str> = [
+        (skipped.keys.is_empty(), "skip"),
+        (manual.keys.is_empty(), "manual"),
+    ]
+    .into_iter()
+    .filter(|(empty, _)| !empty)
+    .map(|(_, what)| what)
+    .collect();
+    if !hidden.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            p.paint(
+                DIM,
+                &format!("  (--show {} lists them one by one)", hidden.join(","))
+            )
+        );
     }
 
     if !clean.is_empty() {

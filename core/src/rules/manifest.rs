@@ -517,11 +517,10 @@ impl Index {
                 continue;
             }
             if cluster_scoped && id.kind != "ClusterRoleBinding" {
-                out.namespaced_bindings.push(format!(
-                    "{}/{}",
-                    id.namespace.as_deref().unwrap_or("?"),
-                    id.name
-                ));
+                out.namespaced_bindings.push(match id.namespace.as_deref() {
+                    Some(ns) => format!("{ns}/{}", id.name),
+                    None => format!("{} (namespace not set)", id.name),
+                });
                 continue;
             }
             out.subjects.extend(b.subjects.iter().cloned());
@@ -534,16 +533,20 @@ impl Index {
     }
 }
 
-/// `ServiceAccount ns/name`, `User alice`, `Group system:masters`.
+/// `ServiceAccount ns/name`, `User alice`, `Group system:masters`; a service account whose
+/// namespace neither the subject nor its binding sets is `ServiceAccount name (namespace not
+/// set)`.
 pub fn subject_name(subject: &Field<'_>, binding_namespace: Option<&str>) -> String {
     let get = |k: &str| subject.get(k).and_then(|f| f.str()).unwrap_or_default();
     let kind = get("kind");
     if kind == "ServiceAccount" {
         let ns = Some(get("namespace"))
             .filter(|n| !n.is_empty())
-            .or(binding_namespace)
-            .unwrap_or("?");
-        format!("ServiceAccount {ns}/{}", get("name"))
+            .or(binding_namespace);
+        match ns {
+            Some(ns) => format!("ServiceAccount {ns}/{}", get("name")),
+            None => format!("ServiceAccount {} (namespace not set)", get("name")),
+        }
     } else {
         format!("{kind} {}", get("name"))
     }

@@ -58,11 +58,14 @@ fn evaluate(subject: &Subject<'_>, _: &Settings) -> Vec<Finding> {
             .unwrap_or_default()
             .into_iter()
             .map(|item| {
-                let what = item.str().unwrap_or("?").to_owned();
+                let what = match item.str() {
+                    Some(name) => format!("capability {name}"),
+                    None => "a capability that is not a string".to_owned(),
+                };
                 Finding::fail(
                     item.loc,
                     Some(c.name),
-                    format!("{} adds capability {what}", container_label(c)),
+                    format!("{} adds {what}", container_label(c)),
                 )
             })
             .collect()
