@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use stockade_core::report::{Gate, json, junit, markdown, sarif, text};
+use stockade_core::report::{Gate, html, json, junit, markdown, sarif, text};
 use stockade_core::{Input, Options, Selection, Severity};
 
 #[derive(Parser)]
@@ -180,6 +180,7 @@ enum Format {
     Sarif,
     Junit,
     Markdown,
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -385,6 +386,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
         Format::Sarif => Some(sarif::render(&report)),
         Format::Junit => Some(junit::render(&report)),
         Format::Markdown => Some(markdown::render(&report)),
+        Format::Html => Some(html::render(&report)),
     };
     let write = |out: &mut dyn Write| match &rendered {
         Some(text) => out.write_all(text.as_bytes()),

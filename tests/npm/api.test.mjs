@@ -106,7 +106,7 @@ test('misuse throws Error with a message', () => {
   assert.throws(() => stockade.evaluate(42), TypeError);
   assert.throws(() => stockade.render({}, 'json'), { message: /invalid report/ });
   const report = stockade.evaluate(privileged);
-  assert.throws(() => stockade.render(report, 'pdf'), { message: /unknown format `pdf` \(known: text, json, sarif, junit, markdown\)/ });
+  assert.throws(() => stockade.render(report, 'pdf'), { message: /unknown format `pdf` \(known: text, json, sarif, junit, markdown, html\)/ });
 });
 
 test('render: every format the core has', () => {
@@ -117,12 +117,13 @@ test('render: every format the core has', () => {
   assert.equal(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine, 10);
   assert.match(stockade.render(report, 'junit'), /^<\?xml version="1.0"/);
   assert.match(stockade.render(report, 'markdown'), /^## Stockade: 1 failing check in 1 resources/);
+  assert.match(stockade.render(report, 'html'), /<title>Stockade report: 1 failing check in 1 resource<\/title>/);
   assert.equal(report.scores[0].benchmark, 'pss-baseline@latest');
 });
 
 test('scan: evaluate and render in one call, the same text', () => {
   const options = { benchmarks: ['pss-baseline', 'nsa-cisa'], now: '2026-11-29' };
-  for (const format of ['json', 'text', 'sarif', 'junit', 'markdown']) {
+  for (const format of ['json', 'text', 'sarif', 'junit', 'markdown', 'html']) {
     assert.equal(stockade.scan(privileged, options, format), stockade.render(stockade.evaluate(privileged, options), format));
   }
   assert.throws(() => stockade.scan(privileged, {}, 'yaml'), /unknown format `yaml`/);

@@ -24,6 +24,33 @@ fn every_format_is_snapshotted() {
     insta::assert_snapshot!("examples_sarif", render("sarif", &[]));
     insta::assert_snapshot!("examples_junit", render("junit", &[]));
     insta::assert_snapshot!("examples_markdown", render("markdown", &[]));
+    insta::assert_snapshot!("examples_html", render("html", &[]));
+}
+
+/// The HTML report is one page that loads nothing, and text from the input cannot become
+/// markup (the page itself is tested in Chromium by tests/npm/html-report.test.mjs).
+#[test]
+fn html_is_self_contained_and_escapes_the_input() {
+    let html = render("html", &[]);
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(html.contains("content=\"default-src 'none'"));
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "only the filter script"
+    );
+    let hostile = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: c\n      image: \"<script>alert(1)</script>\"\n      securityContext:\n        privileged: true\n";
+    let out = stockade()
+        .args(["scan", "-", "-f", "html", "-b", "image-hygiene"])
+        .write_stdin(hostile)
+        .output()
+        .expect("runs");
+    let page = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "{page}");
 }
 
 #[test]

@@ -90,7 +90,7 @@ export function scan(input, options = {}, format = 'json') {
   return call(() => raw.scanJson(JSON.stringify(normalize(input)), JSON.stringify(spec), String(format)));
 }
 
-/** Renders a report as `json` (byte for byte what the CLI writes), `text`, `sarif`, `junit` or `markdown`. */
+/** Renders a report as `json` (byte for byte what the CLI writes), `text`, `sarif`, `junit`, `markdown` or `html`. */
 export function render(report, format = 'json') {
   if (!report || typeof report !== 'object') throw new TypeError('stockade: render takes a report object');
   return call(() => raw.renderJson(JSON.stringify(report), String(format)));

@@ -26,9 +26,9 @@ export function init(source?: string | URL | Request | Response | BufferSource |
 /** Evaluates manifests and node facts; the same report as `stockade scan -f json`. */
 export function evaluate(input: EvaluateInput, options?: EvaluateOptions): Report;
 /** Evaluates and renders in one step: the text `stockade scan -f FORMAT` writes. */
-export function scan(input: EvaluateInput, options?: EvaluateOptions, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown'): string;
+export function scan(input: EvaluateInput, options?: EvaluateOptions, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown' | 'html'): string;
 /** Renders a report as JSON (byte for byte what the CLI writes), text, SARIF 2.1.0, JUnit XML or Markdown. */
-export function render(report: Report, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown'): string;
+export function render(report: Report, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown' | 'html'): string;
 /** Every rule and CIS check, with documentation. */
 export function rules(): RuleInfo[];
 /** A rule's documentation (markdown), or undefined. */

@@ -86,12 +86,12 @@ fn evaluate(input: &str, options: &str) -> Result<Report, JsError> {
 
 fn unknown_format(format: &str) -> JsError {
     JsError::new(&format!(
-        "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown)"
+        "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown, html)"
     ))
 }
 
 /// Renders a report (JSON text, as `evaluateJson` returns it) as `text`, `json`, `sarif`,
-/// `junit` or `markdown`.
+/// `junit`, `markdown` or `html`.
 #[wasm_bindgen(js_name = renderJson)]
 pub fn render_json(report: &str, format: &str) -> Result<String, JsError> {
     let report: Report = parse(report, "report")?;

@@ -3,6 +3,7 @@
 //! The JSON form of [`Report`] is a stable contract (see the README): fields are only ever
 //! added, never renamed or removed, within a `schemaVersion`.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -657,7 +658,7 @@ pub struct Gate {
 }
 
 impl Report {
-    /// Renders in a named format: `text`, `json`, `sarif`, `junit`, `markdown`.
+    /// Renders in a named format: `text`, `json`, `sarif`, `junit`, `markdown`, `html`.
     pub fn render(&self, format: &str) -> Option<String> {
         Some(match format {
             "text" => text::render(self, text::TextOptions::default()),
@@ -665,6 +666,7 @@ impl Report {
             "sarif" => sarif::render(self),
             "junit" => junit::render(self),
             "markdown" | "md" => markdown::render(self),
+            "html" => html::render(self),
             _ => return None,
         })
     }
