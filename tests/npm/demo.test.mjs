@@ -116,7 +116,7 @@ test('samples open as tabs and node facts are evaluated', async () => {
   await page.click('[data-sample="facts"]');
   await page.check('input[value="cis-k8s"]');
   await page.waitForSelector('.finding[data-rule="CIS-1.2.1"]', { timeout: 10000 });
-  assert.equal(await page.textContent('.tab[aria-selected="true"]'), 'cp-1.json');
+  assert.equal(await page.textContent('.tab[aria-current="true"]'), 'cp-1.json');
 });
 
 test('a dropped file opens as a tab and is evaluated', async () => {
@@ -125,7 +125,7 @@ test('a dropped file opens as a tab and is evaluated', async () => {
     data.items.add(new File(['kind: Pod\nmetadata: {name: dropped}\nspec: {hostIPC: true, containers: [{name: a, image: x}]}\n'], 'dropped.yaml', { type: 'application/yaml' }));
     document.querySelector('.input').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
   });
-  await page.waitForSelector('.tab[aria-selected="true"] >> text=dropped.yaml');
+  await page.waitForSelector('.tab[aria-current="true"] >> text=dropped.yaml');
   await page.waitForSelector('.finding[data-rule="PSS002"][data-line="3"]');
 });
 
@@ -184,6 +184,53 @@ test('readable on a phone, and dark when the system is', async () => {
   assert.equal(background, 'rgb(22, 24, 29)');
   await phone.screenshot({ path: join(root, 'target', 'web-demo-phone-dark.png') });
   await phone.close();
+});
+
+/** axe-core's violations on a page, as `impact id: help (nodes)`. */
+async function violations(p, context = 'html') {
+  if (!(await p.evaluate(() => 'axe' in window))) {
+    await p.addScriptTag({ content: readFileSync(join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8') });
+  }
+  const result = await p.evaluate((c) => window.axe.run(c, { resultTypes: ['violations'] }), context);
+  return result.violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+test('accessible: axe-core finds no violation, with several files, findings and the docs open', async () => {
+  // Several files (each with its close button), findings listed, then the rule documentation.
+  assert.ok((await page.locator('.close-tab').count()) > 0);
+  assert.ok((await page.locator('.finding').count()) > 0);
+  assert.deepEqual(await violations(page), []);
+  await page.click('.finding .rule');
+  await page.waitForSelector('#docs[open]');
+  // The modal dialog (the page behind it is inert and dimmed).
+  assert.deepEqual(await violations(page, '#docs'), []);
+  await page.keyboard.press('Escape');
+  // Dark, on a phone.
+  const phone = await page.context().newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.emulateMedia({ colorScheme: 'dark' });
+  await phone.goto(page.url().split('#')[0]);
+  await phone.waitForSelector('body[data-ready="yes"]');
+  assert.deepEqual(await violations(phone), []);
+  await phone.close();
+});
+
+test('every control is reachable with Tab, and the editor is a tab stop', async () => {
+  const fresh = await page.context().newPage();
+  await fresh.goto(page.url().split('#')[0]);
+  await fresh.waitForSelector('body[data-ready="yes"]');
+  const reached = new Set();
+  for (let i = 0; i < 60; i += 1) {
+    await fresh.keyboard.press('Tab');
+    reached.add(await fresh.evaluate(() => {
+      const e = document.activeElement;
+      return e.dataset.sample ? `sample:${e.dataset.sample}` : e.dataset.download ? `download:${e.dataset.download}` : e.className.includes('cm-content') ? 'editor' : e.id || e.getAttribute('aria-label') || e.name || e.className;
+    }));
+  }
+  for (const want of ['sample:privileged', 'sample:facts', 'editor', 'New file', 'bench', 'pss-version', 'download:sarif', 'share', 'loc', 'rule']) {
+    assert.ok(reached.has(want), `${want} not reached: ${[...reached].join(', ')}`);
+  }
+  await fresh.close();
 });
 
 test('nothing leaves the page: no request after loading, none off this host', async () => {
