@@ -147,6 +147,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         results: Vec::new(),
         admission: Vec::new(),
         errors: input.errors.clone(),
+        owned: Vec::new(),
         plugins: Vec::new(),
         scores: Vec::new(),
         summary: Summary::default(),
@@ -380,6 +381,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
     }
     report.results.append(&mut later);
     name_role_subjects(&index, &mut report.results);
+    report.owned = crate::owners::fold(&index, &mut report.results);
     let targets = index
         .resources
         .iter()

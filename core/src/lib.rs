@@ -40,6 +40,7 @@ pub mod engine;
 pub mod facts;
 pub mod images;
 pub mod input;
+pub mod owners;
 pub mod plugins;
 pub mod policy;
 pub mod registry;

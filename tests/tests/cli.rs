@@ -112,6 +112,34 @@ fn quiet_results_are_counted_and_show_lists_them() {
     assert!(!shown.contains("to verify by hand"), "{shown}");
 }
 
+/// The recipe for a live cluster: `kubectl get ... -o yaml` (or `-o json`) piped to
+/// `stockade scan -`. Each verdict is reported once, on the controller.
+#[test]
+fn kubectl_list_output_on_stdin_is_scanned_with_each_verdict_once() {
+    let yaml =
+        std::fs::read_to_string(root().join("core/tests/fixtures/kubectl/get-workloads.yaml"))
+            .expect("fixture");
+    let (node, errors) = stockade_core::input::yaml::parse_document(&yaml, 0, Default::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let json = serde_json::to_string_pretty(&node.expect("a document").to_json()).expect("json");
+    for input in [yaml, json] {
+        let out = stockade()
+            .args(["scan", "-"])
+            .write_stdin(input)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains("Deployment shop/web  <stdin>  (and the same verdicts of the 2 Pods and 1 ReplicaSet it controls)"),
+            "{text}"
+        );
+        assert!(!text.contains("Pod shop/web-6d8f9c7b5-7xk2p"), "{text}");
+        assert!(text.contains("Pod shop/web-6d8f9c7b5-q4m9d"), "{text}");
+        assert!(!text.contains("error:"), "{text}");
+    }
+}
+
 /// `stockade scan --help` names every benchmark the core knows.
 #[test]
 fn scan_help_lists_every_benchmark() {

@@ -225,6 +225,7 @@ pub fn render(report: &Report) -> String {
     scores(report, &mut out);
     findings(report, &mut out);
     exemptions(report, &mut out);
+    folded(report, &mut out);
     admission(report, &mut out);
     problems(report, &mut out);
 
@@ -457,6 +458,24 @@ fn exemptions(report: &Report, out: &mut String) {
             h(&x.reason),
             x.expires.as_deref().map_or("no expiry".to_owned(), h),
             h(&x.source)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn folded(report: &Report, out: &mut String) {
+    if report.owned.is_empty() {
+        return;
+    }
+    out.push_str("<section aria-labelledby=\"owned\">\n<h2 id=\"owned\">Objects reported on their controller</h2>\n<p class=\"summary\">Objects read back from a cluster whose controller was scanned too: their verdicts that repeat the controller's are shown once, on the controller; what differs (an injected sidecar, a mutated field) stays on the object.</p>\n<table>\n<thead><tr><th scope=\"col\">Controller</th><th scope=\"col\">File</th><th scope=\"col\">Objects</th><th scope=\"col\" class=\"num\">Results folded</th></tr></thead>\n<tbody>\n");
+    for f in &report.owned {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
+            h(&f.owner.display()),
+            h(&f.file),
+            h(&super::text::controlled(f)),
+            f.results
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

@@ -72,6 +72,10 @@ pub struct Report {
     pub admission: Vec<AdmissionVerdict>,
     /// Problems with the input, each with its location.
     pub errors: Vec<InputError>,
+    /// Objects read back from a cluster whose controller is in the input too: their results
+    /// that repeat the controller's are reported once, on the controller, and counted here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned: Vec<crate::owners::Folded>,
     /// The rule plugins that ran, with their rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<crate::plugins::PluginInfo>,

@@ -86,6 +86,20 @@ fn reason(result: &CheckResult) -> &str {
     message
 }
 
+/// `2 Pods and 1 ReplicaSet`.
+pub(crate) fn controlled(folded: &crate::owners::Folded) -> String {
+    let parts: Vec<String> = folded
+        .objects
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 fn checks(n: usize) -> String {
     if n == 1 {
         "1 check".to_owned()
@@ -199,11 +213,23 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         if findings.is_empty() {
             continue;
         }
+        let folded = report
+            .owned
+            .iter()
+            .find(|f| f.file == first.location.file && *f.owner == *first.resource)
+            .map(|f| {
+                format!(
+                    "  (and the same verdicts of the {} it controls)",
+                    controlled(f)
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}  {}",
+            "{}  {}{}",
             p.paint(BOLD, &e(&first.resource.display())),
-            p.paint(DIM, &e(&first.location.file))
+            p.paint(DIM, &e(&first.location.file)),
+            p.paint(DIM, &e(&folded))
         );
         for finding in findings {
             let f = finding.first;

@@ -334,6 +334,22 @@ pub struct IndexedResource {
     pub name_loc: Loc,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
+    /// `metadata.uid`, which the API server sets (objects read back from a cluster have it).
+    pub uid: Option<SmolStr>,
+    /// The owner reference marked `controller: true` (a Pod's ReplicaSet, a ReplicaSet's
+    /// Deployment, a Job's CronJob), if any.
+    pub controller: Option<OwnerRef>,
+}
+
+/// An entry of `metadata.ownerReferences`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerRef {
+    /// `kind`
+    pub kind: SmolStr,
+    /// `name`
+    pub name: SmolStr,
+    /// `uid`, if given.
+    pub uid: Option<SmolStr>,
 }
 
 /// A workload's service account facts (CIS 5.1.6).
@@ -406,6 +422,27 @@ impl Index {
             helm_source: resource.helm_source.clone(),
             name_loc: subject.name_loc(),
             labels,
+            uid: subject
+                .root
+                .path(&["metadata", "uid"])
+                .and_then(|f| f.str())
+                .filter(|u| !u.is_empty())
+                .map(SmolStr::from),
+            controller: subject
+                .root
+                .path(&["metadata", "ownerReferences"])
+                .map(|f| f.items())
+                .unwrap_or_default()
+                .into_iter()
+                .find(|o| o.get("controller").and_then(|c| c.bool()) == Some(true))
+                .and_then(|o| {
+                    let text = |k: &str| o.get(k).and_then(|f| f.str()).filter(|v| !v.is_empty());
+                    Some(OwnerRef {
+                        kind: text("kind")?.into(),
+                        name: text("name")?.into(),
+                        uid: text("uid").map(SmolStr::from),
+                    })
+                }),
         });
         match id.kind.as_str() {
             "NetworkPolicy" => {
