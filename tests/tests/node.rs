@@ -886,3 +886,43 @@ fn files_that_sshd_and_sudo_include_are_collected_with_their_content() {
     // sudoers.local is read in place; sudoers.d/use_pty.bak has a dot: skipped.
     assert_eq!(status_of(&report, "UBU-5.2.2"), "pass");
 }
+
+/// Every verdict on a node points at the fact it judged (the process argument, the file entry,
+/// the package, the mount, the unit), never at the top of the facts file.
+#[test]
+fn node_verdicts_are_located_at_the_fact_they_judge() {
+    let out = stockade()
+        .args([
+            "scan",
+            "--facts",
+            "examples/node-facts/worker-1.json",
+            "--facts",
+            "examples/node-facts/cp-1.json",
+            "-b",
+            "cis-k8s",
+            "-b",
+            "cis-ubuntu@l2",
+            "-b",
+            "containerd",
+            "-f",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let at_top: Vec<String> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| matches!(r["status"].as_str(), Some("pass" | "fail" | "warn")))
+        .filter(|r| r["location"]["line"] == 1)
+        .filter(|r| {
+            !r["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("does not exist")
+        })
+        .map(|r| format!("{} {}", r["rule"], r["message"]))
+        .collect();
+    assert!(at_top.is_empty(), "located at 1:1: {at_top:#?}");
+}

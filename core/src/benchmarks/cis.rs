@@ -1146,10 +1146,33 @@ pub fn compare(op: Op, actual: &str, want: &str) -> bool {
     }
 }
 
+/// The component a file role belongs to.
+fn role_component(role: Role) -> Option<Component> {
+    Some(match role {
+        Role::Manifest(c) => c,
+        Role::ControllerManagerKubeconfig => Component::ControllerManager,
+        Role::SchedulerKubeconfig => Component::Scheduler,
+        Role::AdminKubeconfig | Role::PkiDir => Component::ApiServer,
+        Role::EtcdDataDir => Component::Etcd,
+        Role::CniConfDir
+        | Role::KubeletService
+        | Role::KubeletKubeconfig
+        | Role::KubeletConfig
+        | Role::KubeletClientCa => Component::Kubelet,
+        Role::ProxyKubeconfig | Role::ProxyConfig => Component::Proxy,
+    })
+}
+
 fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
+    // Without a file to point at, a result points at the component whose file it is.
+    let at = || {
+        role_component(test.role.role())
+            .and_then(|c| view.component(c))
+            .map_or(Evidence::Node, |r| Evidence::Component(r.source.clone()))
+    };
     let paths = match view.resolve(test.role.role()) {
         Resolved::NotApplicable(reason) => {
-            return Outcome::simple(Status::Skip, reason, Evidence::Node);
+            return Outcome::simple(Status::Skip, reason, at());
         }
         Resolved::Unknown(unknown) => {
             return Outcome::simple(
@@ -1159,7 +1182,7 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
                     Status::Warn
                 },
                 format!("which file cannot be decided: {}", unknown.reason),
-                Evidence::Node,
+                at(),
             );
         }
         Resolved::Paths(paths, how) => (paths, how),
@@ -1174,7 +1197,7 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
             return Outcome::simple(
                 Status::Error,
                 format!("{path} could not be collected: {}", err.message),
-                Evidence::Node,
+                at(),
             );
         }
         match facts.file(path) {
@@ -1203,13 +1226,13 @@ fn evaluate_files(test: &FileTest, view: &NodeView<'_>) -> Outcome {
                     "not collected: {} ({how}); collect it to decide this check",
                     missing.join(", ")
                 ),
-                Evidence::Node,
+                at(),
             );
         }
         return Outcome::simple(
             Status::Skip,
             format!("no such file on this node: {} ({how})", paths.join(", ")),
-            Evidence::Node,
+            at(),
         );
     }
     let mut failures = Vec::new();

@@ -633,7 +633,51 @@ fn evaluate_check(check: &UbuntuCheck, host: &Host<'_>) -> Outcome {
     } else {
         Err(Undecided::from(format!("check {} has no test", check.id)))
     };
-    result.unwrap_or_else(|why| why.outcome(Evidence::Node))
+    match result {
+        // Every verdict points at the fact it judged: a test that did not say which entry
+        // points at the section or file its kind of test reads.
+        Ok(mut out) => {
+            if out.evidence == Evidence::Node
+                && let Some(evidence) = section_of(check)
+            {
+                out.evidence = evidence;
+            }
+            out
+        }
+        Err(why) => why.outcome(Evidence::Node),
+    }
+}
+
+/// The part of the facts a check's kind of test reads.
+fn section_of(check: &UbuntuCheck) -> Option<Evidence> {
+    let fact = |p: &str| Some(Evidence::Fact(p.to_owned()));
+    if check.mount.is_some() {
+        fact("/mounts")
+    } else if check.packages.is_some() || check.not_in_use.is_some() {
+        fact("/packages")
+    } else if check.services.is_some() || check.time_sync.is_some() {
+        fact("/enabledServices")
+    } else if check.sysctl.is_some() {
+        fact("/sysctl")
+    } else if check.cmdline.is_some() {
+        fact("/kernelCmdline")
+    } else if check.apparmor.is_some() {
+        fact("/apparmor")
+    } else if let Some(t) = &check.files_in {
+        Some(Evidence::File(t.dir.clone()))
+    } else if check.sudoers.is_some() {
+        Some(Evidence::File("/etc/sudoers".to_owned()))
+    } else if check.audit_rules.is_some() {
+        Some(Evidence::File("/etc/audit/rules.d".to_owned()))
+    } else if check.module.is_some() {
+        fact("/modules")
+    } else if check.sshd.is_some() {
+        Some(Evidence::File("/etc/ssh/sshd_config".to_owned()))
+    } else if let Some(t) = &check.content {
+        Some(Evidence::File(t.path.clone()))
+    } else {
+        check.file.as_ref().map(|t| Evidence::File(t.path.clone()))
+    }
 }
 
 type Checked = Result<Outcome, Undecided>;
@@ -721,8 +765,8 @@ fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
         .mounts
         .as_ref()
         .ok_or_else(|| Undecided::not_collected("mounts were not collected"))?;
-    let found = mounts.iter().rev().find(|m| m.target == test.path);
-    let Some(found) = found else {
+    let at = mounts.iter().rposition(|m| m.target == test.path);
+    let Some((i, found)) = at.and_then(|i| Some((i, mounts.get(i)?))) else {
         return Ok(match &test.option {
             None => decided(
                 false,
@@ -739,7 +783,15 @@ fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
             ),
         });
     };
-    Ok(match &test.option {
+    let entry = Evidence::Fact(format!("/mounts/{i}"));
+    Ok(Outcome {
+        evidence: entry,
+        ..mount_verdict(test, found)
+    })
+}
+
+fn mount_verdict(test: &MountTest, found: &crate::facts::Mount) -> Outcome {
+    match &test.option {
         None => decided(
             true,
             format!(
@@ -758,7 +810,7 @@ fn mount(host: &Host<'_>, test: &MountTest) -> Checked {
                 found.options.join(","),
             )
         }
-    })
+    }
 }
 
 fn packages(host: &Host<'_>, test: &PackagesTest) -> Checked {
@@ -818,6 +870,7 @@ fn services(host: &Host<'_>, test: &ServicesTest) -> Checked {
         .map(String::as_str)
         .collect();
     let pass = not_enabled.is_empty() && wrongly.is_empty();
+    let evidence = unit_entry(enabled, wrongly.first().copied());
     let message = if !not_enabled.is_empty() {
         format!("not enabled: {}", not_enabled.join(", "))
     } else if !wrongly.is_empty() {
@@ -827,16 +880,30 @@ fn services(host: &Host<'_>, test: &ServicesTest) -> Checked {
     } else {
         format!("not enabled: {}", test.disabled.join(", "))
     };
-    Ok(decided(
-        pass,
-        message.clone(),
-        if test.disabled.is_empty() {
-            format!("enabled: {}", test.enabled.join(", "))
-        } else {
-            format!("not enabled: {}", test.disabled.join(", "))
-        },
-        message,
-    ))
+    Ok(Outcome {
+        evidence,
+        ..decided(
+            pass,
+            message.clone(),
+            if test.disabled.is_empty() {
+                format!("enabled: {}", test.enabled.join(", "))
+            } else {
+                format!("not enabled: {}", test.disabled.join(", "))
+            },
+            message,
+        )
+    })
+}
+
+/// The entry of an enabled unit (`/enabledServices/3`), or the list when there is none.
+fn unit_entry(enabled: &[String], unit: Option<&str>) -> Evidence {
+    Evidence::Fact(
+        unit.and_then(|u| enabled.iter().position(|e| e == u))
+            .map_or_else(
+                || "/enabledServices".to_owned(),
+                |i| format!("/enabledServices/{i}"),
+            ),
+    )
 }
 
 fn not_in_use(host: &Host<'_>, test: &NotInUseTest) -> Checked {
@@ -859,7 +926,20 @@ fn not_in_use(host: &Host<'_>, test: &NotInUseTest) -> Checked {
         .filter(|u| enabled.contains(u))
         .map(String::as_str)
         .collect();
-    Ok(decided(
+    // The enabled unit, else the installed package.
+    let evidence = match on.first() {
+        Some(unit) => unit_entry(enabled, Some(unit)),
+        None => Evidence::Fact(
+            installed
+                .first()
+                .and_then(|i| i.split_whitespace().next())
+                .map_or_else(
+                    || "/packages".to_owned(),
+                    |name| format!("/packages/{name}"),
+                ),
+        ),
+    };
+    let verdict = decided(
         on.is_empty(),
         if on.is_empty() {
             format!(
@@ -879,7 +959,11 @@ fn not_in_use(host: &Host<'_>, test: &NotInUseTest) -> Checked {
         } else {
             format!("enabled: {}", on.join(", "))
         },
-    ))
+    );
+    Ok(Outcome {
+        evidence,
+        ..verdict
+    })
 }
 
 fn time_sync(host: &Host<'_>) -> Checked {

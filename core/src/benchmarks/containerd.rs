@@ -290,12 +290,26 @@ impl<'f> Runtime<'f> {
     }
 
     fn version(&self, what: &str) -> Option<(String, String)> {
+        self.version_at(what).map(|(v, from, _)| (v, from))
+    }
+
+    /// The version, where it was read (`package runc`), and the fact that holds it.
+    fn version_at(&self, what: &str) -> Option<(String, String, Evidence)> {
         let explicit = self.facts.runtime.as_ref().and_then(|r| match what {
             "containerd" => r.containerd.clone(),
             _ => r.runc.clone(),
         });
         if let Some(v) = explicit {
-            return Some((v, "runtime facts".to_owned()));
+            let key = if what == "containerd" {
+                "containerd"
+            } else {
+                "runc"
+            };
+            return Some((
+                v,
+                "runtime facts".to_owned(),
+                Evidence::Fact(format!("/runtime/{key}")),
+            ));
         }
         let packages = self.facts.packages.as_ref()?;
         let names: &[&str] = match what {
@@ -303,9 +317,13 @@ impl<'f> Runtime<'f> {
             _ => &["runc"],
         };
         names.iter().find_map(|n| {
-            packages
-                .get(*n)
-                .map(|v| (v.clone(), format!("package {n}")))
+            packages.get(*n).map(|v| {
+                (
+                    v.clone(),
+                    format!("package {n}"),
+                    Evidence::Fact(format!("/packages/{n}")),
+                )
+            })
         })
     }
 }
@@ -756,7 +774,10 @@ fn seccomp_default(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
             "the kubelet is not running on this node".to_owned(),
         ));
     };
-    let (value, at) = if let Some((flag, _)) = kubelet.flag("seccomp-default") {
+    // The flag when it decides, else the kubelet (whose config file or default does).
+    let mut evidence = Evidence::Component(kubelet.source.clone());
+    let (value, at) = if let Some((flag, i)) = kubelet.flag("seccomp-default") {
+        evidence = Evidence::Arg(kubelet.source.clone(), i);
         (flag.value.clone(), "kubelet --seccomp-default".to_owned())
     } else if let Some(v) = view.kubelet_config_value("seccompDefault") {
         (v, "kubelet config seccompDefault".to_owned())
@@ -769,7 +790,7 @@ fn seccomp_default(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     };
     let on = value.eq_ignore_ascii_case("true");
     Ok(Outcome {
-        evidence: Evidence::Node,
+        evidence,
         ..decided(
             on,
             format!("seccompDefault is {value} ({at})"),
@@ -845,7 +866,7 @@ pub fn affected(version: &str, fixed: &[&str]) -> Option<bool> {
 }
 
 fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, Undecided> {
-    let Some((version, from)) = rt.version(what) else {
+    let Some((version, from, at)) = rt.version_at(what) else {
         return Err(Undecided::not_collected(format!(
             "the {what} version is unknown (neither runtime facts nor its package were collected)"
         )));
@@ -879,7 +900,7 @@ fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, 
             expected: Some("a release with the fixes".to_owned()),
             actual: Some(version),
             source: Some(from),
-            evidence: Evidence::Node,
+            evidence: at,
         });
     }
     Ok(Outcome {
@@ -892,7 +913,7 @@ fn version_check(rt: &Runtime<'_>, what: &str, cves: &[Cve]) -> Result<Outcome, 
         expected: Some("a release with the fixes".to_owned()),
         actual: Some(version),
         source: Some(from),
-        evidence: Evidence::Node,
+        evidence: at,
     })
 }
 
