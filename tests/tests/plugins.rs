@@ -915,15 +915,36 @@ fn a_plugin_cannot_forge_stockade_lines_or_drive_the_terminal() {
     );
 }
 
-/// The panic report is the panic hook's, whatever the plugin printed before it.
+/// The panic message is the first report of the SDK's panic hook (`host.report-panic`), never
+/// text the plugin printed to stderr before or after it; a later report is ignored, and so is a
+/// report from a call that does not trap. Without a report, stderr is quoted as unverified.
 #[test]
-fn a_panic_is_explained_by_the_hook_not_by_what_the_plugin_printed() {
-    let (_, own) = hostile("fake-panic");
+fn a_panic_is_explained_by_the_hooks_first_report_not_by_what_the_plugin_printed() {
+    for behave in ["fake-panic", "forge-after-panic"] {
+        let (_, own) = hostile(behave);
+        assert_eq!(own.len(), 1, "{behave}: {own:?}");
+        let message = own[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("plugin hostile: trapped (")
+                && message.contains(" after its panic hook reported: \"the real panic (at ")
+                && !message.contains("all is well")
+                && !message.contains("forged"),
+            "{behave}: {message}"
+        );
+    }
+    let (_, own) = hostile("no-hook-panic");
     let message = own[0]["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("the real panic") && !message.contains("all is well"),
+        message.contains(
+            "it reported no panic, and its stderr (its own output, unverified) ends with: \""
+        ) && message.contains("an unreported panic")
+            && !message.contains("panic hook reported"),
         "{message}"
     );
+    let (_, own) = hostile("report-and-return");
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["status"], "pass", "{own:?}");
+    assert_eq!(own[0]["message"], "behaved", "{own:?}");
 }
 
 /// Findings that cannot be placed are counted: one error result per plugin and cause.
