@@ -763,7 +763,7 @@ fn trap_context(state: &State) -> String {
     let stderr = String::from_utf8_lossy(&state.stderr.contents()).into_owned();
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     let last = lines
-        .get(lines.len().saturating_sub(3)..)
+        .get(lines.len().saturating_sub(5)..)
         .unwrap_or_default()
         .join(" | ");
     if last.is_empty() {
