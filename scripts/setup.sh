@@ -33,8 +33,12 @@ fi
 componentize_py=0.25.1
 if [ "$(target/python/bin/componentize-py --version 2>/dev/null)" != "componentize-py $componentize_py" ]; then
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    echo "setup: the Python plugin test needs python3 with venv and pip (Debian's python3-venv)" >&2
-    exit 1
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: the Python plugin test needs python3 with venv and pip (sudo apt-get install python3-venv)" >&2
+      exit 1
+    fi
   fi
   rm -rf target/python
   python3 -m venv target/python

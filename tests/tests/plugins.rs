@@ -920,6 +920,33 @@ fn a_plugin_cannot_forge_stockade_lines_or_drive_the_terminal() {
 /// report from a call that does not trap. Without a report, stderr is quoted as unverified.
 #[test]
 fn a_panic_is_explained_by_the_hooks_first_report_not_by_what_the_plugin_printed() {
+    let built_in = |r: &Value| {
+        results(r, "PSS")
+            .iter()
+            .map(|x| format!("{}{}{}", x["rule"], x["status"], x["pointer"]))
+            .collect::<Vec<_>>()
+    };
+    let (clean, _) = hostile("nothing");
+    for behave in ["fake-panic", "forge-after-panic", "no-hook-panic"] {
+        let run = hostile_run(&plugin("hostile_plugin.wasm"), behave, "", "json");
+        assert!(
+            run.elapsed < Duration::from_secs(30),
+            "{behave}: took {:?}",
+            run.elapsed
+        );
+        assert!(
+            run.peak_mib < 200,
+            "{behave}: peak RSS {} MiB",
+            run.peak_mib
+        );
+        let report = json_of(&run.out.stdout);
+        assert_eq!(report["summary"]["error"], 1, "{behave}");
+        assert_eq!(
+            built_in(&report),
+            built_in(&clean),
+            "{behave}: built-in results"
+        );
+    }
     for behave in ["fake-panic", "forge-after-panic"] {
         let (_, own) = hostile(behave);
         assert_eq!(own.len(), 1, "{behave}: {own:?}");
