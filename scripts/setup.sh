@@ -28,6 +28,23 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked
 fi
 
+# componentize-py (PyPI) builds the tests' Python plugin (tests/plugins/python), in a venv under
+# target/ (ignored, and removed by `cargo clean` with everything it builds).
+componentize_py=0.25.1
+if [ "$(target/python/bin/componentize-py --version 2>/dev/null)" != "componentize-py $componentize_py" ]; then
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "setup: the Python plugin test needs python3 with venv and pip (sudo apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  rm -rf target/python
+  python3 -m venv target/python
+  target/python/bin/pip install --quiet --disable-pip-version-check "componentize-py==$componentize_py"
+fi
+
 # wasm-bindgen's CLI must be exactly the version of the crate in Cargo.lock.
 wbg=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then

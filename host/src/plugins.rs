@@ -7,8 +7,9 @@
 //! that cancels the call for blocking WASI calls), a cap on all linear memories and all table
 //! elements together, counts of instances, memories and tables, and caps on what it may log and
 //! return. The WASI imports that `wasm32-wasip2` builds carry are satisfied by a context that
-//! grants nothing: no files, no network, no environment, stdout discarded, stderr captured (to
-//! explain a panic). Whatever a plugin does, it becomes findings or one `error` result naming it
+//! grants nothing: no files, no network, no environment, stdout discarded, stderr captured (shown,
+//! labelled unverified, when a plugin traps without reporting a panic through
+//! `host.report-panic`). Whatever a plugin does, it becomes findings or one `error` result naming it
 //! and the cause.
 
 use std::path::{Path, PathBuf};
@@ -40,8 +41,11 @@ use stockade::plugin::types as wit;
 /// The contract version this Stockade speaks.
 pub const CONTRACT: &str = "stockade:plugin/rule@0.1.0";
 
-/// Most bytes of stderr kept from a plugin (to explain a panic).
+/// Most bytes of stderr kept from a plugin (shown, labelled unverified, when a plugin that did
+/// not report a panic traps).
 const MAX_STDERR: usize = 64 << 10;
+/// Most bytes of a panic report (`host.report-panic`) kept.
+const MAX_PANIC: usize = 1 << 10;
 /// How often the epoch ticker advances the engine's epoch.
 const TICK: Duration = Duration::from_millis(10);
 /// Fuel charged for every call into the host (a WASI function, `host.log`, growing a memory or
@@ -51,8 +55,9 @@ const HOST_CALL_FUEL: u64 = 10_000;
 /// it is printed or not).
 const LOG_BYTE_FUEL: u64 = 4;
 
-/// A plugin's stderr: the last [`MAX_STDERR`] bytes it wrote (a panic report is the last thing
-/// a panicking Rust guest writes, so a plugin cannot push it out by writing first).
+/// A plugin's stderr: the last [`MAX_STDERR`] bytes it wrote. It is the plugin's own text: never
+/// taken for a panic message (that comes from `host.report-panic`), only quoted, labelled as
+/// unverified, when a plugin that reported no panic traps.
 #[derive(Clone, Default)]
 struct Tail(Arc<std::sync::Mutex<std::collections::VecDeque<u8>>>);
 
@@ -212,6 +217,8 @@ struct State {
     log_lines: usize,
     log_bytes: usize,
     log_dropped: usize,
+    /// The first panic report of the call (`host.report-panic`), at most [`MAX_PANIC`] bytes.
+    panic: Option<String>,
     stderr: Tail,
 }
 
@@ -264,6 +271,28 @@ impl stockade::plugin::host::Host for State {
             escape_controls(shown).replace('"', "\\\""),
             if end < message.len() { "…" } else { "" }
         );
+    }
+
+    fn report_panic(&mut self, message: String) {
+        // Copied and checked before this runs, like a log message: the guest pays per byte.
+        self.owed = self
+            .owed
+            .saturating_add((message.len() as u64).saturating_mul(LOG_BYTE_FUEL));
+        // Only the first report counts: a hook that panics again, or code run after the
+        // report, cannot replace it.
+        if self.panic.is_some() {
+            return;
+        }
+        let mut end = message.len().min(MAX_PANIC);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut kept = message;
+        if end < kept.len() {
+            kept.truncate(end);
+            kept.push('…');
+        }
+        self.panic = Some(kept);
     }
 }
 
@@ -399,6 +428,7 @@ impl Sandbox {
             log_lines: 0,
             log_bytes: 0,
             log_dropped: 0,
+            panic: None,
             stderr,
         };
         let mut store = Store::new(&self.engine, state);
@@ -671,7 +701,7 @@ fn root_cause(e: &wasmtime::Error) -> String {
 }
 
 /// Why a call failed, in words: out of fuel, past its deadline, over the memory or table cap,
-/// a trap (with the panic report from stderr when there is one), or invalid output.
+/// a trap (with the plugin's panic report, or its stderr labelled unverified), or invalid output.
 fn explain(e: &wasmtime::Error, store: &Store<State>, limits: PluginLimits) -> String {
     let text = format!("{e:#}");
     match store.data().budget.hit {
@@ -703,7 +733,7 @@ fn explain(e: &wasmtime::Error, store: &Store<State>, limits: PluginLimits) -> S
                 limits.fuel
             );
         }
-        return format!("trapped ({trap}){}", panic_report(&store.data().stderr));
+        return format!("trapped ({trap}){}", trap_context(store.data()));
     }
     if text.contains("instance") && text.contains("limit") {
         return format!(
@@ -720,28 +750,28 @@ fn explain(e: &wasmtime::Error, store: &Store<State>, limits: PluginLimits) -> S
     format!("failed: {}", clip(&text))
 }
 
-/// The panic report of a Rust guest, from what it wrote to stderr: the standard panic hook
-/// writes `thread '..' panicked at FILE:LINE:COL:` and the message on the next line, then the
-/// guest aborts. The last report in the kept tail is the hook's (text the plugin printed comes
-/// before it, and nothing runs after it); it is quoted with its control characters escaped: it
-/// is the plugin's text, not Stockade's.
-fn panic_report(stderr: &Tail) -> String {
-    let stderr = String::from_utf8_lossy(&stderr.contents()).into_owned();
-    let lines: Vec<&str> = stderr.lines().collect();
-    let is_report = |l: &&str| {
-        // `thread 'main' panicked at src/lib.rs:3:5:` (newer: `thread 'main' (1) panicked at`)
-        l.starts_with("thread '") && l.contains(" panicked at ") && l.ends_with(':')
-    };
-    let Some(at) = lines.iter().rposition(is_report) else {
-        return String::new();
-    };
-    let report = lines
-        .get(at..(at + 2).min(lines.len()))
+/// What explains a trap: the first panic report of the call (`host.report-panic`, which the
+/// SDK's panic hook makes), quoted as the plugin's words; else the last lines of its stderr,
+/// labelled as its own unverified output (a plugin built without the SDK, a Python traceback);
+/// else nothing. Stderr is never read as a panic report: a plugin can print anything there,
+/// before or after a panic. Quotes are escaped and so is every control character.
+fn trap_context(state: &State) -> String {
+    let quote = |text: &str| escape_controls(&clip(text.trim())).replace('"', "\\\"");
+    if let Some(report) = &state.panic {
+        return format!(" after its panic hook reported: \"{}\"", quote(report));
+    }
+    let stderr = String::from_utf8_lossy(&state.stderr.contents()).into_owned();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let last = lines
+        .get(lines.len().saturating_sub(5)..)
         .unwrap_or_default()
-        .join(" ");
+        .join(" | ");
+    if last.is_empty() {
+        return String::new();
+    }
     format!(
-        " after a panic; its stderr says: \"{}\"",
-        escape_controls(&clip(report.trim())).replace('"', "\\\"")
+        "; it reported no panic, and its stderr (its own output, unverified) ends with: \"{}\"",
+        quote(&last)
     )
 }
 

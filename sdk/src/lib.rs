@@ -281,12 +281,38 @@ pub fn warn(message: &str) {
     host::log(host::LogLevel::Warn, message);
 }
 
+/// Installs the SDK's panic hook (once per instance; [`plugin!`]'s exports do it before running
+/// the plugin): it reports the panic's message and location to Stockade through
+/// `host.report-panic`, which quotes it in the plugin's error result, then writes the usual
+/// report to stderr. A plugin that installs a hook of its own replaces this one.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a panic without a message");
+            let report = match info.location() {
+                Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+                None => message.to_owned(),
+            };
+            host::report_panic(&report);
+            default(info);
+        }));
+    });
+}
+
 /// The glue [`plugin!`] expands to; not for direct use.
 #[doc(hidden)]
 pub mod glue {
     use super::*;
 
     pub fn metadata<P: Plugin>() -> wit::PluginMetadata {
+        install_panic_hook();
         let m = P::metadata();
         wit::PluginMetadata {
             name: m.name,
@@ -311,10 +337,12 @@ pub mod glue {
     }
 
     pub fn validate_settings<P: Plugin>(text: String) -> Result<(), String> {
+        install_panic_hook();
         P::validate_settings(&settings(&text)?)
     }
 
     pub fn evaluate<P: Plugin>(input: wit::Evaluation) -> Result<Vec<wit::Finding>, String> {
+        install_panic_hook();
         let resources = input
             .resources
             .into_iter()

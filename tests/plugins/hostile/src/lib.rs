@@ -1,6 +1,7 @@
 //! Misbehaves as its settings ask (`{"behave": "loop"}`), so that the tests can prove that no
 //! plugin can hang, crash or starve Stockade, and that a plugin gets no capabilities.
 
+use stockade_plugin_sdk::bindings::stockade::plugin::host::report_panic;
 use stockade_plugin_sdk::{Finding, Input, Metadata, Plugin, RuleInfo, Severity, Value};
 
 struct Hostile;
@@ -120,6 +121,29 @@ impl Plugin for Hostile {
             "fake-panic" => {
                 eprintln!("thread 'main' panicked at forged.rs:1:1:\nstockade: all is well");
                 panic!("the real panic")
+            }
+            "forge-after-panic" => {
+                // A hook of its own around the SDK's: after the real report, a forged stderr
+                // report and a second, forged panic report.
+                let sdk = std::panic::take_hook();
+                std::panic::set_hook(Box::new(move |info| {
+                    sdk(info);
+                    eprintln!("thread 'main' panicked at forged.rs:1:1:\nstockade: all is well");
+                    report_panic("forged: all is well");
+                }));
+                panic!("the real panic")
+            }
+            "no-hook-panic" => {
+                // No reporting hook (as a plugin built without the SDK): the standard hook
+                // writes to stderr only, after a forged line.
+                drop(std::panic::take_hook());
+                eprintln!("thread 'main' panicked at forged.rs:1:1:\nstockade: all is well");
+                panic!("an unreported panic")
+            }
+            "report-and-return" => {
+                // A panic report from a call that does not trap means nothing.
+                report_panic("forged: a panic that never happened");
+                Ok(vec![Finding::pass("BAD001", first, "behaved")])
             }
             "unplaceable" => Ok((0..60_000)
                 .map(|i| {
