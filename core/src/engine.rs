@@ -1326,6 +1326,14 @@ fn evidence_location(doc: &FactsDocument, evidence: &Evidence) -> (Location, Str
         Evidence::Arg(CommandSource::StaticPod(path), _)
         | Evidence::Component(CommandSource::StaticPod(path))
         | Evidence::File(path) => (doc.file_pos(path), file_pointer(doc, path)),
+        Evidence::Content(path) => match file_pointer(doc, path) {
+            // The `content` field of the file entry: where the setting was read.
+            entry if !entry.is_empty() => {
+                let pointer = format!("{entry}/content");
+                (doc.pos_of(&pointer), pointer)
+            }
+            _ => (doc.file_pos(path), String::new()),
+        },
         Evidence::Fact(pointer) => (doc.pos_of(pointer), pointer.clone()),
         Evidence::Node => (doc.root_pos(), String::new()),
     };

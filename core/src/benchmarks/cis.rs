@@ -360,6 +360,8 @@ pub enum Evidence {
     Component(CommandSource),
     /// A file fact.
     File(String),
+    /// The collected content of a file fact: a setting read from a config file.
+    Content(String),
     /// A JSON pointer into the facts document (`/sysctl/net.ipv4.ip_forward`).
     Fact(String),
     /// The node as a whole.
@@ -848,7 +850,7 @@ fn source_text(found: &Found, binary: &str, item: &TestItem) -> Option<String> {
 fn evidence_of(found: &Found, s: &Settings<'_>) -> Evidence {
     match found {
         Found::Flag { index, .. } => Evidence::Arg(s.source.clone(), *index),
-        Found::Config { file, .. } => Evidence::File(file.clone()),
+        Found::Config { file, .. } => Evidence::Content(file.clone()),
         Found::Invalid { evidence, .. } => evidence.clone(),
         _ => Evidence::Component(s.source.clone()),
     }
