@@ -275,14 +275,40 @@ fn parse(
             ended: false,
             json,
             last_end: saphyr_parser::Marker::new(0, 1, 0),
+            flow_fixes: Vec::new(),
+            scanned_to: 0,
         };
         let failure = builder.run(&text);
-        let Some((pos, line, info)) = failure else {
-            return (builder.root, builder.errors);
-        };
         // Each repair parses the document again: large documents get fewer of them, so that a
         // hostile one costs at most a few times its size.
         let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
+        if !builder.flow_fixes.is_empty() {
+            // What go-yaml reads as plain scalars in flow collections: read again with
+            // stand-ins, whether or not the YAML 1.2 reading failed (same length in
+            // characters: positions do not move).
+            let first = builder.flow_fixes.iter().map(|f| f.0).min().unwrap_or(0);
+            if repairs < budget
+                && let Some(fixed) = apply_fixes(&text, &mut builder.flow_fixes)
+            {
+                repairs += 1;
+                text = std::borrow::Cow::Owned(fixed);
+                continue;
+            }
+            let (line, column) = line_column(&text, first);
+            let err = YamlError {
+                pos: Pos {
+                    line: line.saturating_add(1).saturating_add(line_offset),
+                    column: shifted(column, line, &shifts),
+                },
+                message: "invalid YAML: too many flow collections to read as Kubernetes reads                           them (a plain scalar with `:` or `-` right before `,`, `]` or `}`)"
+                    .to_owned(),
+                recoverable: false,
+            };
+            return (None, vec![err]);
+        }
+        let Some((pos, line, info)) = failure else {
+            return (builder.root, builder.errors);
+        };
         if repairs < budget {
             let flow = builder.in_flow(&text);
             let last = builder.last_end;
@@ -418,6 +444,17 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
         Some((i, _)) => Some(start + i),
         None => Some(text.len()),
     }
+}
+
+/// The 0-based line and 1-based character column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = before.get(line_start..).map_or(0, |l| l.chars().count());
+    (
+        saturate(before.matches('\n').count()),
+        saturate(column).saturating_add(1),
+    )
 }
 
 /// The byte offset at which a 0-based line starts.
@@ -609,6 +646,222 @@ fn alias_key(text: &str, from: usize) -> Option<(String, Vec<(u32, i64)>)> {
     fixed.push(' ');
     fixed.push_str(text.get(colon..)?);
     Some((fixed, vec![]))
+}
+
+/// Stands in for a `:` that go-yaml reads as part of a plain scalar in a flow collection (see
+/// [`scan_flow`]). go-yaml refuses U+FFFE (see [`control_character`]), so it cannot be in the
+/// text; the builder turns it back into `:`.
+const FLOW_COLON: char = '\u{fffe}';
+
+/// Stands in for a `-` that go-yaml reads as a plain scalar right before `,`, `]` or `}` (`[-]`),
+/// which the YAML 1.2 parser refuses. U+0080 is refused by go-yaml, so cannot be in the text.
+const FLOW_DASH: char = '\u{80}';
+
+/// What go-yaml reads differently from the YAML 1.2 parser in one flow collection.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct FlowScan {
+    /// Byte offsets of `:` and `-` characters that go-yaml reads as (part of) a plain scalar
+    /// and the YAML 1.2 parser as an indicator (or refuses), with their stand-ins.
+    fixes: Vec<(usize, char)>,
+    /// The first place where go-yaml refuses what the YAML 1.2 parser reads, and why.
+    refused: Option<(usize, &'static str)>,
+    /// Just past the collection's closing bracket (or the end of the text).
+    end: usize,
+}
+
+/// Reads the flow collection that opens at byte `open` (a `[` or `{`) the way go-yaml's scanner
+/// (libyaml 0.1, YAML 1.1) reads it, where it differs from YAML 1.2:
+///
+/// - inside a plain scalar, a `:` ends the scalar only before white space: `{x:}` is the key
+///   `x:`, `[x :]` the string `x :` (YAML 1.2 reads the key `x`, and a mapping `{x: null}`);
+/// - a `?` ends a plain scalar, and then stands as an explicit key indicator where no node may
+///   follow: `[a?b]` is an error (YAML 1.2 reads `a?b`);
+/// - at the start of a token, `?` and `:` are always indicators: `[?x]` is the pair `{x: null}`
+///   and `[:x]` an error (YAML 1.2 reads the strings `?x` and `:x`);
+/// - a `-` followed by anything but white space starts a plain scalar: `[-]` is `["-"]` (an
+///   error in YAML 1.2).
+///
+/// Linear in the collection's length; the text's line breaks are `\n` (see [`normalize_breaks`]).
+fn scan_flow(text: &str, open: usize) -> FlowScan {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+    let flow_indicator = |b: u8| matches!(b, b',' | b'[' | b']' | b'{' | b'}');
+    let mut scan = FlowScan {
+        end: bytes.len(),
+        ..FlowScan::default()
+    };
+    let refuse = |scan: &mut FlowScan, i: usize, why: &'static str| {
+        if scan.refused.is_none() {
+            scan.refused = Some((i, why));
+        }
+    };
+    let mut i = open;
+    // Whether each open collection is a mapping.
+    let mut open_maps: Vec<bool> = Vec::new();
+    // Whether the last token was a quoted scalar or a closing bracket: YAML 1.2 too reads a `:`
+    // right after one as a value indicator (`{"a":x}`).
+    let mut json_like = false;
+    while i < bytes.len() {
+        if scan.refused.is_some() {
+            // go-yaml stops here: the stand-ins do not matter (and must not hide the cause).
+            scan.fixes.clear();
+            return scan;
+        }
+        let c = at(i);
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'#' => {
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(bytes.len(), |n| i + n);
+            }
+            b'[' | b'{' => {
+                open_maps.push(c == b'{');
+                json_like = false;
+                i += 1;
+            }
+            b']' | b'}' => {
+                open_maps.pop();
+                json_like = true;
+                i += 1;
+                if open_maps.is_empty() {
+                    scan.end = i;
+                    return scan;
+                }
+            }
+            b'\'' | b'"' => {
+                let quote = char::from(c);
+                match text.get(i..).and_then(|r| quoted_end(r, quote)) {
+                    Some(n) => i += n,
+                    None => return scan,
+                }
+                json_like = true;
+            }
+            b'?' | b':' => {
+                let next = at(i + 1);
+                // YAML 1.2 reads `?x` and `:x` as text, go-yaml as indicators.
+                let text_in_yaml_1_2 = !(blankz(next) || flow_indicator(next));
+                if c == b'?' && text_in_yaml_1_2 && open_maps.last() == Some(&true) {
+                    // In a flow mapping, `?x` and ` x` are the same key (on one line).
+                    scan.fixes.push((i, ' '));
+                } else if text_in_yaml_1_2 && !(c == b':' && json_like) {
+                    refuse(
+                        &mut scan,
+                        i,
+                        if c == b'?' {
+                            "`?` right before a character in a flow sequence: Kubernetes (YAML \
+                             1.1) reads it as an explicit key indicator, the YAML 1.2 parser as \
+                             text (write `? x` for a key, or quote the string)"
+                        } else {
+                            "`:` right before a character at the start of a flow node: Kubernetes \
+                             (YAML 1.1) reads it as a value indicator and refuses the document \
+                             (quote the string)"
+                        },
+                    );
+                }
+                json_like = false;
+                i += 1;
+            }
+            b'!' => {
+                // A tag (one right before an indicator is refused by `go_yaml_refuses`).
+                while !blankz(at(i)) && !flow_indicator(at(i)) {
+                    i += 1;
+                }
+                json_like = false;
+            }
+            b'&' | b'*' => {
+                i += 1;
+                while at(i).is_ascii_alphanumeric() || matches!(at(i), b'-' | b'_') {
+                    i += 1;
+                }
+                json_like = c == b'*';
+            }
+            b'-' if blankz(at(i + 1)) => i += 1,
+            b'|' | b'>' | b'%' | b'@' | b'`' | b',' => {
+                json_like = false;
+                i += 1;
+            }
+            _ => {
+                if c == b'-' && matches!(at(i + 1), b',' | b']' | b'}') {
+                    scan.fixes.push((i, FLOW_DASH));
+                }
+                // A document marker at the start of a line is not a scalar (go-yaml refuses
+                // it in a flow collection): step over it.
+                i = plain_in_flow(text, i, &mut scan).max(i + 1);
+                json_like = false;
+            }
+        }
+    }
+    if scan.refused.is_some() {
+        scan.fixes.clear();
+    }
+    scan
+}
+
+/// Reads a plain scalar that starts at byte `start` in a flow collection as go-yaml's scanner
+/// does; returns where it ends. See [`scan_flow`].
+fn plain_in_flow(text: &str, start: usize, scan: &mut FlowScan) -> usize {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = start;
+    loop {
+        // A document marker at the start of a line, or a comment after white space, ends it.
+        let line_start = i == 0 || at(i - 1) == b'\n';
+        let rest = bytes.get(i..).unwrap_or_default();
+        if line_start && (rest.starts_with(b"---") || rest.starts_with(b"...")) && blankz(at(i + 3))
+        {
+            return i;
+        }
+        if at(i) == b'#' {
+            return i;
+        }
+        while !blankz(at(i)) {
+            let c = at(i);
+            if c == b':' && blankz(at(i + 1)) {
+                return i;
+            }
+            if matches!(c, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
+                if c == b'?' && scan.refused.is_none() {
+                    scan.refused = Some((
+                        i,
+                        "`?` inside a plain scalar in a flow collection: Kubernetes (YAML 1.1) \
+                         ends the scalar there and refuses the document (quote the string)",
+                    ));
+                }
+                return i;
+            }
+            if c == b':' && matches!(at(i + 1), b',' | b']' | b'}') {
+                scan.fixes.push((i, FLOW_COLON));
+            }
+            i += 1;
+        }
+        if at(i) == 0 {
+            return i;
+        }
+        while matches!(at(i), b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+    }
+}
+
+/// The text with the stand-ins of [`scan_flow`] put in.
+fn apply_fixes(text: &str, fixes: &mut [(usize, char)]) -> Option<String> {
+    fixes.sort_unstable();
+    let mut fixed = String::with_capacity(text.len() + 2 * fixes.len());
+    let mut from = 0usize;
+    for &(at, stand_in) in fixes.iter() {
+        if at < from {
+            continue;
+        }
+        fixed.push_str(text.get(from..at)?);
+        fixed.push(stand_in);
+        from = at + 1;
+    }
+    fixed.push_str(text.get(from..)?);
+    Some(fixed)
 }
 
 /// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
@@ -1018,6 +1271,11 @@ struct Builder<'s> {
     json: bool,
     /// Where the last event read ends.
     last_end: saphyr_parser::Marker,
+    /// Characters that go-yaml reads as part of a plain scalar in a flow collection and the
+    /// YAML 1.2 parser does not (see [`scan_flow`]): byte offsets and stand-ins.
+    flow_fixes: Vec<(usize, char)>,
+    /// The end of the last flow collection read by [`scan_flow`] (a byte offset).
+    scanned_to: usize,
 }
 
 impl Builder<'_> {
@@ -1089,6 +1347,16 @@ impl Builder<'_> {
                             }
                         }
                     }
+                    if let Event::SequenceStart(..) | Event::MappingStart(..) = event
+                        && refused.is_none()
+                        && !self.json
+                    {
+                        let end = offsets.byte(text, span.end.index());
+                        let bracket = end.saturating_sub(1);
+                        if text.get(bracket..end).is_some_and(|b| b == "[" || b == "{") {
+                            refused = self.scan_flow_at(text, bracket);
+                        }
+                    }
                     match event {
                         Event::SequenceStart(..) => flow_maps.push(false),
                         Event::MappingStart(..) => {
@@ -1147,11 +1415,61 @@ impl Builder<'_> {
                         return None;
                     }
                     self.root = None;
+                    // The parser may stop in a flow collection before its start is read (it
+                    // reads ahead for a key): read it as go-yaml does.
+                    if !self.json {
+                        let from = offset_of(
+                            text,
+                            saturate(self.last_end.line()).saturating_sub(1),
+                            saturate(self.last_end.col()).saturating_add(1),
+                        );
+                        let bracket = from.and_then(|from| next_token_from(text, from, false));
+                        if let Some(bracket) = bracket
+                            && text
+                                .get(bracket..)
+                                .is_some_and(|r| r.starts_with(['[', '{']))
+                            && let Some((at, message)) = self.scan_flow_at(text, bracket)
+                        {
+                            let mut pos = self.pos(Span::new(at, at));
+                            pos.line = pos.line.max(1);
+                            self.errors.push(Self::fatal(pos, message));
+                            return None;
+                        }
+                    }
                     return Some((pos, line, err.info().to_owned()));
                 }
             }
         }
         None
+    }
+
+    /// Reads the flow collection that opens at byte `bracket` as go-yaml does (see
+    /// [`scan_flow`]), unless it was read already: records the stand-ins to put in, and returns
+    /// where and why go-yaml refuses it.
+    fn scan_flow_at(
+        &mut self,
+        text: &str,
+        bracket: usize,
+    ) -> Option<(saphyr_parser::Marker, String)> {
+        if bracket < self.scanned_to {
+            return None;
+        }
+        let scan = scan_flow(text, bracket);
+        self.scanned_to = scan.end;
+        self.flow_fixes.extend(scan.fixes);
+        let (at, why) = scan.refused?;
+        let (line, column) = line_column(text, at);
+        let index = text.get(..at).map_or(0, |t| t.chars().count());
+        let marker = saphyr_parser::Marker::new(
+            index,
+            usize::try_from(line)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+            usize::try_from(column)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(1),
+        );
+        Some((marker, format!("invalid YAML: {why}")))
     }
 
     fn warn_ignored(&mut self, pos: Pos) {
@@ -1214,8 +1532,12 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
                 // Byte order marks inside the text stand in as U+FFFF (see `parse`).
-                let text = if text.contains('\u{ffff}') {
-                    std::borrow::Cow::Owned(text.replace('\u{ffff}', "\u{feff}"))
+                let text = if text.contains(['\u{ffff}', FLOW_COLON, FLOW_DASH]) {
+                    let restored = text
+                        .replace('\u{ffff}', "\u{feff}")
+                        .replace(FLOW_COLON, ":")
+                        .replace(FLOW_DASH, "-");
+                    std::borrow::Cow::Owned(restored)
                 } else {
                     text
                 };
@@ -2021,6 +2343,49 @@ mod tests {
         // An explicit key may have its `:` on a later line; a key on one line is fine.
         let doc = parse("a: {? x\n  : 1, z: 2}\n");
         assert_eq!(doc.to_json(), serde_json::json!({"a": {"x": 1, "z": 2}}));
+    }
+
+    #[test]
+    fn plain_scalars_in_flow_collections_end_where_kubernetes_ends_them() {
+        // A `:` right before `,`, `]` or `}` is part of the scalar (go-yaml, YAML 1.1).
+        assert_eq!(
+            json("a: {x:}\nb: [x :, y:]\nc: {k: v:, w::}\nd: [-, -:]\ne: [x\n\n :]\n"),
+            serde_json::json!({
+                "a": {"x:": null},
+                "b": ["x :", "y:"],
+                "c": {"k": "v:", "w::": null},
+                "d": ["-", "-:"],
+                "e": ["x\n:"]
+            })
+        );
+        // `?x` in a flow mapping is the key `x`.
+        assert_eq!(
+            json("a: {?x: 1, ?z}\n"),
+            serde_json::json!({"a": {"x": 1, "z": null}})
+        );
+        // Positions still point into the original text.
+        let doc = parse("a: [x:,\n  y:]\nb: {k:}\n");
+        assert_eq!(doc.locate("/a/1"), Pos { line: 2, column: 3 });
+        assert_eq!(doc.locate("/b/k:"), Pos { line: 3, column: 5 });
+        // What go-yaml refuses is refused where it refuses it.
+        for (text, column) in [
+            ("a: [sh, -c, echo hi?]\n", 20),
+            ("a: {k?: 1}\n", 6),
+            ("a: [x, :y]\n", 8),
+            ("a: [?x]\n", 5),
+        ] {
+            let err = refused(text);
+            assert_eq!(err.pos, Pos { line: 1, column }, "{text:?}: {err:?}");
+        }
+        // Only plain scalars: quoted ones, comments and block scalars are left alone.
+        let text = "[x:, \"a:]\", 'b:}', # c:]\n y]";
+        let scan = scan_flow(text, 0);
+        assert_eq!(scan.fixes, [(2, FLOW_COLON)]);
+        assert_eq!((scan.end, scan.refused), (text.len(), None));
+        assert_eq!(
+            json("k: |\n  [x:]\nb: \"[y:]\"\n"),
+            serde_json::json!({"k": "[x:]\n", "b": "[y:]"})
+        );
     }
 
     #[test]
