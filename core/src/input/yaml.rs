@@ -245,7 +245,7 @@ fn parse(
         };
         return (None, vec![err]);
     }
-    let mut text = normalize_breaks(text);
+    let (mut text, kept_breaks) = normalize_breaks(text);
     // A byte order mark inside the text is content for go-yaml (only one that starts the text is
     // skipped), but the YAML 1.2 parser refuses it. It stands in as U+FFFF, which go-yaml refuses
     // (see `control_character`) and so cannot be in the text: same length, same positions; the
@@ -272,6 +272,7 @@ fn parse(
             errors: Vec::new(),
             documents: 0,
             shifts: &shifts,
+            kept_breaks: &kept_breaks,
             ended: false,
             json,
             last_end: saphyr_parser::Marker::new(0, 1, 0),
@@ -414,25 +415,164 @@ fn control_character(text: &str, line_offset: u32) -> Option<YamlError> {
 
 /// Line breaks as go-yaml (YAML 1.1) sees them: `\r\n`, a lone `\r`, NEL (U+0085), LS (U+2028)
 /// and PS (U+2029) each end a line. They become `\n`, so that the YAML 1.2 parser reads the
-/// same lines (line numbers then count them, as Kubernetes' messages do).
-fn normalize_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+/// same lines (line numbers then count them, as Kubernetes' messages do). go-yaml keeps LS and
+/// PS in a scalar's value where other breaks are folded or become `\n`: the (0-based) lines they
+/// end are returned with them, in order.
+fn normalize_breaks(text: &str) -> (std::borrow::Cow<'_, str>, Vec<(u32, char)>) {
+    let mut kept = Vec::new();
     if !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
-        return std::borrow::Cow::Borrowed(text);
+        return (std::borrow::Cow::Borrowed(text), kept);
     }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
+    let mut line = 0u32;
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
                 if chars.peek() != Some(&'\n') {
                     out.push('\n');
+                    line = line.saturating_add(1);
                 }
             }
-            '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            '\u{2028}' | '\u{2029}' => {
+                kept.push((line, c));
+                out.push('\n');
+                line = line.saturating_add(1);
+            }
+            '\u{85}' | '\n' => {
+                out.push('\n');
+                line = line.saturating_add(1);
+            }
             c => out.push(c),
         }
     }
-    std::borrow::Cow::Owned(out)
+    (std::borrow::Cow::Owned(out), kept)
+}
+
+/// A quoted scalar as go-yaml's scanner reads it, from its text (`raw` starts at the opening
+/// quote; `first_line` is its 0-based line). Used where the scalar spans a line that ends with
+/// LS or PS (`kept_breaks`): go-yaml keeps such a break in the value, the YAML 1.2 parser folds
+/// it like any other. `None` if the text is not a complete quoted scalar.
+fn go_quoted(raw: &str, first_line: u32, kept_breaks: &[(u32, char)]) -> Option<String> {
+    let break_at = |line: u32| {
+        kept_breaks
+            .binary_search_by_key(&line, |b| b.0)
+            .ok()
+            .and_then(|i| kept_breaks.get(i))
+            .map_or('\n', |b| b.1)
+    };
+    let mut chars = raw.chars().peekable();
+    let single = chars.next()? == '\'';
+    let mut line = first_line;
+    let mut s = String::new();
+    let mut whitespaces = String::new();
+    loop {
+        let mut leading_blanks = false;
+        // Characters up to white space, a line break or the closing quote.
+        loop {
+            let c = *chars.peek()?;
+            if matches!(c, ' ' | '\t' | '\n') {
+                break;
+            }
+            chars.next();
+            match c {
+                '\'' if single => {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        s.push('\'');
+                    } else {
+                        return Some(s);
+                    }
+                }
+                '"' if !single => return Some(s),
+                '\\' if !single => {
+                    let escaped = match chars.next()? {
+                        '\n' => {
+                            // An escaped line break: nothing of it is kept.
+                            line = line.saturating_add(1);
+                            leading_blanks = true;
+                            break;
+                        }
+                        '0' => '\0',
+                        'a' => '\x07',
+                        'b' => '\x08',
+                        't' | '\t' => '\t',
+                        'n' => '\n',
+                        'v' => '\x0b',
+                        'f' => '\x0c',
+                        'r' => '\r',
+                        'e' => '\x1b',
+                        ' ' => ' ',
+                        '"' => '"',
+                        '\'' => '\'',
+                        '\\' => '\\',
+                        'N' => '\u{85}',
+                        '_' => '\u{a0}',
+                        'L' => '\u{2028}',
+                        'P' => '\u{2029}',
+                        e @ ('x' | 'u' | 'U') => {
+                            let digits = match e {
+                                'x' => 2,
+                                'u' => 4,
+                                _ => 8,
+                            };
+                            let mut code = 0u32;
+                            for _ in 0..digits {
+                                code = code
+                                    .checked_mul(16)?
+                                    .checked_add(chars.next()?.to_digit(16)?)?;
+                            }
+                            char::from_u32(code)?
+                        }
+                        _ => return None,
+                    };
+                    s.push(escaped);
+                }
+                c => s.push(c),
+            }
+        }
+        // White space and line breaks: folded as go-yaml folds them.
+        let mut leading_break: Option<char> = None;
+        let mut trailing_breaks = String::new();
+        loop {
+            match chars.peek() {
+                Some(&c @ (' ' | '\t')) => {
+                    chars.next();
+                    if !leading_blanks {
+                        whitespaces.push(c);
+                    }
+                }
+                Some('\n') => {
+                    chars.next();
+                    let b = break_at(line);
+                    line = line.saturating_add(1);
+                    if leading_blanks {
+                        trailing_breaks.push(b);
+                    } else {
+                        whitespaces.clear();
+                        leading_break = Some(b);
+                        leading_blanks = true;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if leading_blanks {
+            if leading_break == Some('\n') {
+                if trailing_breaks.is_empty() {
+                    s.push(' ');
+                } else {
+                    s.push_str(&trailing_breaks);
+                }
+            } else {
+                s.extend(leading_break);
+                s.push_str(&trailing_breaks);
+            }
+        } else {
+            s.push_str(&whitespaces);
+        }
+        whitespaces.clear();
+    }
 }
 
 /// The byte offset of a 0-based line and a 1-based character column.
@@ -1265,6 +1405,8 @@ struct Builder<'s> {
     errors: Vec<YamlError>,
     documents: usize,
     shifts: &'s [(u32, i64)],
+    /// The (0-based) lines that end with LS or PS, and which (see [`normalize_breaks`]).
+    kept_breaks: &'s [(u32, char)],
     /// The first document ended: what follows is not read (as go-yaml reads one document).
     ended: bool,
     /// A value of a JSON stream: what go-yaml refuses does not matter.
@@ -1391,6 +1533,7 @@ impl Builder<'_> {
                         return None;
                     }
                     self.last_end = span.end;
+                    let event = self.keep_breaks(text, &mut offsets, event, span);
                     if let Err(err) = self.on_event(event, span) {
                         self.root = None;
                         self.errors.push(err);
@@ -1470,6 +1613,48 @@ impl Builder<'_> {
                 .saturating_sub(1),
         );
         Some((marker, format!("invalid YAML: {why}")))
+    }
+
+    /// A quoted scalar that spans a line ending with LS or PS, read again as go-yaml reads it
+    /// (see [`go_quoted`]); any other event as it is.
+    fn keep_breaks<'e>(
+        &self,
+        text: &str,
+        offsets: &mut CharOffsets,
+        event: Event<'e>,
+        span: Span,
+    ) -> Event<'e> {
+        let Event::Scalar(value, style, anchor, tag) = event else {
+            return event;
+        };
+        let first = saturate(span.start.line()).saturating_sub(1);
+        let last = saturate(span.end.line()).saturating_sub(1);
+        let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+        let from = self.kept_breaks.partition_point(|b| b.0 < first);
+        let spans_kept_break = self.kept_breaks.get(from).is_some_and(|b| b.0 < last);
+        if !quoted || !spans_kept_break {
+            return Event::Scalar(value, style, anchor, tag);
+        }
+        let start = offsets.byte(text, span.start.index());
+        let end = offsets.byte(text, span.end.index()).max(start);
+        let mut raw = text.get(start..end).unwrap_or("");
+        // Skip the node's properties (a tag, an anchor) to the opening quote.
+        while raw.starts_with(['!', '&']) {
+            let name = raw.find([' ', '\t', '\n']).unwrap_or(raw.len());
+            raw = raw
+                .get(name..)
+                .unwrap_or("")
+                .trim_start_matches([' ', '\t', '\n']);
+        }
+        let quote_line = first.saturating_add(saturate(
+            text.get(start..end)
+                .and_then(|r| r.get(..r.len() - raw.len()))
+                .map_or(0, |p| p.matches('\n').count()),
+        ));
+        match go_quoted(raw, quote_line, self.kept_breaks) {
+            Some(read) => Event::Scalar(std::borrow::Cow::Owned(read), style, anchor, tag),
+            None => Event::Scalar(value, style, anchor, tag),
+        }
     }
 
     fn warn_ignored(&mut self, pos: Pos) {
@@ -2386,6 +2571,39 @@ mod tests {
             json("k: |\n  [x:]\nb: \"[y:]\"\n"),
             serde_json::json!({"k": "[x:]\n", "b": "[y:]"})
         );
+    }
+
+    #[test]
+    fn ls_and_ps_are_kept_in_quoted_scalars_as_in_yaml_1_1() {
+        // They end a line (positions count it), but go-yaml keeps them where it folds `\n`;
+        // white space around them is trimmed; breaks after them are kept too.
+        let doc = parse(
+            "a: 'x \u{2028}  y'\nb: \"p\u{2029}\n\n  q\\tr \\\u{2028}  s\"\nc: &k !!str 'm\n\u{2028}n'\nd: *k\n",
+        );
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({
+                "a": "x\u{2028}y",
+                "b": "p\u{2029}\n\nq\tr s",
+                "c": "m\u{2028}n",
+                "d": "m\u{2028}n"
+            })
+        );
+        assert_eq!(doc.locate("/c"), Pos { line: 8, column: 1 });
+        // Escapes are read as go-yaml reads them.
+        assert_eq!(
+            go_quoted(
+                "\"\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\0\\a\\e\\ \"",
+                0,
+                &[]
+            ),
+            Some("A\u{e9}\u{1f600}\u{85}\u{a0}\u{2028}\u{2029}\0\x07\x1b ".to_owned())
+        );
+        assert_eq!(
+            go_quoted("'it''s\n\n x'", 0, &[(1, '\u{2029}')]),
+            Some("it's\u{2029}x".to_owned())
+        );
+        assert_eq!(go_quoted("'open", 0, &[]), None);
     }
 
     #[test]
