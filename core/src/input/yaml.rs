@@ -319,7 +319,8 @@ fn parse(
                 saturate(last.col()).saturating_add(1),
             );
             let error_at = offset_of(&text, line, pos.column);
-            let fixed = repair(&text, line, pos.column, &info, flow)
+            let in_collection = !builder.stack.is_empty();
+            let fixed = repair(&text, line, pos.column, &info, flow, in_collection)
                 .or_else(|| quoted_continuation(&text, from?, error_at?))
                 .or_else(|| match info.as_str() {
                     "invalid indentation in flow construct"
@@ -342,10 +343,20 @@ fn parse(
                 continue;
             }
         }
-        let pos = Pos {
+        let mut pos = Pos {
             line: pos.line,
             column: shifted(pos.column, line, &shifts),
         };
+        let mut info = info;
+        // A tab after a complex key's `:` (not repaired, see `repair`): say so, at the tab.
+        if info == "':' must be followed by a valid YAML whitespace"
+            && offset_of(&text, line, pos.column.saturating_sub(1))
+                .and_then(|at| text.get(at..))
+                .is_some_and(|r| r.starts_with('\t'))
+        {
+            info = TAB_BETWEEN_TOKENS.to_owned();
+            pos.column = pos.column.saturating_sub(1);
+        }
         builder.errors.push(YamlError {
             pos,
             message: format!("invalid YAML: {info}"),
@@ -586,6 +597,21 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
     }
 }
 
+/// The parser's marker for a byte offset.
+fn marker_at(text: &str, at: usize) -> saphyr_parser::Marker {
+    let (line, column) = line_column(text, at);
+    let index = text.get(..at).map_or(0, |t| t.chars().count());
+    saphyr_parser::Marker::new(
+        index,
+        usize::try_from(line)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1),
+        usize::try_from(column)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1),
+    )
+}
+
 /// The 0-based line and 1-based character column of a byte offset.
 fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let before = text.get(..offset).unwrap_or(text);
@@ -627,6 +653,7 @@ fn repair(
     column: u32,
     info: &str,
     in_flow: Option<u32>,
+    in_collection: bool,
 ) -> Option<(String, Vec<(u32, i64)>)> {
     match info {
         "comments must be separated from other tokens by whitespace" => {
@@ -649,6 +676,11 @@ fn repair(
             let start = line_start(text, line)?;
             let at = offset_of(text, line, column)?;
             let colon = start + text.get(start..at)?.rfind(":\t")?;
+            // Only after a key on the same line: after a complex key's `:` (`? a\n:\tb`) go-yaml
+            // refuses the tab (after a complete root node it reads no further than the `:`).
+            if in_collection && text.get(start..colon)?.trim().is_empty() {
+                return None;
+            }
             let mut fixed = String::with_capacity(text.len());
             fixed.push_str(text.get(..=colon)?);
             fixed.push(' ');
@@ -1002,6 +1034,316 @@ fn apply_fixes(text: &str, fixes: &mut [(usize, char)]) -> Option<String> {
     }
     fixed.push_str(text.get(from..)?);
     Some(fixed)
+}
+
+/// go-yaml's rules for tabs in block context, which YAML 1.2 does not have: its scanner skips a
+/// tab between tokens only where no key may start, so a tab that begins a line (after spaces)
+/// or follows `-`, `?` or a complex key's `:` is refused; a plain scalar's lines may not hold a
+/// tab left of its indentation; a block scalar's lines may not hold one where an indentation
+/// space is expected. Fed every event in order, it finds the first such tab, looking at each
+/// part of the text once.
+#[derive(Default)]
+struct Tabs {
+    /// go-yaml's `parser.indent` of each open collection (inherited in flow collections and
+    /// indentless sequences); `None` for a flow collection.
+    open: Vec<(i64, bool)>,
+    /// How many flow collections are open.
+    flow: usize,
+    /// Where the text not yet looked at starts (a byte offset).
+    from: usize,
+    /// What the last token read was.
+    after: After,
+}
+
+#[derive(Default, Clone, Copy)]
+enum After {
+    /// The start of the document or a block scalar: a key may start next.
+    #[default]
+    KeyAllowed,
+    /// A plain scalar: its scanner reads the white space after it, refusing a tab left of
+    /// `indent` on a later line.
+    Plain { indent: i64 },
+    /// A quoted scalar, an alias, a flow collection's end, `---`: no key may start on the same
+    /// line.
+    Node,
+}
+
+const TAB_BETWEEN_TOKENS: &str = "a tab at the start of a line, or after `-`, `?` or `:` \
+    that starts a value, in block context: Kubernetes (YAML 1.1) refuses it (use spaces)";
+const TAB_IN_PLAIN: &str = "a tab left of a plain scalar's indentation on its following \
+    lines: Kubernetes (YAML 1.1) refuses it (use spaces)";
+const TAB_IN_BLOCK_SCALAR: &str = "a tab where a block scalar's indentation space is \
+    expected: Kubernetes (YAML 1.1) refuses it (use spaces)";
+
+impl Tabs {
+    /// go-yaml's `parser.indent`.
+    fn indent(&self) -> i64 {
+        self.open.last().map_or(-1, |o| o.0)
+    }
+
+    /// Looks at the text up to `event`, and at the event's own text for a block scalar; the
+    /// byte offset of a tab go-yaml refuses, and why.
+    fn event(
+        &mut self,
+        text: &str,
+        event: &Event<'_>,
+        start: usize,
+        end: usize,
+    ) -> Option<(usize, &'static str)> {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if text.get(..end).is_some_and(|t| t.ends_with(['[', '{'])) {
+                    let refused = self.gap(text, start);
+                    self.open.push((self.indent(), false));
+                    self.flow += 1;
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                // A block collection starts where its first key or `-` is (zero width); an
+                // indentless sequence (`key:\n- x`) is marked after its `-` and keeps the
+                // indentation of the mapping around it.
+                let line_start = text
+                    .get(..start)
+                    .and_then(|t| t.rfind('\n'))
+                    .map_or(0, |n| n + 1);
+                let column = text.get(line_start..start).map_or(0, |l| l.chars().count());
+                let indentless = matches!(event, Event::SequenceStart(..))
+                    && !text.get(start..).is_some_and(|r| r.starts_with('-'));
+                let indent = if indentless {
+                    self.indent()
+                } else {
+                    i64::try_from(column).unwrap_or(i64::MAX)
+                };
+                self.open.push((indent, true));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((_, false)) = self.open.pop() {
+                    let refused = self.gap(text, start);
+                    self.flow = self.flow.saturating_sub(1);
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                None
+            }
+            Event::Scalar(_, style, ..) => {
+                let refused = self.gap(text, start);
+                self.from = end;
+                self.after = match style {
+                    ScalarStyle::Plain => After::Plain {
+                        indent: self.indent().saturating_add(1),
+                    },
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        if refused.is_none() && self.flow == 0 {
+                            let refused = self.block_scalar(text, start, end);
+                            if refused.is_some() {
+                                return refused;
+                            }
+                        }
+                        After::KeyAllowed
+                    }
+                    _ => After::Node,
+                };
+                refused
+            }
+            Event::Alias(_) => {
+                let refused = self.gap(text, start);
+                self.from = end;
+                self.after = After::Node;
+                refused
+            }
+            Event::DocumentStart(explicit) => {
+                if *explicit {
+                    let refused = self.gap(text, start);
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                None
+            }
+            Event::DocumentEnd | Event::StreamEnd => self.gap(text, start),
+            Event::StreamStart | Event::Nothing => None,
+        }
+    }
+
+    /// The text between the last token and the next node: white space, comments, indicators.
+    fn gap(&mut self, text: &str, to: usize) -> Option<(usize, &'static str)> {
+        let bytes = text.as_bytes();
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+        let mut i = self.from;
+        let to = to.min(bytes.len());
+        if i >= to {
+            return None;
+        }
+        let mut key_allowed = match self.after {
+            After::KeyAllowed => true,
+            After::Node => false,
+            After::Plain { indent } => {
+                // The plain scalar's scanner reads white space and line breaks. Columns only
+                // matter after a line break (ASCII white space: bytes are characters).
+                let mut column = 0i64;
+                let mut broke = false;
+                while i < to {
+                    match at(i) {
+                        b' ' => {}
+                        b'\t' if broke && column < indent => return Some((i, TAB_IN_PLAIN)),
+                        b'\t' => {}
+                        b'\n' => {
+                            broke = true;
+                            column = -1;
+                        }
+                        _ => break,
+                    }
+                    column = column.saturating_add(1);
+                    i += 1;
+                }
+                broke
+            }
+        };
+        if self.flow > 0 {
+            return None;
+        }
+        // Whether a `:` met now follows no simple key on its line (a complex key's value).
+        let mut broke = key_allowed;
+        while i < to {
+            match at(i) {
+                b'\t' if key_allowed => return Some((i, TAB_BETWEEN_TOKENS)),
+                b'#' => {
+                    i = text
+                        .get(i..to)
+                        .and_then(|r| r.find('\n'))
+                        .map_or(to, |n| i + n);
+                    continue;
+                }
+                b'\n' => {
+                    key_allowed = true;
+                    broke = true;
+                }
+                b'-' | b'?' if blankz(at(i + 1)) => key_allowed = true,
+                // After a simple key's `:` (on the key's line) no key may start.
+                b':' if blankz(at(i + 1)) => key_allowed = broke,
+                b'&' | b'!' => {
+                    while i < to && !blankz(at(i)) {
+                        i += 1;
+                    }
+                    key_allowed = false;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// A literal or folded scalar whose text spans `start..end` (properties, header and the
+    /// lines go-yaml reads for it), as go-yaml's scanner checks its indentation.
+    fn block_scalar(&self, text: &str, start: usize, end: usize) -> Option<(usize, &'static str)> {
+        let bytes = text.as_bytes();
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let _ = end;
+        let header = block_header(text, start)?;
+        let mut i = header + 1;
+        let mut increment = 0i64;
+        while matches!(at(i), b'+' | b'-' | b'1'..=b'9') {
+            if at(i).is_ascii_digit() {
+                increment = i64::from(at(i) - b'0');
+            }
+            i += 1;
+        }
+        let next_line = |i: usize| text.get(i..).and_then(|r| r.find('\n')).map(|n| i + n + 1);
+        i = next_line(i)?;
+        let parent = self.indent();
+        let mut indent = match increment {
+            0 => 0,
+            d if parent >= 0 => parent + d,
+            d => d,
+        };
+        let mut column;
+        if indent == 0 {
+            // Leading empty lines and the first line with text decide the indentation.
+            let mut max_indent = 0i64;
+            loop {
+                column = 0;
+                while at(i) == b' ' {
+                    i += 1;
+                    column += 1;
+                }
+                max_indent = max_indent.max(column);
+                if at(i) == b'\t' {
+                    return Some((i, TAB_IN_BLOCK_SCALAR));
+                }
+                if at(i) != b'\n' {
+                    break;
+                }
+                i += 1;
+            }
+            indent = max_indent.max(parent.saturating_add(1)).max(1);
+        } else {
+            match Self::breaks(bytes, &mut i, indent) {
+                Ok(c) => column = c,
+                Err(tab) => return Some((tab, TAB_IN_BLOCK_SCALAR)),
+            }
+        }
+        // Lines at the indentation are content (tabs included); the first line left of it
+        // ends the scalar.
+        while column == indent && at(i) != 0 {
+            i = next_line(i)?;
+            match Self::breaks(bytes, &mut i, indent) {
+                Ok(c) => column = c,
+                Err(tab) => return Some((tab, TAB_IN_BLOCK_SCALAR)),
+            }
+        }
+        None
+    }
+
+    /// go-yaml's `scan_block_scalar_breaks` with a known indentation: empty lines and the
+    /// indentation of the next line. Leaves `i` after the indentation and returns its column,
+    /// or the offset of a tab where a space is expected.
+    fn breaks(bytes: &[u8], i: &mut usize, indent: i64) -> Result<i64, usize> {
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        loop {
+            let mut column = 0i64;
+            while column < indent && at(*i) == b' ' {
+                *i += 1;
+                column += 1;
+            }
+            if column < indent && at(*i) == b'\t' {
+                return Err(*i);
+            }
+            if at(*i) != b'\n' {
+                return Ok(column);
+            }
+            *i += 1;
+        }
+    }
+}
+
+/// The byte offset of the `|` or `>` that starts the block scalar whose content the parser
+/// places at `start`: the last token of the nearest line before it that is not blank (or of
+/// the text before it on its own line), before a comment.
+fn block_header(text: &str, start: usize) -> Option<usize> {
+    let mut end = start;
+    loop {
+        let line_start = text.get(..end)?.rfind('\n').map_or(0, |n| n + 1);
+        let line = text.get(line_start..end)?;
+        let comment = line
+            .char_indices()
+            .find(|&(i, c)| c == '#' && line.get(..i).is_some_and(|b| b.ends_with([' ', '\t'])));
+        let code = comment.map_or(line, |(n, _)| line.get(..n).unwrap_or(line));
+        let code = code.trim_end_matches([' ', '\t']);
+        let head = code.trim_end_matches(['+', '-', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        if head.ends_with(['|', '>']) {
+            return Some(line_start + head.len() - 1);
+        }
+        if !code.is_empty() || line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    }
 }
 
 /// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
@@ -1443,6 +1785,7 @@ impl Builder<'_> {
         // in one ends (with the key's start).
         let mut flow_maps: Vec<bool> = Vec::new();
         let mut flow_key: Option<(usize, saphyr_parser::Marker)> = None;
+        let mut tabs = Tabs::default();
         for event in &mut parser {
             match event {
                 Ok((event, span)) => {
@@ -1487,6 +1830,13 @@ impl Builder<'_> {
                                         .to_owned(),
                                 ));
                             }
+                        }
+                    }
+                    if refused.is_none() && !self.json {
+                        let start = offsets.byte(text, span.start.index());
+                        let end = offsets.byte(text, span.end.index()).max(start);
+                        if let Some((at, why)) = tabs.event(text, &event, start, end) {
+                            refused = Some((marker_at(text, at), format!("invalid YAML: {why}")));
                         }
                     }
                     if let Event::SequenceStart(..) | Event::MappingStart(..) = event
@@ -1601,18 +1951,7 @@ impl Builder<'_> {
         self.scanned_to = scan.end;
         self.flow_fixes.extend(scan.fixes);
         let (at, why) = scan.refused?;
-        let (line, column) = line_column(text, at);
-        let index = text.get(..at).map_or(0, |t| t.chars().count());
-        let marker = saphyr_parser::Marker::new(
-            index,
-            usize::try_from(line)
-                .unwrap_or(usize::MAX)
-                .saturating_add(1),
-            usize::try_from(column)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(1),
-        );
-        Some((marker, format!("invalid YAML: {why}")))
+        Some((marker_at(text, at), format!("invalid YAML: {why}")))
     }
 
     /// A quoted scalar that spans a line ending with LS or PS, read again as go-yaml reads it
@@ -2604,6 +2943,39 @@ mod tests {
             Some("it's\u{2029}x".to_owned())
         );
         assert_eq!(go_quoted("'open", 0, &[]), None);
+    }
+
+    #[test]
+    fn tabs_kubernetes_refuses_in_block_context_are_refused_where_they_are() {
+        for (text, line, column) in [
+            // At the start of a line (after spaces) where a token may start.
+            ("key: \"x\"\n\t\nafter: 1\n", 2, 1),
+            ("a:\n  key: [x]\n \t\n  after: 1\n", 3, 2),
+            ("a:\n  \tb: 2\n", 2, 3),
+            // After `-`, or a complex key's `:`.
+            ("a:\n-\tb\n", 2, 2),
+            ("- - x\n  - \ty\n", 2, 5),
+            ("? a\n:\tb\n", 2, 2),
+            // Left of a plain scalar's indentation on the lines after it.
+            ("a:\n  b: &k x\n \t\n", 3, 2),
+            // Where a block scalar's indentation space is expected.
+            ("key: |\n \ttext\n", 2, 2),
+            ("a: |\n  x\n \ty\n", 3, 2),
+        ] {
+            let err = refused(text);
+            assert_eq!(
+                (err.pos.line, err.pos.column),
+                (line, column),
+                "{text:?}: {err:?}"
+            );
+        }
+        // What go-yaml reads stays read: a tab after a key's `:` or after a node on its line,
+        // in a flow collection, as a block scalar's content, on a plain scalar's later lines
+        // at its indentation.
+        assert_eq!(
+            json("a:\t1\nb: \"x\"\t# c\nc: [x,\n\tz]\nd: |\n  x\n  \ty\ne: p\n  \tq\n"),
+            serde_json::json!({"a": 1, "b": "x", "c": ["x", "z"], "d": "x\n\ty\n", "e": "p q"})
+        );
     }
 
     #[test]
