@@ -1092,7 +1092,8 @@ impl Tabs {
     ) -> Option<(usize, &'static str)> {
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
-                if text.get(..end).is_some_and(|t| t.ends_with(['[', '{'])) {
+                // In a flow collection, any collection (a `[x: y]` pair too) is flow.
+                if self.flow > 0 || text.get(..end).is_some_and(|t| t.ends_with(['[', '{'])) {
                     let refused = self.gap(text, start);
                     self.open.push((self.indent(), false));
                     self.flow += 1;
