@@ -786,13 +786,6 @@ const DIVERGENCES: &[Divergence] = &[
     // Refused by Kubernetes, read by Stockade: none left.
     // Read differently.
     Divergence {
-        case: "gen/doc-ls-in-plain",
-        why: "LS or PS ending a line of a plain scalar: YAML 1.1 keeps it, Stockade folds it like \
-              a line break (quoted scalars are read as Kubernetes reads them)",
-        input: "a: x\u{2028} y\n",
-        stockade_reads: true,
-    },
-    Divergence {
         case: "gen/doc-ls-in-block-scalar",
         why: "LS or PS ending a line of a literal or folded scalar: YAML 1.1 keeps it, Stockade \
               reads `\\n` (literal) or folds it (folded)",

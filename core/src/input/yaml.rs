@@ -460,11 +460,17 @@ fn normalize_breaks(text: &str) -> (std::borrow::Cow<'_, str>, Vec<(u32, char)>)
     (std::borrow::Cow::Owned(out), kept)
 }
 
-/// A quoted scalar as go-yaml's scanner reads it, from its text (`raw` starts at the opening
-/// quote; `first_line` is its 0-based line). Used where the scalar spans a line that ends with
-/// LS or PS (`kept_breaks`): go-yaml keeps such a break in the value, the YAML 1.2 parser folds
-/// it like any other. `None` if the text is not a complete quoted scalar.
-fn go_quoted(raw: &str, first_line: u32, kept_breaks: &[(u32, char)]) -> Option<String> {
+/// A quoted or plain scalar as go-yaml's scanner reads it, from its text (`raw` starts at the
+/// opening quote, or is the plain scalar's text; `first_line` is its 0-based line). Used where
+/// the scalar spans a line that ends with LS or PS (`kept_breaks`): go-yaml keeps such a break
+/// in the value, the YAML 1.2 parser folds it like any other. `None` if the text is not a
+/// complete quoted scalar.
+fn go_scalar(
+    raw: &str,
+    first_line: u32,
+    kept_breaks: &[(u32, char)],
+    plain: bool,
+) -> Option<String> {
     let break_at = |line: u32| {
         kept_breaks
             .binary_search_by_key(&line, |b| b.0)
@@ -473,7 +479,8 @@ fn go_quoted(raw: &str, first_line: u32, kept_breaks: &[(u32, char)]) -> Option<
             .map_or('\n', |b| b.1)
     };
     let mut chars = raw.chars().peekable();
-    let single = chars.next()? == '\'';
+    let single = if plain { false } else { chars.next()? == '\'' };
+    let quoted = !plain;
     let mut line = first_line;
     let mut s = String::new();
     let mut whitespaces = String::new();
@@ -481,7 +488,10 @@ fn go_quoted(raw: &str, first_line: u32, kept_breaks: &[(u32, char)]) -> Option<
         let mut leading_blanks = false;
         // Characters up to white space, a line break or the closing quote.
         loop {
-            let c = *chars.peek()?;
+            let Some(&c) = chars.peek() else {
+                // The end of a plain scalar's text; a quoted one is not closed.
+                return plain.then_some(s);
+            };
             if matches!(c, ' ' | '\t' | '\n') {
                 break;
             }
@@ -495,8 +505,8 @@ fn go_quoted(raw: &str, first_line: u32, kept_breaks: &[(u32, char)]) -> Option<
                         return Some(s);
                     }
                 }
-                '"' if !single => return Some(s),
-                '\\' if !single => {
+                '"' if quoted && !single => return Some(s),
+                '\\' if quoted && !single => {
                     let escaped = match chars.next()? {
                         '\n' => {
                             // An escaped line break: nothing of it is kept.
@@ -1956,7 +1966,7 @@ impl Builder<'_> {
     }
 
     /// A quoted scalar that spans a line ending with LS or PS, read again as go-yaml reads it
-    /// (see [`go_quoted`]); any other event as it is.
+    /// (see [`go_scalar`]); any other event as it is.
     fn keep_breaks<'e>(
         &self,
         text: &str,
@@ -1969,10 +1979,13 @@ impl Builder<'_> {
         };
         let first = saturate(span.start.line()).saturating_sub(1);
         let last = saturate(span.end.line()).saturating_sub(1);
-        let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+        let folded = matches!(
+            style,
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted | ScalarStyle::Plain
+        );
         let from = self.kept_breaks.partition_point(|b| b.0 < first);
         let spans_kept_break = self.kept_breaks.get(from).is_some_and(|b| b.0 < last);
-        if !quoted || !spans_kept_break {
+        if !folded || !spans_kept_break {
             return Event::Scalar(value, style, anchor, tag);
         }
         let start = offsets.byte(text, span.start.index());
@@ -1991,7 +2004,8 @@ impl Builder<'_> {
                 .and_then(|r| r.get(..r.len() - raw.len()))
                 .map_or(0, |p| p.matches('\n').count()),
         ));
-        match go_quoted(raw, quote_line, self.kept_breaks) {
+        let plain = style == ScalarStyle::Plain;
+        match go_scalar(raw, quote_line, self.kept_breaks, plain) {
             Some(read) => Event::Scalar(std::borrow::Cow::Owned(read), style, anchor, tag),
             None => Event::Scalar(value, style, anchor, tag),
         }
@@ -2914,7 +2928,7 @@ mod tests {
     }
 
     #[test]
-    fn ls_and_ps_are_kept_in_quoted_scalars_as_in_yaml_1_1() {
+    fn ls_and_ps_are_kept_in_quoted_and_plain_scalars_as_in_yaml_1_1() {
         // They end a line (positions count it), but go-yaml keeps them where it folds `\n`;
         // white space around them is trimmed; breaks after them are kept too.
         let doc = parse(
@@ -2932,18 +2946,28 @@ mod tests {
         assert_eq!(doc.locate("/c"), Pos { line: 8, column: 1 });
         // Escapes are read as go-yaml reads them.
         assert_eq!(
-            go_quoted(
+            go_scalar(
                 "\"\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\0\\a\\e\\ \"",
                 0,
-                &[]
+                &[],
+                false
             ),
             Some("A\u{e9}\u{1f600}\u{85}\u{a0}\u{2028}\u{2029}\0\x07\x1b ".to_owned())
         );
         assert_eq!(
-            go_quoted("'it''s\n\n x'", 0, &[(1, '\u{2029}')]),
+            go_scalar("'it''s\n\n x'", 0, &[(1, '\u{2029}')], false),
             Some("it's\u{2029}x".to_owned())
         );
-        assert_eq!(go_quoted("'open", 0, &[]), None);
+        assert_eq!(go_scalar("'open", 0, &[], false), None);
+        // A plain scalar: no escapes, no quotes.
+        assert_eq!(
+            go_scalar("a\\x 'b\n  c", 0, &[(0, '\u{2028}')], true),
+            Some("a\\x 'b\u{2028}c".to_owned())
+        );
+        assert_eq!(
+            json("a: x \u{2028} y\nb: [p\u{2029}q]\n"),
+            serde_json::json!({"a": "x\u{2028}y", "b": ["p\u{2029}q"]})
+        );
     }
 
     #[test]
