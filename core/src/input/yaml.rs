@@ -1055,7 +1055,7 @@ fn apply_fixes(text: &str, fixes: &mut [(usize, char)]) -> Option<String> {
 #[derive(Default)]
 struct Tabs {
     /// go-yaml's `parser.indent` of each open collection (inherited in flow collections and
-    /// indentless sequences); `None` for a flow collection.
+    /// indentless sequences), and whether it is a block collection.
     open: Vec<(i64, bool)>,
     /// How many flow collections are open.
     flow: usize,
