@@ -226,16 +226,23 @@ fn very_long_lines_and_huge_mappings_are_read() {
     .chain((0..200_000).map(|i| format!("  k{i}: v\n")))
     .chain(std::iter::once("  k7: again\n".to_owned()))
     .collect();
+    // 200,000 flow entries on one line, pairs and scalars read as go-yaml reads them (`z:`):
+    // the per-entry work must not look back along the line.
+    let flow = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flow\ndata:\n  k: [{}]\n",
+        "x: y, z:, ".repeat(100_000)
+    );
     let (report, code) = scan(
         &[
             ("long.yaml", long.as_bytes()),
             ("wide.yaml", wide.as_bytes()),
+            ("flow.yaml", flow.as_bytes()),
             ("ok.yaml", PRIVILEGED.as_bytes()),
         ],
         &[],
     );
     assert_eq!(code, 1, "{:?}", errors(&report));
-    assert_eq!(report["summary"]["resources"], 3);
+    assert_eq!(report["summary"]["resources"], 4);
     let warnings = errors(&report);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].1, 200_006);

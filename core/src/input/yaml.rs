@@ -245,7 +245,7 @@ fn parse(
         };
         return (None, vec![err]);
     }
-    let mut text = normalize_breaks(text);
+    let (mut text, kept_breaks) = normalize_breaks(text);
     // A byte order mark inside the text is content for go-yaml (only one that starts the text is
     // skipped), but the YAML 1.2 parser refuses it. It stands in as U+FFFF, which go-yaml refuses
     // (see `control_character`) and so cannot be in the text: same length, same positions; the
@@ -272,17 +272,44 @@ fn parse(
             errors: Vec::new(),
             documents: 0,
             shifts: &shifts,
+            kept_breaks: &kept_breaks,
             ended: false,
             json,
             last_end: saphyr_parser::Marker::new(0, 1, 0),
+            flow_fixes: Vec::new(),
+            scanned_to: 0,
         };
         let failure = builder.run(&text);
-        let Some((pos, line, info)) = failure else {
-            return (builder.root, builder.errors);
-        };
         // Each repair parses the document again: large documents get fewer of them, so that a
         // hostile one costs at most a few times its size.
         let budget = MAX_REPAIRS.min(REPAIR_BYTES / text.len().max(1));
+        if !builder.flow_fixes.is_empty() {
+            // What go-yaml reads as plain scalars in flow collections: read again with
+            // stand-ins, whether or not the YAML 1.2 reading failed (same length in
+            // characters: positions do not move).
+            let first = builder.flow_fixes.iter().map(|f| f.0).min().unwrap_or(0);
+            if repairs < budget
+                && let Some(fixed) = apply_fixes(&text, &mut builder.flow_fixes)
+            {
+                repairs += 1;
+                text = std::borrow::Cow::Owned(fixed);
+                continue;
+            }
+            let (line, column) = line_column(&text, first);
+            let err = YamlError {
+                pos: Pos {
+                    line: line.saturating_add(1).saturating_add(line_offset),
+                    column: shifted(column, line, &shifts),
+                },
+                message: "invalid YAML: too many flow collections to read as Kubernetes reads                           them (a plain scalar with `:` or `-` right before `,`, `]` or `}`)"
+                    .to_owned(),
+                recoverable: false,
+            };
+            return (None, vec![err]);
+        }
+        let Some((pos, line, info)) = failure else {
+            return (builder.root, builder.errors);
+        };
         if repairs < budget {
             let flow = builder.in_flow(&text);
             let last = builder.last_end;
@@ -292,7 +319,8 @@ fn parse(
                 saturate(last.col()).saturating_add(1),
             );
             let error_at = offset_of(&text, line, pos.column);
-            let fixed = repair(&text, line, pos.column, &info, flow)
+            let in_collection = !builder.stack.is_empty();
+            let fixed = repair(&text, line, pos.column, &info, flow, in_collection)
                 .or_else(|| quoted_continuation(&text, from?, error_at?))
                 .or_else(|| match info.as_str() {
                     "invalid indentation in flow construct"
@@ -315,10 +343,20 @@ fn parse(
                 continue;
             }
         }
-        let pos = Pos {
+        let mut pos = Pos {
             line: pos.line,
             column: shifted(pos.column, line, &shifts),
         };
+        let mut info = info;
+        // A tab after a complex key's `:` (not repaired, see `repair`): say so, at the tab.
+        if info == "':' must be followed by a valid YAML whitespace"
+            && offset_of(&text, line, pos.column.saturating_sub(1))
+                .and_then(|at| text.get(at..))
+                .is_some_and(|r| r.starts_with('\t'))
+        {
+            info = TAB_BETWEEN_TOKENS.to_owned();
+            pos.column = pos.column.saturating_sub(1);
+        }
         builder.errors.push(YamlError {
             pos,
             message: format!("invalid YAML: {info}"),
@@ -388,25 +426,174 @@ fn control_character(text: &str, line_offset: u32) -> Option<YamlError> {
 
 /// Line breaks as go-yaml (YAML 1.1) sees them: `\r\n`, a lone `\r`, NEL (U+0085), LS (U+2028)
 /// and PS (U+2029) each end a line. They become `\n`, so that the YAML 1.2 parser reads the
-/// same lines (line numbers then count them, as Kubernetes' messages do).
-fn normalize_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+/// same lines (line numbers then count them, as Kubernetes' messages do). go-yaml keeps LS and
+/// PS in a scalar's value where other breaks are folded or become `\n`: the (0-based) lines they
+/// end are returned with them, in order.
+fn normalize_breaks(text: &str) -> (std::borrow::Cow<'_, str>, Vec<(u32, char)>) {
+    let mut kept = Vec::new();
     if !text.contains(['\r', '\u{85}', '\u{2028}', '\u{2029}']) {
-        return std::borrow::Cow::Borrowed(text);
+        return (std::borrow::Cow::Borrowed(text), kept);
     }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
+    let mut line = 0u32;
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
                 if chars.peek() != Some(&'\n') {
                     out.push('\n');
+                    line = line.saturating_add(1);
                 }
             }
-            '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            '\u{2028}' | '\u{2029}' => {
+                kept.push((line, c));
+                out.push('\n');
+                line = line.saturating_add(1);
+            }
+            '\u{85}' | '\n' => {
+                out.push('\n');
+                line = line.saturating_add(1);
+            }
             c => out.push(c),
         }
     }
-    std::borrow::Cow::Owned(out)
+    (std::borrow::Cow::Owned(out), kept)
+}
+
+/// A quoted or plain scalar as go-yaml's scanner reads it, from its text (`raw` starts at the
+/// opening quote, or is the plain scalar's text; `first_line` is its 0-based line). Used where
+/// the scalar spans a line that ends with LS or PS (`kept_breaks`): go-yaml keeps such a break
+/// in the value, the YAML 1.2 parser folds it like any other. `None` if the text is not a
+/// complete quoted scalar.
+fn go_scalar(
+    raw: &str,
+    first_line: u32,
+    kept_breaks: &[(u32, char)],
+    plain: bool,
+) -> Option<String> {
+    let break_at = |line: u32| {
+        kept_breaks
+            .binary_search_by_key(&line, |b| b.0)
+            .ok()
+            .and_then(|i| kept_breaks.get(i))
+            .map_or('\n', |b| b.1)
+    };
+    let mut chars = raw.chars().peekable();
+    let single = if plain { false } else { chars.next()? == '\'' };
+    let quoted = !plain;
+    let mut line = first_line;
+    let mut s = String::new();
+    let mut whitespaces = String::new();
+    loop {
+        let mut leading_blanks = false;
+        // Characters up to white space, a line break or the closing quote.
+        loop {
+            let Some(&c) = chars.peek() else {
+                // The end of a plain scalar's text; a quoted one is not closed.
+                return plain.then_some(s);
+            };
+            if matches!(c, ' ' | '\t' | '\n') {
+                break;
+            }
+            chars.next();
+            match c {
+                '\'' if single => {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                        s.push('\'');
+                    } else {
+                        return Some(s);
+                    }
+                }
+                '"' if quoted && !single => return Some(s),
+                '\\' if quoted && !single => {
+                    let escaped = match chars.next()? {
+                        '\n' => {
+                            // An escaped line break: nothing of it is kept.
+                            line = line.saturating_add(1);
+                            leading_blanks = true;
+                            break;
+                        }
+                        '0' => '\0',
+                        'a' => '\x07',
+                        'b' => '\x08',
+                        't' | '\t' => '\t',
+                        'n' => '\n',
+                        'v' => '\x0b',
+                        'f' => '\x0c',
+                        'r' => '\r',
+                        'e' => '\x1b',
+                        ' ' => ' ',
+                        '"' => '"',
+                        '\'' => '\'',
+                        '\\' => '\\',
+                        'N' => '\u{85}',
+                        '_' => '\u{a0}',
+                        'L' => '\u{2028}',
+                        'P' => '\u{2029}',
+                        e @ ('x' | 'u' | 'U') => {
+                            let digits = match e {
+                                'x' => 2,
+                                'u' => 4,
+                                _ => 8,
+                            };
+                            let mut code = 0u32;
+                            for _ in 0..digits {
+                                code = code
+                                    .checked_mul(16)?
+                                    .checked_add(chars.next()?.to_digit(16)?)?;
+                            }
+                            char::from_u32(code)?
+                        }
+                        _ => return None,
+                    };
+                    s.push(escaped);
+                }
+                c => s.push(c),
+            }
+        }
+        // White space and line breaks: folded as go-yaml folds them.
+        let mut leading_break: Option<char> = None;
+        let mut trailing_breaks = String::new();
+        loop {
+            match chars.peek() {
+                Some(&c @ (' ' | '\t')) => {
+                    chars.next();
+                    if !leading_blanks {
+                        whitespaces.push(c);
+                    }
+                }
+                Some('\n') => {
+                    chars.next();
+                    let b = break_at(line);
+                    line = line.saturating_add(1);
+                    if leading_blanks {
+                        trailing_breaks.push(b);
+                    } else {
+                        whitespaces.clear();
+                        leading_break = Some(b);
+                        leading_blanks = true;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if leading_blanks {
+            if leading_break == Some('\n') {
+                if trailing_breaks.is_empty() {
+                    s.push(' ');
+                } else {
+                    s.push_str(&trailing_breaks);
+                }
+            } else {
+                s.extend(leading_break);
+                s.push_str(&trailing_breaks);
+            }
+        } else {
+            s.push_str(&whitespaces);
+        }
+        whitespaces.clear();
+    }
 }
 
 /// The byte offset of a 0-based line and a 1-based character column.
@@ -418,6 +605,32 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
         Some((i, _)) => Some(start + i),
         None => Some(text.len()),
     }
+}
+
+/// The parser's marker for a byte offset.
+fn marker_at(text: &str, at: usize) -> saphyr_parser::Marker {
+    let (line, column) = line_column(text, at);
+    let index = text.get(..at).map_or(0, |t| t.chars().count());
+    saphyr_parser::Marker::new(
+        index,
+        usize::try_from(line)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1),
+        usize::try_from(column)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1),
+    )
+}
+
+/// The 0-based line and 1-based character column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = before.get(line_start..).map_or(0, |l| l.chars().count());
+    (
+        saturate(before.matches('\n').count()),
+        saturate(column).saturating_add(1),
+    )
 }
 
 /// The byte offset at which a 0-based line starts.
@@ -450,6 +663,7 @@ fn repair(
     column: u32,
     info: &str,
     in_flow: Option<u32>,
+    in_collection: bool,
 ) -> Option<(String, Vec<(u32, i64)>)> {
     match info {
         "comments must be separated from other tokens by whitespace" => {
@@ -472,6 +686,11 @@ fn repair(
             let start = line_start(text, line)?;
             let at = offset_of(text, line, column)?;
             let colon = start + text.get(start..at)?.rfind(":\t")?;
+            // Only after a key on the same line: after a complex key's `:` (`? a\n:\tb`) go-yaml
+            // refuses the tab (after a complete root node it reads no further than the `:`).
+            if in_collection && text.get(start..colon)?.trim().is_empty() {
+                return None;
+            }
             let mut fixed = String::with_capacity(text.len());
             fixed.push_str(text.get(..=colon)?);
             fixed.push(' ');
@@ -609,6 +828,533 @@ fn alias_key(text: &str, from: usize) -> Option<(String, Vec<(u32, i64)>)> {
     fixed.push(' ');
     fixed.push_str(text.get(colon..)?);
     Some((fixed, vec![]))
+}
+
+/// Stands in for a `:` that go-yaml reads as part of a plain scalar in a flow collection (see
+/// [`scan_flow`]). go-yaml refuses U+FFFE (see [`control_character`]), so it cannot be in the
+/// text; the builder turns it back into `:`.
+const FLOW_COLON: char = '\u{fffe}';
+
+/// Stands in for a `-` that go-yaml reads as a plain scalar right before `,`, `]` or `}` (`[-]`),
+/// which the YAML 1.2 parser refuses. U+0080 is refused by go-yaml, so cannot be in the text.
+const FLOW_DASH: char = '\u{80}';
+
+/// What go-yaml reads differently from the YAML 1.2 parser in one flow collection.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct FlowScan {
+    /// Byte offsets of `:` and `-` characters that go-yaml reads as (part of) a plain scalar
+    /// and the YAML 1.2 parser as an indicator (or refuses), with their stand-ins.
+    fixes: Vec<(usize, char)>,
+    /// The first place where go-yaml refuses what the YAML 1.2 parser reads, and why.
+    refused: Option<(usize, &'static str)>,
+    /// Just past the collection's closing bracket (or the end of the text).
+    end: usize,
+}
+
+/// Reads the flow collection that opens at byte `open` (a `[` or `{`) the way go-yaml's scanner
+/// (libyaml 0.1, YAML 1.1) reads it, where it differs from YAML 1.2:
+///
+/// - inside a plain scalar, a `:` ends the scalar only before white space: `{x:}` is the key
+///   `x:`, `[x :]` the string `x :` (YAML 1.2 reads the key `x`, and a mapping `{x: null}`);
+/// - a `?` ends a plain scalar, and then stands as an explicit key indicator where no node may
+///   follow: `[a?b]` is an error (YAML 1.2 reads `a?b`);
+/// - at the start of a token, `?` and `:` are always indicators: `[?x]` is the pair `{x: null}`
+///   and `[:x]` an error (YAML 1.2 reads the strings `?x` and `:x`);
+/// - a `-` followed by anything but white space starts a plain scalar: `[-]` is `["-"]` (an
+///   error in YAML 1.2).
+///
+/// Linear in the collection's length; the text's line breaks are `\n` (see [`normalize_breaks`]).
+fn scan_flow(text: &str, open: usize) -> FlowScan {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+    let flow_indicator = |b: u8| matches!(b, b',' | b'[' | b']' | b'{' | b'}');
+    let mut scan = FlowScan {
+        end: bytes.len(),
+        ..FlowScan::default()
+    };
+    let refuse = |scan: &mut FlowScan, i: usize, why: &'static str| {
+        if scan.refused.is_none() {
+            scan.refused = Some((i, why));
+        }
+    };
+    let mut i = open;
+    // Whether each open collection is a mapping.
+    let mut open_maps: Vec<bool> = Vec::new();
+    // Whether the last token was a quoted scalar or a closing bracket: YAML 1.2 too reads a `:`
+    // right after one as a value indicator (`{"a":x}`).
+    let mut json_like = false;
+    while i < bytes.len() {
+        if scan.refused.is_some() {
+            // go-yaml stops here: the stand-ins do not matter (and must not hide the cause).
+            scan.fixes.clear();
+            return scan;
+        }
+        let c = at(i);
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'#' => {
+                i = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(bytes.len(), |n| i + n);
+            }
+            b'[' | b'{' => {
+                open_maps.push(c == b'{');
+                json_like = false;
+                i += 1;
+            }
+            b']' | b'}' => {
+                open_maps.pop();
+                json_like = true;
+                i += 1;
+                if open_maps.is_empty() {
+                    scan.end = i;
+                    return scan;
+                }
+            }
+            b'\'' | b'"' => {
+                let quote = char::from(c);
+                match text.get(i..).and_then(|r| quoted_end(r, quote)) {
+                    Some(n) => i += n,
+                    None => return scan,
+                }
+                json_like = true;
+            }
+            b'?' | b':' => {
+                let next = at(i + 1);
+                // YAML 1.2 reads `?x` and `:x` as text, go-yaml as indicators.
+                let text_in_yaml_1_2 = !(blankz(next) || flow_indicator(next));
+                if c == b'?' && text_in_yaml_1_2 && open_maps.last() == Some(&true) {
+                    // In a flow mapping, `?x` and ` x` are the same key (on one line).
+                    scan.fixes.push((i, ' '));
+                } else if text_in_yaml_1_2 && !(c == b':' && json_like) {
+                    refuse(
+                        &mut scan,
+                        i,
+                        if c == b'?' {
+                            "`?` right before a character in a flow sequence: Kubernetes (YAML \
+                             1.1) reads it as an explicit key indicator, the YAML 1.2 parser as \
+                             text (write `? x` for a key, or quote the string)"
+                        } else {
+                            "`:` right before a character at the start of a flow node: Kubernetes \
+                             (YAML 1.1) reads it as a value indicator and refuses the document \
+                             (quote the string)"
+                        },
+                    );
+                }
+                json_like = false;
+                i += 1;
+            }
+            b'!' => {
+                // A tag (one right before an indicator is refused by `go_yaml_refuses`).
+                while !blankz(at(i)) && !flow_indicator(at(i)) {
+                    i += 1;
+                }
+                json_like = false;
+            }
+            b'&' | b'*' => {
+                i += 1;
+                while at(i).is_ascii_alphanumeric() || matches!(at(i), b'-' | b'_') {
+                    i += 1;
+                }
+                json_like = c == b'*';
+            }
+            b'-' if blankz(at(i + 1)) => i += 1,
+            b'|' | b'>' | b'%' | b'@' | b'`' | b',' => {
+                json_like = false;
+                i += 1;
+            }
+            _ => {
+                if c == b'-' && matches!(at(i + 1), b',' | b']' | b'}') {
+                    scan.fixes.push((i, FLOW_DASH));
+                }
+                // A document marker at the start of a line is not a scalar (go-yaml refuses
+                // it in a flow collection): step over it.
+                i = plain_in_flow(text, i, &mut scan).max(i + 1);
+                json_like = false;
+            }
+        }
+    }
+    if scan.refused.is_some() {
+        scan.fixes.clear();
+    }
+    scan
+}
+
+/// Reads a plain scalar that starts at byte `start` in a flow collection as go-yaml's scanner
+/// does; returns where it ends. See [`scan_flow`].
+fn plain_in_flow(text: &str, start: usize, scan: &mut FlowScan) -> usize {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = start;
+    loop {
+        // A document marker at the start of a line, or a comment after white space, ends it.
+        let line_start = i == 0 || at(i - 1) == b'\n';
+        let rest = bytes.get(i..).unwrap_or_default();
+        if line_start && (rest.starts_with(b"---") || rest.starts_with(b"...")) && blankz(at(i + 3))
+        {
+            return i;
+        }
+        if at(i) == b'#' {
+            return i;
+        }
+        while !blankz(at(i)) {
+            let c = at(i);
+            if c == b':' && blankz(at(i + 1)) {
+                return i;
+            }
+            if matches!(c, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
+                if c == b'?' && scan.refused.is_none() {
+                    scan.refused = Some((
+                        i,
+                        "`?` inside a plain scalar in a flow collection: Kubernetes (YAML 1.1) \
+                         ends the scalar there and refuses the document (quote the string)",
+                    ));
+                }
+                return i;
+            }
+            if c == b':' && matches!(at(i + 1), b',' | b']' | b'}') {
+                scan.fixes.push((i, FLOW_COLON));
+            }
+            i += 1;
+        }
+        if at(i) == 0 {
+            return i;
+        }
+        while matches!(at(i), b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+    }
+}
+
+/// The text with the stand-ins of [`scan_flow`] put in.
+fn apply_fixes(text: &str, fixes: &mut [(usize, char)]) -> Option<String> {
+    fixes.sort_unstable();
+    let mut fixed = String::with_capacity(text.len() + 2 * fixes.len());
+    let mut from = 0usize;
+    for &(at, stand_in) in fixes.iter() {
+        if at < from {
+            continue;
+        }
+        fixed.push_str(text.get(from..at)?);
+        fixed.push(stand_in);
+        from = at + 1;
+    }
+    fixed.push_str(text.get(from..)?);
+    Some(fixed)
+}
+
+/// go-yaml's rules for tabs in block context, which YAML 1.2 does not have: its scanner skips a
+/// tab between tokens only where no key may start, so a tab that begins a line (after spaces)
+/// or follows `-`, `?` or a complex key's `:` is refused; a plain scalar's lines may not hold a
+/// tab left of its indentation; a block scalar's lines may not hold one where an indentation
+/// space is expected. Fed every event in order, it finds the first such tab, looking at each
+/// part of the text once.
+#[derive(Default)]
+struct Tabs {
+    /// go-yaml's `parser.indent` of each open collection (inherited in flow collections and
+    /// indentless sequences), and whether it is a block collection.
+    open: Vec<(i64, bool)>,
+    /// How many flow collections are open.
+    flow: usize,
+    /// Where the text not yet looked at starts (a byte offset).
+    from: usize,
+    /// What the last token read was.
+    after: After,
+}
+
+#[derive(Default, Clone, Copy)]
+enum After {
+    /// The start of the document or a block scalar: a key may start next.
+    #[default]
+    KeyAllowed,
+    /// A plain scalar: its scanner reads the white space after it, refusing a tab left of
+    /// `indent` on a later line.
+    Plain { indent: i64 },
+    /// A quoted scalar, an alias, a flow collection's end, `---`: no key may start on the same
+    /// line.
+    Node,
+}
+
+const TAB_BETWEEN_TOKENS: &str = "a tab at the start of a line, or after `-`, `?` or `:` \
+    that starts a value, in block context: Kubernetes (YAML 1.1) refuses it (use spaces)";
+const TAB_IN_PLAIN: &str = "a tab left of a plain scalar's indentation on its following \
+    lines: Kubernetes (YAML 1.1) refuses it (use spaces)";
+const TAB_IN_BLOCK_SCALAR: &str = "a tab where a block scalar's indentation space is \
+    expected: Kubernetes (YAML 1.1) refuses it (use spaces)";
+
+impl Tabs {
+    /// go-yaml's `parser.indent`.
+    fn indent(&self) -> i64 {
+        self.open.last().map_or(-1, |o| o.0)
+    }
+
+    /// Looks at the text up to `event`, and at the event's own text for a block scalar; the
+    /// byte offset of a tab go-yaml refuses, and why.
+    fn event(
+        &mut self,
+        text: &str,
+        event: &Event<'_>,
+        start: usize,
+        end: usize,
+    ) -> Option<(usize, &'static str)> {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                // In a flow collection, any collection (a `[x: y]` pair too) is flow.
+                if self.flow > 0 || text.get(..end).is_some_and(|t| t.ends_with(['[', '{'])) {
+                    let refused = self.gap(text, start);
+                    self.open.push((self.indent(), false));
+                    self.flow += 1;
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                // A block collection starts where its first key or `-` is (zero width); an
+                // indentless sequence (`key:\n- x`) is marked after its `-` and keeps the
+                // indentation of the mapping around it.
+                let line_start = text
+                    .get(..start)
+                    .and_then(|t| t.rfind('\n'))
+                    .map_or(0, |n| n + 1);
+                let column = text.get(line_start..start).map_or(0, |l| l.chars().count());
+                let indentless = matches!(event, Event::SequenceStart(..))
+                    && !text.get(start..).is_some_and(|r| r.starts_with('-'));
+                let indent = if indentless {
+                    self.indent()
+                } else {
+                    i64::try_from(column).unwrap_or(i64::MAX)
+                };
+                self.open.push((indent, true));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((_, false)) = self.open.pop() {
+                    let refused = self.gap(text, start);
+                    self.flow = self.flow.saturating_sub(1);
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                None
+            }
+            Event::Scalar(_, style, ..) => {
+                let refused = self.gap(text, start);
+                self.from = end;
+                self.after = match style {
+                    ScalarStyle::Plain => After::Plain {
+                        indent: self.indent().saturating_add(1),
+                    },
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        if refused.is_none() && self.flow == 0 {
+                            let refused = self.block_scalar(text, start, end);
+                            if refused.is_some() {
+                                return refused;
+                            }
+                        }
+                        After::KeyAllowed
+                    }
+                    _ => After::Node,
+                };
+                refused
+            }
+            Event::Alias(_) => {
+                let refused = self.gap(text, start);
+                self.from = end;
+                self.after = After::Node;
+                refused
+            }
+            Event::DocumentStart(explicit) => {
+                if *explicit {
+                    let refused = self.gap(text, start);
+                    self.from = end;
+                    self.after = After::Node;
+                    return refused;
+                }
+                None
+            }
+            Event::DocumentEnd | Event::StreamEnd => self.gap(text, start),
+            Event::StreamStart | Event::Nothing => None,
+        }
+    }
+
+    /// The text between the last token and the next node: white space, comments, indicators.
+    fn gap(&mut self, text: &str, to: usize) -> Option<(usize, &'static str)> {
+        let bytes = text.as_bytes();
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let blankz = |b: u8| matches!(b, 0 | b' ' | b'\t' | b'\n' | b'\r');
+        let mut i = self.from;
+        let to = to.min(bytes.len());
+        if i >= to {
+            return None;
+        }
+        let mut key_allowed = match self.after {
+            After::KeyAllowed => true,
+            After::Node => false,
+            After::Plain { indent } => {
+                // The plain scalar's scanner reads white space and line breaks. Columns only
+                // matter after a line break (ASCII white space: bytes are characters).
+                let mut column = 0i64;
+                let mut broke = false;
+                while i < to {
+                    match at(i) {
+                        b' ' => {}
+                        b'\t' if broke && column < indent => return Some((i, TAB_IN_PLAIN)),
+                        b'\t' => {}
+                        b'\n' => {
+                            broke = true;
+                            column = -1;
+                        }
+                        _ => break,
+                    }
+                    column = column.saturating_add(1);
+                    i += 1;
+                }
+                broke
+            }
+        };
+        if self.flow > 0 {
+            return None;
+        }
+        // Whether a `:` met now follows no simple key on its line (a complex key's value).
+        let mut broke = key_allowed;
+        while i < to {
+            match at(i) {
+                b'\t' if key_allowed => return Some((i, TAB_BETWEEN_TOKENS)),
+                b'#' => {
+                    i = text
+                        .get(i..to)
+                        .and_then(|r| r.find('\n'))
+                        .map_or(to, |n| i + n);
+                    continue;
+                }
+                b'\n' => {
+                    key_allowed = true;
+                    broke = true;
+                }
+                b'-' | b'?' if blankz(at(i + 1)) => key_allowed = true,
+                // After a simple key's `:` (on the key's line) no key may start.
+                b':' if blankz(at(i + 1)) => key_allowed = broke,
+                b'&' | b'!' => {
+                    while i < to && !blankz(at(i)) {
+                        i += 1;
+                    }
+                    key_allowed = false;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// A literal or folded scalar whose text spans `start..end` (properties, header and the
+    /// lines go-yaml reads for it), as go-yaml's scanner checks its indentation.
+    fn block_scalar(&self, text: &str, start: usize, end: usize) -> Option<(usize, &'static str)> {
+        let bytes = text.as_bytes();
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let _ = end;
+        let header = block_header(text, start)?;
+        let mut i = header + 1;
+        let mut increment = 0i64;
+        while matches!(at(i), b'+' | b'-' | b'1'..=b'9') {
+            if at(i).is_ascii_digit() {
+                increment = i64::from(at(i) - b'0');
+            }
+            i += 1;
+        }
+        let next_line = |i: usize| text.get(i..).and_then(|r| r.find('\n')).map(|n| i + n + 1);
+        i = next_line(i)?;
+        let parent = self.indent();
+        let mut indent = match increment {
+            0 => 0,
+            d if parent >= 0 => parent + d,
+            d => d,
+        };
+        let mut column;
+        if indent == 0 {
+            // Leading empty lines and the first line with text decide the indentation.
+            let mut max_indent = 0i64;
+            loop {
+                column = 0;
+                while at(i) == b' ' {
+                    i += 1;
+                    column += 1;
+                }
+                max_indent = max_indent.max(column);
+                if at(i) == b'\t' {
+                    return Some((i, TAB_IN_BLOCK_SCALAR));
+                }
+                if at(i) != b'\n' {
+                    break;
+                }
+                i += 1;
+            }
+            indent = max_indent.max(parent.saturating_add(1)).max(1);
+        } else {
+            match Self::breaks(bytes, &mut i, indent) {
+                Ok(c) => column = c,
+                Err(tab) => return Some((tab, TAB_IN_BLOCK_SCALAR)),
+            }
+        }
+        // Lines at the indentation are content (tabs included); the first line left of it
+        // ends the scalar.
+        while column == indent && at(i) != 0 {
+            i = next_line(i)?;
+            match Self::breaks(bytes, &mut i, indent) {
+                Ok(c) => column = c,
+                Err(tab) => return Some((tab, TAB_IN_BLOCK_SCALAR)),
+            }
+        }
+        None
+    }
+
+    /// go-yaml's `scan_block_scalar_breaks` with a known indentation: empty lines and the
+    /// indentation of the next line. Leaves `i` after the indentation and returns its column,
+    /// or the offset of a tab where a space is expected.
+    fn breaks(bytes: &[u8], i: &mut usize, indent: i64) -> Result<i64, usize> {
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        loop {
+            let mut column = 0i64;
+            while column < indent && at(*i) == b' ' {
+                *i += 1;
+                column += 1;
+            }
+            if column < indent && at(*i) == b'\t' {
+                return Err(*i);
+            }
+            if at(*i) != b'\n' {
+                return Ok(column);
+            }
+            *i += 1;
+        }
+    }
+}
+
+/// The byte offset of the `|` or `>` that starts the block scalar whose content the parser
+/// places at `start`: the last token of the nearest line before it that is not blank (or of
+/// the text before it on its own line), before a comment.
+fn block_header(text: &str, start: usize) -> Option<usize> {
+    let mut end = start;
+    loop {
+        let line_start = text.get(..end)?.rfind('\n').map_or(0, |n| n + 1);
+        let line = text.get(line_start..end)?;
+        let comment = line
+            .char_indices()
+            .find(|&(i, c)| c == '#' && line.get(..i).is_some_and(|b| b.ends_with([' ', '\t'])));
+        let code = comment.map_or(line, |(n, _)| line.get(..n).unwrap_or(line));
+        let code = code.trim_end_matches([' ', '\t']);
+        let head = code.trim_end_matches(['+', '-', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        if head.ends_with(['|', '>']) {
+            return Some(line_start + head.len() - 1);
+        }
+        if !code.is_empty() || line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    }
 }
 
 /// Where a quoted scalar that starts at `text[0]` with `quote` ends (just past the closing
@@ -1012,12 +1758,19 @@ struct Builder<'s> {
     errors: Vec<YamlError>,
     documents: usize,
     shifts: &'s [(u32, i64)],
+    /// The (0-based) lines that end with LS or PS, and which (see [`normalize_breaks`]).
+    kept_breaks: &'s [(u32, char)],
     /// The first document ended: what follows is not read (as go-yaml reads one document).
     ended: bool,
     /// A value of a JSON stream: what go-yaml refuses does not matter.
     json: bool,
     /// Where the last event read ends.
     last_end: saphyr_parser::Marker,
+    /// Characters that go-yaml reads as part of a plain scalar in a flow collection and the
+    /// YAML 1.2 parser does not (see [`scan_flow`]): byte offsets and stand-ins.
+    flow_fixes: Vec<(usize, char)>,
+    /// The end of the last flow collection read by [`scan_flow`] (a byte offset).
+    scanned_to: usize,
 }
 
 impl Builder<'_> {
@@ -1043,6 +1796,7 @@ impl Builder<'_> {
         // in one ends (with the key's start).
         let mut flow_maps: Vec<bool> = Vec::new();
         let mut flow_key: Option<(usize, saphyr_parser::Marker)> = None;
+        let mut tabs = Tabs::default();
         for event in &mut parser {
             match event {
                 Ok((event, span)) => {
@@ -1089,6 +1843,23 @@ impl Builder<'_> {
                             }
                         }
                     }
+                    if refused.is_none() && !self.json {
+                        let start = offsets.byte(text, span.start.index());
+                        let end = offsets.byte(text, span.end.index()).max(start);
+                        if let Some((at, why)) = tabs.event(text, &event, start, end) {
+                            refused = Some((marker_at(text, at), format!("invalid YAML: {why}")));
+                        }
+                    }
+                    if let Event::SequenceStart(..) | Event::MappingStart(..) = event
+                        && refused.is_none()
+                        && !self.json
+                    {
+                        let end = offsets.byte(text, span.end.index());
+                        let bracket = end.saturating_sub(1);
+                        if text.get(bracket..end).is_some_and(|b| b == "[" || b == "{") {
+                            refused = self.scan_flow_at(text, bracket);
+                        }
+                    }
                     match event {
                         Event::SequenceStart(..) => flow_maps.push(false),
                         Event::MappingStart(..) => {
@@ -1123,6 +1894,7 @@ impl Builder<'_> {
                         return None;
                     }
                     self.last_end = span.end;
+                    let event = self.keep_breaks(text, &mut offsets, event, span);
                     if let Err(err) = self.on_event(event, span) {
                         self.root = None;
                         self.errors.push(err);
@@ -1147,11 +1919,96 @@ impl Builder<'_> {
                         return None;
                     }
                     self.root = None;
+                    // The parser may stop in a flow collection before its start is read (it
+                    // reads ahead for a key): read it as go-yaml does.
+                    if !self.json {
+                        let from = offset_of(
+                            text,
+                            saturate(self.last_end.line()).saturating_sub(1),
+                            saturate(self.last_end.col()).saturating_add(1),
+                        );
+                        let bracket = from.and_then(|from| next_token_from(text, from, false));
+                        if let Some(bracket) = bracket
+                            && text
+                                .get(bracket..)
+                                .is_some_and(|r| r.starts_with(['[', '{']))
+                            && let Some((at, message)) = self.scan_flow_at(text, bracket)
+                        {
+                            let mut pos = self.pos(Span::new(at, at));
+                            pos.line = pos.line.max(1);
+                            self.errors.push(Self::fatal(pos, message));
+                            return None;
+                        }
+                    }
                     return Some((pos, line, err.info().to_owned()));
                 }
             }
         }
         None
+    }
+
+    /// Reads the flow collection that opens at byte `bracket` as go-yaml does (see
+    /// [`scan_flow`]), unless it was read already: records the stand-ins to put in, and returns
+    /// where and why go-yaml refuses it.
+    fn scan_flow_at(
+        &mut self,
+        text: &str,
+        bracket: usize,
+    ) -> Option<(saphyr_parser::Marker, String)> {
+        if bracket < self.scanned_to {
+            return None;
+        }
+        let scan = scan_flow(text, bracket);
+        self.scanned_to = scan.end;
+        self.flow_fixes.extend(scan.fixes);
+        let (at, why) = scan.refused?;
+        Some((marker_at(text, at), format!("invalid YAML: {why}")))
+    }
+
+    /// A quoted scalar that spans a line ending with LS or PS, read again as go-yaml reads it
+    /// (see [`go_scalar`]); any other event as it is.
+    fn keep_breaks<'e>(
+        &self,
+        text: &str,
+        offsets: &mut CharOffsets,
+        event: Event<'e>,
+        span: Span,
+    ) -> Event<'e> {
+        let Event::Scalar(value, style, anchor, tag) = event else {
+            return event;
+        };
+        let first = saturate(span.start.line()).saturating_sub(1);
+        let last = saturate(span.end.line()).saturating_sub(1);
+        let folded = matches!(
+            style,
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted | ScalarStyle::Plain
+        );
+        let from = self.kept_breaks.partition_point(|b| b.0 < first);
+        let spans_kept_break = self.kept_breaks.get(from).is_some_and(|b| b.0 < last);
+        if !folded || !spans_kept_break {
+            return Event::Scalar(value, style, anchor, tag);
+        }
+        let start = offsets.byte(text, span.start.index());
+        let end = offsets.byte(text, span.end.index()).max(start);
+        let mut raw = text.get(start..end).unwrap_or("");
+        // Skip the node's properties (a tag, an anchor) to the opening quote.
+        while raw.starts_with(['!', '&']) {
+            let name = raw.find([' ', '\t', '\n']).unwrap_or(raw.len());
+            raw = raw
+                .get(name..)
+                .unwrap_or("")
+                .trim_start_matches([' ', '\t', '\n']);
+        }
+        let quote_line = first.saturating_add(saturate(
+            text.get(start..end)
+                .and_then(|r| r.get(..r.len() - raw.len()))
+                .map_or(0, |p| p.matches('\n').count()),
+        ));
+        let plain = style == ScalarStyle::Plain;
+        match go_scalar(raw, quote_line, self.kept_breaks, plain) {
+            Some(read) => Event::Scalar(std::borrow::Cow::Owned(read), style, anchor, tag),
+            None => Event::Scalar(value, style, anchor, tag),
+        }
     }
 
     fn warn_ignored(&mut self, pos: Pos) {
@@ -1214,8 +2071,12 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
                 // Byte order marks inside the text stand in as U+FFFF (see `parse`).
-                let text = if text.contains('\u{ffff}') {
-                    std::borrow::Cow::Owned(text.replace('\u{ffff}', "\u{feff}"))
+                let text = if text.contains(['\u{ffff}', FLOW_COLON, FLOW_DASH]) {
+                    let restored = text
+                        .replace('\u{ffff}', "\u{feff}")
+                        .replace(FLOW_COLON, ":")
+                        .replace(FLOW_DASH, "-");
+                    std::borrow::Cow::Owned(restored)
                 } else {
                     text
                 };
@@ -2021,6 +2882,125 @@ mod tests {
         // An explicit key may have its `:` on a later line; a key on one line is fine.
         let doc = parse("a: {? x\n  : 1, z: 2}\n");
         assert_eq!(doc.to_json(), serde_json::json!({"a": {"x": 1, "z": 2}}));
+    }
+
+    #[test]
+    fn plain_scalars_in_flow_collections_end_where_kubernetes_ends_them() {
+        // A `:` right before `,`, `]` or `}` is part of the scalar (go-yaml, YAML 1.1).
+        assert_eq!(
+            json("a: {x:}\nb: [x :, y:]\nc: {k: v:, w::}\nd: [-, -:]\ne: [x\n\n :]\n"),
+            serde_json::json!({
+                "a": {"x:": null},
+                "b": ["x :", "y:"],
+                "c": {"k": "v:", "w::": null},
+                "d": ["-", "-:"],
+                "e": ["x\n:"]
+            })
+        );
+        // `?x` in a flow mapping is the key `x`.
+        assert_eq!(
+            json("a: {?x: 1, ?z}\n"),
+            serde_json::json!({"a": {"x": 1, "z": null}})
+        );
+        // Positions still point into the original text.
+        let doc = parse("a: [x:,\n  y:]\nb: {k:}\n");
+        assert_eq!(doc.locate("/a/1"), Pos { line: 2, column: 3 });
+        assert_eq!(doc.locate("/b/k:"), Pos { line: 3, column: 5 });
+        // What go-yaml refuses is refused where it refuses it.
+        for (text, column) in [
+            ("a: [sh, -c, echo hi?]\n", 20),
+            ("a: {k?: 1}\n", 6),
+            ("a: [x, :y]\n", 8),
+            ("a: [?x]\n", 5),
+        ] {
+            let err = refused(text);
+            assert_eq!(err.pos, Pos { line: 1, column }, "{text:?}: {err:?}");
+        }
+        // Only plain scalars: quoted ones, comments and block scalars are left alone.
+        let text = "[x:, \"a:]\", 'b:}', # c:]\n y]";
+        let scan = scan_flow(text, 0);
+        assert_eq!(scan.fixes, [(2, FLOW_COLON)]);
+        assert_eq!((scan.end, scan.refused), (text.len(), None));
+        assert_eq!(
+            json("k: |\n  [x:]\nb: \"[y:]\"\n"),
+            serde_json::json!({"k": "[x:]\n", "b": "[y:]"})
+        );
+    }
+
+    #[test]
+    fn ls_and_ps_are_kept_in_quoted_and_plain_scalars_as_in_yaml_1_1() {
+        // They end a line (positions count it), but go-yaml keeps them where it folds `\n`;
+        // white space around them is trimmed; breaks after them are kept too.
+        let doc = parse(
+            "a: 'x \u{2028}  y'\nb: \"p\u{2029}\n\n  q\\tr \\\u{2028}  s\"\nc: &k !!str 'm\n\u{2028}n'\nd: *k\n",
+        );
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({
+                "a": "x\u{2028}y",
+                "b": "p\u{2029}\n\nq\tr s",
+                "c": "m\u{2028}n",
+                "d": "m\u{2028}n"
+            })
+        );
+        assert_eq!(doc.locate("/c"), Pos { line: 8, column: 1 });
+        // Escapes are read as go-yaml reads them.
+        assert_eq!(
+            go_scalar(
+                "\"\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\0\\a\\e\\ \"",
+                0,
+                &[],
+                false
+            ),
+            Some("A\u{e9}\u{1f600}\u{85}\u{a0}\u{2028}\u{2029}\0\x07\x1b ".to_owned())
+        );
+        assert_eq!(
+            go_scalar("'it''s\n\n x'", 0, &[(1, '\u{2029}')], false),
+            Some("it's\u{2029}x".to_owned())
+        );
+        assert_eq!(go_scalar("'open", 0, &[], false), None);
+        // A plain scalar: no escapes, no quotes.
+        assert_eq!(
+            go_scalar("a\\x 'b\n  c", 0, &[(0, '\u{2028}')], true),
+            Some("a\\x 'b\u{2028}c".to_owned())
+        );
+        assert_eq!(
+            json("a: x \u{2028} y\nb: [p\u{2029}q]\n"),
+            serde_json::json!({"a": "x\u{2028}y", "b": ["p\u{2029}q"]})
+        );
+    }
+
+    #[test]
+    fn tabs_kubernetes_refuses_in_block_context_are_refused_where_they_are() {
+        for (text, line, column) in [
+            // At the start of a line (after spaces) where a token may start.
+            ("key: \"x\"\n\t\nafter: 1\n", 2, 1),
+            ("a:\n  key: [x]\n \t\n  after: 1\n", 3, 2),
+            ("a:\n  \tb: 2\n", 2, 3),
+            // After `-`, or a complex key's `:`.
+            ("a:\n-\tb\n", 2, 2),
+            ("- - x\n  - \ty\n", 2, 5),
+            ("? a\n:\tb\n", 2, 2),
+            // Left of a plain scalar's indentation on the lines after it.
+            ("a:\n  b: &k x\n \t\n", 3, 2),
+            // Where a block scalar's indentation space is expected.
+            ("key: |\n \ttext\n", 2, 2),
+            ("a: |\n  x\n \ty\n", 3, 2),
+        ] {
+            let err = refused(text);
+            assert_eq!(
+                (err.pos.line, err.pos.column),
+                (line, column),
+                "{text:?}: {err:?}"
+            );
+        }
+        // What go-yaml reads stays read: a tab after a key's `:` or after a node on its line,
+        // in a flow collection, as a block scalar's content, on a plain scalar's later lines
+        // at its indentation.
+        assert_eq!(
+            json("a:\t1\nb: \"x\"\t# c\nc: [x,\n\tz]\nd: |\n  x\n  \ty\ne: p\n  \tq\n"),
+            serde_json::json!({"a": 1, "b": "x", "c": ["x", "z"], "d": "x\n\ty\n", "e": "p q"})
+        );
     }
 
     #[test]
