@@ -179,8 +179,12 @@ fn write_leb(mut value: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// The module's sections: (id, custom section name if any, whole section bytes).
-pub fn sections(module: &[u8]) -> Result<Vec<(u8, Option<String>, &[u8])>> {
+/// One section of a module: its id, its name if it is a custom section, and its bytes (id and
+/// size included).
+pub type Section<'a> = (u8, Option<String>, &'a [u8]);
+
+/// The module's sections, in order.
+pub fn sections(module: &[u8]) -> Result<Vec<Section<'_>>> {
     if module.get(..8) != Some(b"\0asm\x01\0\0\0") {
         bail!("not a WebAssembly module");
     }
