@@ -23,6 +23,8 @@ if command -v rustup >/dev/null 2>&1; then
   have_target wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
   # Rule plugins (the examples and the hostile test suite) are components built for WASI p2.
   have_target wasm32-wasip2 || rustup target add wasm32-wasip2
+  # The Kubewarden policy (admission/kubewarden) is a waPC module for WASI p1.
+  have_target wasm32-wasip1 || rustup target add wasm32-wasip1
 fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -39,3 +39,13 @@ export STOCKADE_BIN="$PWD/target/debug/stockade"
 cargo nextest run --workspace --locked --no-fail-fast
 echo "== npm tests"
 node --test tests/npm/
+echo "== admission (the Kubewarden policy in the waPC host)"
+# Its own workspace (admission/Cargo.toml says why): built, annotated, linted, then loaded by
+# the harness as a policy server loads it.
+bash scripts/build-kubewarden.sh
+(
+  cd admission
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  STOCKADE_KUBEWARDEN_WASM="$PWD/../dist/stockade-kubewarden.wasm" cargo nextest run --workspace --locked --no-fail-fast
+)

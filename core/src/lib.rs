@@ -35,6 +35,7 @@
     )
 )]
 
+pub mod admission;
 pub mod benchmarks;
 pub mod engine;
 pub mod facts;

@@ -74,6 +74,98 @@ pub struct OptionsSpec {
     /// exemptions that have an expiry date do not apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<String>,
+    /// How the policy is enforced at admission (the Kubewarden policy): per mode, which
+    /// benchmarks and from which severity; who and what is exempt. `stockade scan` checks this
+    /// section but does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<AdmissionSpec>,
+}
+
+/// The `admission` section: Pod Security Admission's three modes, each with its own benchmark
+/// selection and severity threshold, and its exemptions. Without any mode, `enforce` applies the
+/// policy's `benchmarks` from its `failOn` severity (so CI and the cluster's door agree).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdmissionSpec {
+    /// Reject the request when a failing result is at or above the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce: Option<ModeSpec>,
+    /// Allow the request, with a warning to the client for each such result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<ModeSpec>,
+    /// Allow the request, with the results in the audit log's annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<ModeSpec>,
+    /// Requests that are allowed without evaluation.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub exemptions: AdmissionExemptions,
+    /// Rule codes or prefixes that a resource's own `stockade.dev/exempt` annotation may exempt
+    /// at admission. Empty (the default): annotations are ignored there, because anyone who may
+    /// create an object may write its annotations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotation_rules: Vec<String>,
+    /// Largest AdmissionRequest evaluated, in bytes (default 3,145,728: the API server's own
+    /// limit on a request body). A larger one is an error decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_request_bytes: Option<usize>,
+}
+
+/// One admission mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModeSpec {
+    /// Benchmarks as `ID[@VERSION]`, as in `benchmarks`. Empty: the policy's `benchmarks`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benchmarks: Vec<String>,
+    /// The least severity that counts (after the policy's `severity` overrides). Default: the
+    /// policy's `failOn`, else `low` (every failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+/// Who and what is not evaluated at admission, as Pod Security Admission's `exemptions`
+/// (plus groups).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdmissionExemptions {
+    /// Authenticated user names (`system:serviceaccount:kube-system:replicaset-controller`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usernames: Vec<String>,
+    /// Groups of the requesting user (`system:masters`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Namespaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Runtime class names of pods (and pod templates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_classes: Vec<String>,
+}
+
+impl AdmissionSpec {
+    /// Checks the section: known benchmarks and rule codes, a request limit above 0.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        for (name, mode) in [
+            ("enforce", &self.enforce),
+            ("warn", &self.warn),
+            ("audit", &self.audit),
+        ] {
+            let Some(mode) = mode else { continue };
+            for (i, b) in mode.benchmarks.iter().enumerate() {
+                b.parse::<Selection>().map_err(|e: crate::SelectionError| {
+                    error(format!("/admission/{name}/benchmarks/{i}"), e.to_string())
+                })?;
+            }
+        }
+        check_prefixes(&self.annotation_rules, "/admission/annotationRules")?;
+        if self.max_request_bytes == Some(0) {
+            return Err(error("/admission/maxRequestBytes", "must be above 0"));
+        }
+        Ok(())
+    }
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -426,6 +518,9 @@ impl OptionsSpec {
         }
         if let Some(rules) = &self.annotations.rules {
             check_prefixes(rules, "/annotations/rules")?;
+        }
+        if let Some(admission) = &self.admission {
+            admission.check()?;
         }
         if let Some(score) = self.min_score
             && !(0.0..=100.0).contains(&score)
