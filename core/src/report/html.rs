@@ -16,19 +16,7 @@ use crate::rules::Severity;
 /// Escapes text for HTML content and attribute values (control characters made visible first,
 /// as in every human format).
 fn h(text: &str) -> String {
-    let text = escape_controls(text);
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
+    super::junit::xml_escape(&escape_controls(text))
 }
 
 /// A multi-line text (a remediation that holds a file to write): kept as written.
@@ -200,21 +188,11 @@ pub fn render(report: &Report) -> String {
         format!("{} passed", s.pass),
         format!("{} failed", s.fail),
     ];
-    for (n, what) in [
-        (s.warn, "warnings"),
-        (s.manual, "manual"),
-        (s.skip, "skipped"),
-        (s.error, "check errors"),
-        (s.exempt, "exempt"),
-        (s.unchanged, "in the baseline"),
-        (s.input_errors, "input errors"),
-        (s.input_warnings, "input warnings"),
-        (s.admission_denied, "rejected at admission"),
-    ] {
-        if n > 0 {
-            counts.push(format!("{n} {what}"));
-        }
-    }
+    counts.extend(
+        s.other_counts()
+            .into_iter()
+            .map(|(n, what)| format!("{n} {what}")),
+    );
     let _ = writeln!(
         out,
         "<p class=\"summary\">Benchmarks: {}. {}.</p>\n</header>\n<main>",
@@ -532,7 +510,7 @@ mod tests {
     fn text_cannot_break_out_of_the_markup() {
         assert_eq!(
             h("<script>alert('x')</script> & \"q\"\u{1b}[2J"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;\\x1b[2J"
+            "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;q&quot;\\x1b[2J"
         );
         assert_eq!(block("a\n<b>"), "<pre>a\n&lt;b&gt;</pre>");
         assert_eq!(block("one line"), "one line");

@@ -470,6 +470,27 @@ pub struct Summary {
     pub admission_denied: usize,
 }
 
+impl Summary {
+    /// The counts after passed and failed that are not zero, with what they count, in the
+    /// order the human formats print them (`12 warnings`, `3 input errors`).
+    pub fn other_counts(&self) -> Vec<(usize, &'static str)> {
+        [
+            (self.warn, "warnings"),
+            (self.manual, "manual"),
+            (self.skip, "skipped"),
+            (self.error, "check errors"),
+            (self.exempt, "exempt"),
+            (self.unchanged, "in the baseline"),
+            (self.input_errors, "input errors"),
+            (self.input_warnings, "input warnings"),
+            (self.admission_denied, "rejected at admission"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect()
+    }
+}
+
 impl Report {
     /// Recomputes the summary from the results and errors.
     pub fn summarize(&mut self) {

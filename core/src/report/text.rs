@@ -424,20 +424,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             s.fail.to_string()
         },
     );
-    for (n, what) in [
-        (s.warn, "warnings"),
-        (s.manual, "manual"),
-        (s.skip, "skipped"),
-        (s.error, "check errors"),
-        (s.exempt, "exempt"),
-        (s.unchanged, "in the baseline"),
-        (s.input_errors, "input errors"),
-        (s.input_warnings, "input warnings"),
-        (s.admission_denied, "rejected at admission"),
-    ] {
-        if n > 0 {
-            let _ = write!(out, ", {n} {what}");
-        }
+    for (n, what) in s.other_counts() {
+        let _ = write!(out, ", {n} {what}");
     }
     out.push('\n');
     out
