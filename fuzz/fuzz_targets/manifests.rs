@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         ..Input::default()
     };
     let report = evaluate(&input, options);
-    for format in ["text", "json", "sarif", "junit", "markdown"] {
+    for format in ["text", "json", "sarif", "junit", "markdown", "html"] {
         let _ = report.render(format);
     }
 });

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(report) = serde_json::from_str::<Report>(text) else {
         return;
     };
-    for format in ["text", "json", "sarif", "junit", "markdown"] {
+    for format in ["text", "json", "sarif", "junit", "markdown", "html"] {
         let _ = report.render(format);
     }
 });
