@@ -37,6 +37,22 @@ pub struct Folded {
     pub results: usize,
 }
 
+impl Folded {
+    /// The objects folded in, in words: `2 Pods and 1 ReplicaSet`.
+    pub fn describe_objects(&self) -> String {
+        let parts: Vec<String> = self
+            .objects
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
+            .collect();
+        match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+}
+
 /// The controller that made resource `i`, if it is in the input.
 fn parent(
     index: &Index,

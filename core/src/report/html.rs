@@ -452,7 +452,7 @@ fn folded(report: &Report, out: &mut String) {
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
             h(&f.owner.display()),
             h(&f.file),
-            h(&super::text::controlled(f)),
+            h(&f.describe_objects()),
             f.results
         );
     }

@@ -86,20 +86,6 @@ fn reason(result: &CheckResult) -> &str {
     message
 }
 
-/// `2 Pods and 1 ReplicaSet`.
-pub(crate) fn controlled(folded: &crate::owners::Folded) -> String {
-    let parts: Vec<String> = folded
-        .objects
-        .iter()
-        .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
-        .collect();
-    match parts.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
 fn checks(n: usize) -> String {
     if n == 1 {
         "1 check".to_owned()
@@ -220,7 +206,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
             .map(|f| {
                 format!(
                     "  (and the same verdicts of the {} it controls)",
-                    controlled(f)
+                    f.describe_objects()
                 )
             })
             .unwrap_or_default();
