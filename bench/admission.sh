@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Kubewarden policy's size and per-request time (README, "Admission with Kubewarden"):
+# The Kubewarden policy's size and per-request time (docs/admission.md):
 # builds the policy, then calls it through the waPC host (wasmtime) as a policy server does.
 set -euo pipefail
 exec </dev/null

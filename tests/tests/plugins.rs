@@ -1118,7 +1118,7 @@ fn a_python_plugin_runs_like_a_rust_one() {
             && String::from_utf8_lossy(&second.stdout).contains("loaded from the cache"),
         "{second:?}"
     );
-    // The measurements the README quotes (`--no-capture` shows them).
+    // The measurements docs/plugins.md quotes (`--no-capture` shows them).
     eprintln!("Python plugin: {size} bytes; first compile {compile:?}; from the cache {cached:?}");
     assert!(
         cached < Duration::from_secs(20),

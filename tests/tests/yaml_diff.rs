@@ -8,7 +8,7 @@
 //! Over the shared corpus, the fixtures and generated documents, every document Kubernetes reads
 //! must be read by Stockade to the same value (compared as JSON, numbers by value), and every one
 //! Kubernetes rejects must be rejected by Stockade with a located error. The deliberate
-//! divergences are listed in [`DIVERGENCES`] (and in the README's "How manifests are read"),
+//! divergences are listed in [`DIVERGENCES`] (and in `docs/manifests.md`),
 //! each pinned by a test below.
 
 mod common;
@@ -748,7 +748,7 @@ fn generated_documents_read_as_kubernetes_reads_them() {
         .collect();
     assert!(
         stale.is_empty(),
-        "these divergences no longer differ: remove them from DIVERGENCES and the README: {stale:?}"
+        "these divergences no longer differ: remove them from DIVERGENCES and docs/manifests.md: {stale:?}"
     );
     let diffs: Vec<_> = all
         .into_iter()
@@ -769,7 +769,7 @@ struct Divergence {
     stockade_reads: bool,
 }
 
-/// The divergences left, each in the README ("How manifests are read"). The list is checked
+/// The divergences left, each in `docs/manifests.md`. The list is checked
 /// both ways: a difference outside it fails the test, and so does an entry that no longer
 /// differs (remove it when it is fixed).
 const DIVERGENCES: &[Divergence] = &[

@@ -2719,7 +2719,7 @@ mod tests {
             let level_two = c.id == "5.1.8" || c.id.starts_with("6.2.");
             assert_eq!(c.level, if level_two { 2 } else { 1 }, "{}", c.id);
         }
-        // The README's figures.
+        // The figures in docs/cis-ubuntu.md.
         let auto = |level: u8| {
             checks
                 .iter()

@@ -130,7 +130,7 @@ pub struct Cve {
     pub fixed: &'static [&'static str],
 }
 
-/// Breakout CVEs of runc (documented in the README).
+/// Breakout CVEs of runc (documented in `docs/containerd.md`).
 pub const RUNC_CVES: &[Cve] = &[
     Cve {
         id: "CVE-2019-5736",
@@ -149,7 +149,7 @@ pub const RUNC_CVES: &[Cve] = &[
     },
 ];
 
-/// Breakout CVEs of containerd (documented in the README).
+/// Breakout CVEs of containerd (documented in `docs/containerd.md`).
 pub const CONTAINERD_CVES: &[Cve] = &[
     Cve {
         id: "CVE-2020-15257",

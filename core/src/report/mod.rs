@@ -1,6 +1,6 @@
 //! The report: every result, every input error, admission verdicts and a summary.
 //!
-//! The JSON form of [`Report`] is a stable contract (see the README): fields are only ever
+//! The JSON form of [`Report`] is a stable contract (see `docs/json-report.md`): fields are only ever
 //! added, never renamed or removed, within a `schemaVersion`.
 
 pub mod html;
