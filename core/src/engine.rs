@@ -3,8 +3,10 @@
 use crate::benchmarks::cis::{self, CisVersion, Evidence};
 use crate::benchmarks::manifest::ControlDef;
 use crate::benchmarks::{Benchmark, BenchmarkVersion, Selection, pss_checks};
+use crate::facts::looks_like_facts;
 use crate::facts::plan::{CommandSource, Component, NodeView};
 use crate::facts::{FactsDocument, argv::parse_flags, parse_facts};
+pub use crate::input::SourceFile;
 use crate::input::manifest::{Resource, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::input::yaml::Limits;
@@ -18,17 +20,9 @@ use crate::report::{
 use crate::rules::manifest::{Evaluator, Finding, Index, Subject};
 use crate::rules::pss::{Level, Outcome, Version};
 use crate::rules::{Rule, RuleKind};
+use crate::vocab::slug;
 use smol_str::SmolStr;
 use std::sync::Arc;
-
-/// One input file: its name (as the user should see it) and its text.
-#[derive(Debug, Clone, Copy)]
-pub struct SourceFile<'a> {
-    /// The name shown in locations (a path, `<stdin>`, ...).
-    pub name: &'a str,
-    /// The content.
-    pub text: &'a str,
-}
 
 /// Everything to evaluate.
 #[derive(Debug, Clone, Default)]
@@ -943,13 +937,6 @@ fn not_judged(report: &crate::images::ImageReport, what: &str) -> InputError {
     )
 }
 
-/// Whether a file is a node facts document (by its kind and apiVersion near the top).
-pub(crate) fn looks_like_facts(text: &str) -> bool {
-    let head: String = text.chars().take(512).collect();
-    crate::facts::API_VERSIONS.iter().any(|v| head.contains(v))
-        && head.contains(&format!("\"{}\"", crate::facts::KIND))
-}
-
 fn location(resource: &Resource, pos: crate::input::yaml::Pos) -> Location {
     Location {
         file: resource.file.as_str().into(),
@@ -1114,19 +1101,6 @@ fn check_result(
         exemption: None,
         baseline_state: None,
     }
-}
-
-/// `API server rejects anonymous requests` → `api-server-rejects-anonymous-requests`.
-pub(crate) fn slug(title: &str) -> String {
-    let mut out = String::with_capacity(title.len());
-    for ch in title.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
 }
 
 fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckResult>) {

@@ -28,10 +28,9 @@
 use serde_json::Value as J;
 
 use crate::input::yaml::{self, Limits, Node, Pos};
-use crate::policy::Date;
-use crate::report::{ErrorLevel, InputError};
-use crate::rules::Severity;
-use crate::rules::image::ImageRef;
+use crate::vocab::Date;
+use crate::vocab::Severity;
+use crate::vocab::{ErrorLevel, InputError};
 
 /// The tool format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1137,6 +1136,71 @@ pub fn scan_age(report: &ImageReport, now: Option<Date>, max_days: u32) -> Verdi
         )
     } else {
         Verdict::Pass(format!("the scan is {age} days old (made {created})"))
+    }
+}
+
+/// An image reference, split as container runtimes read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The registry host (`docker.io` when the reference names none).
+    pub registry: String,
+    /// The repository path (`library/nginx` for `nginx`).
+    pub repository: String,
+    /// The tag, if any.
+    pub tag: Option<String>,
+    /// The digest (`sha256:...`), if any.
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Parses `[registry/]path[:tag][@digest]` the way the Docker reference grammar does: the
+    /// first component is a registry when it has a `.` or `:` or is `localhost`.
+    pub fn parse(text: &str) -> ImageRef {
+        let (name, digest) = match text.split_once('@') {
+            Some((n, d)) => (n, Some(d.to_owned())),
+            None => (text, None),
+        };
+        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+        let (path, tag) = match name.get(last_slash..).and_then(|last| last.rfind(':')) {
+            Some(colon) => {
+                let at = last_slash + colon;
+                (
+                    name.get(..at).unwrap_or(name),
+                    name.get(at + 1..).map(str::to_owned),
+                )
+            }
+            None => (name, None),
+        };
+        let (registry, repository) = match path.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ if path.contains('/') => ("docker.io".to_owned(), path.to_owned()),
+            _ => ("docker.io".to_owned(), format!("library/{path}")),
+        };
+        let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
+            "docker.io".to_owned()
+        } else {
+            registry
+        };
+        ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        }
+    }
+
+    /// `registry/repository`, the name allowed-registry prefixes are matched against.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// Whether the reference is pinned by a digest.
+    pub fn pinned(&self) -> bool {
+        self.digest.as_deref().is_some_and(|d| d.contains(':'))
     }
 }
 

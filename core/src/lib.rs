@@ -47,6 +47,7 @@ pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod vocab;
 
 pub use benchmarks::{Benchmark, Selection, SelectionError};
 pub use engine::{

@@ -11,47 +11,15 @@
 //! whose controller was not scanned.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 
+pub use crate::report::Folded;
 use crate::report::{CheckResult, ResourceRef, Status};
 use crate::rules::manifest::{Index, IndexedResource};
 
 /// How far a chain of controllers is followed (a Pod, its ReplicaSet, its Deployment is 2).
 const MAX_DEPTH: usize = 8;
-
-/// The objects folded into one controller's results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Folded {
-    /// The controller (a Deployment, a CronJob, ...).
-    pub owner: Arc<ResourceRef>,
-    /// Its file.
-    pub file: SmolStr,
-    /// How many objects of each kind it controls in the input (`Pod`: 3, `ReplicaSet`: 1).
-    pub objects: BTreeMap<SmolStr, usize>,
-    /// How many of their results repeated the controller's and were folded.
-    pub results: usize,
-}
-
-impl Folded {
-    /// The objects folded in, in words: `2 Pods and 1 ReplicaSet`.
-    pub fn describe_objects(&self) -> String {
-        let parts: Vec<String> = self
-            .objects
-            .iter()
-            .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
-            .collect();
-        match parts.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-            None => String::new(),
-        }
-    }
-}
 
 /// The controller that made resource `i`, if it is in the input.
 fn parent(

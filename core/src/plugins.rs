@@ -11,10 +11,11 @@
 use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 
-use crate::engine::SourceFile;
+use crate::input::SourceFile;
 use crate::input::manifest::{Resource, parse_manifests};
 use crate::input::yaml::{Limits, Pos};
 use crate::report::{BenchmarkRun, CheckResult, Control, Location, ResourceRef, Status};
+pub use crate::report::{PluginInfo, PluginRule};
 use crate::rules::Severity;
 
 /// A plugin as the policy file lists it (the CLI loads it).
@@ -182,7 +183,7 @@ pub fn plugin_resources(files: &[SourceFile<'_>], limits: Limits) -> Vec<PluginR
     let mut out = Vec::new();
     for file in files
         .iter()
-        .filter(|f| !crate::engine::looks_like_facts(f.text))
+        .filter(|f| !crate::facts::looks_like_facts(f.text))
     {
         for r in parse_manifests(file.name, file.text, limits).resources {
             out.push(PluginResource {
@@ -196,26 +197,6 @@ pub fn plugin_resources(files: &[SourceFile<'_>], limits: Limits) -> Vec<PluginR
         }
     }
     out
-}
-
-/// One rule a plugin declares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PluginRule {
-    /// The code as the plugin writes it (`LBL001`); reports show `<plugin>/<code>`.
-    pub code: String,
-    /// One line.
-    pub title: SmolStr,
-    /// Severity of a failure.
-    pub severity: Severity,
-    /// What it checks (markdown).
-    pub description: SmolStr,
-    /// How to fix a failure.
-    // Stored once, shared by every result of the rule (a clone of a `SmolStr` is a count).
-    pub remediation: SmolStr,
-    /// Benchmark controls (`benchmark`, `id`).
-    pub controls: Vec<Control>,
 }
 
 /// A plugin's verdict.
@@ -233,21 +214,6 @@ pub struct PluginFinding {
     pub message: String,
     /// The container, if one.
     pub container: Option<String>,
-}
-
-/// A plugin as it appears in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct PluginInfo {
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// The component file.
-    pub file: String,
-    /// Its rules.
-    pub rules: Vec<PluginRule>,
 }
 
 /// What running one plugin gave.
@@ -378,7 +344,7 @@ impl PluginRun {
         };
         CheckResult {
             rule: format!("{}/{}", self.display_name(), rule.code).into(),
-            name: crate::engine::slug(&rule.title).into(),
+            name: crate::vocab::slug(&rule.title).into(),
             status: finding.status,
             severity: rule.severity,
             benchmark: self.label().into(),

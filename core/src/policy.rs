@@ -16,6 +16,7 @@ use crate::registry::RULES;
 use crate::report::{CheckResult, ErrorLevel, Gate, InputError, ResourceRef, Status};
 use crate::rules::Severity;
 use crate::rules::manifest::Settings;
+pub use crate::vocab::Date;
 
 /// The policy file and options object.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -259,72 +260,6 @@ fn error(pointer: impl Into<String>, message: impl Into<String>) -> PolicyError 
     PolicyError {
         pointer: pointer.into(),
         message: message.into(),
-    }
-}
-
-/// A calendar date (proleptic Gregorian), ordered by time. The engine only validates and
-/// compares dates, so a date library (45 KiB more gzipped wasm) is not worth its size here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    year: u16,
-    month: u8,
-    day: u8,
-}
-
-impl Date {
-    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-    fn days(self) -> i64 {
-        let (y, m, d) = (
-            i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
-        );
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    /// Whole days from `earlier` to `self` (negative if `earlier` is later).
-    pub fn days_since(self, earlier: Date) -> i64 {
-        self.days() - earlier.days()
-    }
-
-    /// Parses `YYYY-MM-DD`, rejecting days that do not exist (`2027-02-29`).
-    pub fn parse(text: &str) -> Option<Date> {
-        let b = text.as_bytes();
-        let shape = b.len() == 10
-            && b.iter().enumerate().all(|(i, c)| {
-                if i == 4 || i == 7 {
-                    *c == b'-'
-                } else {
-                    c.is_ascii_digit()
-                }
-            });
-        if !shape {
-            return None;
-        }
-        let year: u16 = text.get(0..4)?.parse().ok()?;
-        let month: u8 = text.get(5..7)?.parse().ok()?;
-        let day: u8 = text.get(8..10)?.parse().ok()?;
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        (year > 0 && (1..=days).contains(&day)).then_some(Date { year, month, day })
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 }
 
@@ -606,38 +541,6 @@ impl OptionsSpec {
     }
 }
 
-/// Where in `root` a deserialization error is, and what it says (prefixed by the field's JSON
-/// pointer), so that an error in a YAML or JSON input points at its line.
-pub(crate) fn locate_serde_error(
-    root: &Node,
-    e: &serde_path_to_error::Error<serde_json::Error>,
-) -> (Pos, String) {
-    let pointer = path_to_pointer(e.path());
-    let message = e.inner().to_string();
-    // serde names an unknown field by itself; point at it.
-    let pointer = match unknown_field(&message) {
-        Some(field) if !pointer.ends_with(&format!("/{field}")) => format!("{pointer}/{field}"),
-        _ => pointer,
-    };
-    (root.locate(&pointer), described(&pointer, &message))
-}
-
-fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
-            }
-            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
-
 /// Reads a policy file (`stockade.yaml`, YAML or JSON). Every problem is an input error at the
 /// line of the offending key or value.
 pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputError> {
@@ -658,23 +561,11 @@ pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputE
     }
     let json = root.to_json();
     let spec: OptionsSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let (pos, message) = locate_serde_error(&root, &e);
+        let (pos, message) = crate::input::serde_errors::locate_serde_error(&root, &e);
         at(pos, message)
     })?;
     spec.resolve_in(file, &|p| root.locate(p))
         .map_err(|e| at(root.locate(&e.pointer), e.to_string()))
-}
-
-fn unknown_field(message: &str) -> Option<&str> {
-    message.strip_prefix("unknown field `")?.split('`').next()
-}
-
-fn described(pointer: &str, message: &str) -> String {
-    if pointer.is_empty() {
-        message.to_owned()
-    } else {
-        format!("{pointer}: {message}")
-    }
 }
 
 /// Glob match with `*` and `?`.
@@ -822,11 +713,11 @@ pub fn annotation_exemptions(
     let specs: Vec<ExemptionSpec> = match serde_path_to_error::deserialize(&json) {
         Ok(s) => s,
         Err(e) => {
-            let pointer = path_to_pointer(e.path());
+            let pointer = crate::input::serde_errors::path_to_pointer(e.path());
             warn(
                 errors,
                 ErrorLevel::Error,
-                described(&pointer, &e.inner().to_string()),
+                crate::input::serde_errors::described(&pointer, &e.inner().to_string()),
             );
             return Vec::new();
         }

@@ -3,70 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::benchmarks::cis;
-use crate::report::Control;
-use crate::rules::{Rule, RuleKind, Severity, image, network, pss, rbac, workload};
-
-/// Every rule, ordered by code.
-pub static RULES: &[&Rule] = &[
-    &image::image_tag::RULE,
-    &image::image_digest::RULE,
-    &image::allowed_registries::RULE,
-    &image::image_pull_policy::RULE,
-    &image::shell_command::RULE,
-    &image::distroless_sbom::RULE,
-    &image::non_root_image::RULE,
-    &image::vulnerabilities::RULE,
-    &image::scan_age::RULE,
-    &network::namespace_network_policy::RULE,
-    &pss::host_process::RULE,
-    &pss::host_namespaces::RULE,
-    &pss::privileged::RULE,
-    &pss::capabilities_baseline::RULE,
-    &pss::host_path_volumes::RULE,
-    &pss::host_ports::RULE,
-    &pss::host_probes::RULE,
-    &pss::apparmor_profile::RULE,
-    &pss::selinux_options::RULE,
-    &pss::proc_mount::RULE,
-    &pss::seccomp_baseline::RULE,
-    &pss::sysctls::RULE,
-    &pss::restricted_volumes::RULE,
-    &pss::allow_privilege_escalation::RULE,
-    &pss::run_as_non_root::RULE,
-    &pss::run_as_user::RULE,
-    &pss::seccomp_restricted::RULE,
-    &pss::capabilities_restricted::RULE,
-    &pss::proc_mount_restricted::RULE,
-    &rbac::cluster_admin_binding::RULE,
-    &rbac::secrets_access::RULE,
-    &rbac::rbac_wildcards::RULE,
-    &rbac::pod_creation::RULE,
-    &rbac::default_service_account_token::RULE,
-    &rbac::default_service_account_binding::RULE,
-    &rbac::system_masters_binding::RULE,
-    &rbac::escalation_verbs::RULE,
-    &rbac::persistent_volume_creation::RULE,
-    &rbac::node_proxy_access::RULE,
-    &rbac::csr_approval::RULE,
-    &rbac::webhook_configuration_access::RULE,
-    &rbac::token_creation::RULE,
-    &workload::read_only_root_filesystem::RULE,
-    &workload::resource_limits::RULE,
-    &workload::secrets_in_env::RULE,
-    &workload::automount_service_account_token::RULE,
-    &workload::default_namespace::RULE,
-    &workload::net_raw_capability::RULE,
-    &workload::added_capabilities::RULE,
-];
-
-/// Finds a rule by code (`PSS003`, case-insensitive), name (`privileged`) or PSA check id.
-pub fn find_rule(key: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| {
-        r.code.eq_ignore_ascii_case(key)
-            || r.name == key
-            || matches!(&r.kind, crate::rules::RuleKind::Pss(c) if c.id == key)
-    })
-}
+pub use crate::rules::{RULES, find_rule};
+use crate::rules::{Rule, RuleKind, Severity};
+use crate::vocab::Control;
 
 /// A rule or benchmark check, as `stockade rules` and the npm package list them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +59,7 @@ pub fn catalog() -> Vec<RuleInfo> {
         seen.push(&check.id);
         out.push(RuleInfo {
             code: check.code(),
-            name: crate::engine::slug(&check.title),
+            name: crate::vocab::slug(&check.title),
             title: check.title.clone(),
             severity: check.severity,
             benchmark: "cis-k8s".to_owned(),
@@ -146,7 +85,7 @@ pub fn catalog() -> Vec<RuleInfo> {
         }
         seen.push(code.clone());
         out.push(RuleInfo {
-            name: crate::engine::slug(&control.title),
+            name: crate::vocab::slug(&control.title),
             title: control.title.clone(),
             severity: Severity::Medium,
             benchmark: control.benchmark.clone(),
@@ -174,7 +113,7 @@ pub fn catalog() -> Vec<RuleInfo> {
     for check in crate::benchmarks::cis_ubuntu::checks() {
         out.push(RuleInfo {
             code: check.code(),
-            name: crate::engine::slug(&check.title),
+            name: crate::vocab::slug(&check.title),
             title: check.title.clone(),
             severity: check.severity,
             benchmark: "cis-ubuntu".to_owned(),
@@ -190,7 +129,7 @@ pub fn catalog() -> Vec<RuleInfo> {
     for check in crate::benchmarks::containerd::CHECKS {
         out.push(RuleInfo {
             code: check.code(),
-            name: crate::engine::slug(check.title),
+            name: crate::vocab::slug(check.title),
             title: check.title.to_owned(),
             severity: check.severity,
             benchmark: "containerd".to_owned(),
@@ -206,7 +145,7 @@ pub fn catalog() -> Vec<RuleInfo> {
     for check in crate::benchmarks::os_scan::CHECKS {
         out.push(RuleInfo {
             code: check.code(),
-            name: crate::engine::slug(check.title),
+            name: crate::vocab::slug(check.title),
             title: check.title.to_owned(),
             severity: check.severity,
             benchmark: crate::benchmarks::os_scan::BENCHMARK.to_owned(),

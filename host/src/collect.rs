@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use rustix::fs::FileType as Kind;
-use stockade_core::facts::plan::{Component, plan};
+use stockade_core::benchmarks::collection_plan;
+use stockade_core::facts::plan::Component;
 use stockade_core::facts::{
     CollectionError, FileFact, FileType, KubernetesInfo, NodeFacts, OsInfo, Process,
 };
@@ -46,7 +47,7 @@ pub fn collect(root: &Path, kubernetes_version: Option<String>) -> std::io::Resu
     c.processes();
     c.os_facts();
     for _round in 0..5 {
-        let requests = plan(&c.facts);
+        let requests = collection_plan(&c.facts);
         // A request is new when the path was not recorded, or when a listing recorded a regular
         // file by metadata only and its content is now asked (a file an sshd `Include` names).
         let new: Vec<_> = requests

@@ -18,8 +18,8 @@ use crate::facts::plan::{
     CommandSource, Component, ConfigUnavailable, NodeView, Resolved, Role, config_value,
 };
 use crate::input::yaml::{self, Limits};
-use crate::report::Status;
 use crate::rules::Severity;
+use crate::vocab::Status;
 
 /// A version of the CIS Kubernetes Benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

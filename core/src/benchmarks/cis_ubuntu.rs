@@ -22,10 +22,11 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::cis::{Evidence, Outcome, Undecided, mode_within};
+use crate::facts::plan::FileRequest;
 use crate::facts::{FileFact, FileType, NodeFacts};
 use crate::input::yaml::{self, Limits};
-use crate::report::Status;
 use crate::rules::Severity;
+use crate::vocab::Status;
 
 /// The benchmark's version, as reports label it.
 pub const VERSION: &str = "2.0.0";
@@ -432,6 +433,32 @@ pub fn requests(facts: &NodeFacts) -> Vec<(String, bool, bool)> {
                 todo.push(target);
             }
         }
+    }
+    out
+}
+
+/// What this benchmark reads from a node, for the collection plan: config files by content, the
+/// rest by metadata, and the files sshd's and sudo's includes name.
+pub fn file_requests(facts: &NodeFacts) -> Vec<FileRequest> {
+    let mut out = Vec::new();
+    let mut add = |path: &str, content: bool, list: bool| {
+        out.push(FileRequest {
+            path: path.to_owned(),
+            content,
+            list,
+        });
+    };
+    for path in CONTENT_FILES {
+        add(path, true, false);
+    }
+    for dir in CONTENT_DIRS {
+        add(dir, true, true);
+    }
+    for path in metadata_paths() {
+        add(path, false, path == "/etc/ssh");
+    }
+    for (path, content, list) in requests(facts) {
+        add(&path, content, list);
     }
     out
 }

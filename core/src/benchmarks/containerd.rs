@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use super::cis::{Evidence, Outcome, Undecided, mode_within};
 use crate::facts::NodeFacts;
-use crate::facts::plan::{Component, NodeView};
-use crate::report::Status;
+use crate::facts::plan::{Component, FileRequest, NodeView};
 use crate::rules::Severity;
+use crate::vocab::Status;
 
 /// The config file containerd reads by default.
 pub const CONFIG: &str = "/etc/containerd/config.toml";
@@ -937,6 +937,29 @@ fn containerd_version(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
 /// Fix: upgrade. References: the CVEs in [`RUNC_CVES`].
 fn runc_version(rt: &Runtime<'_>) -> Result<Outcome, Undecided> {
     version_check(rt, "runc", RUNC_CVES)
+}
+
+/// What this benchmark reads from a node, for the collection plan: containerd's config, its
+/// socket, and the registry `hosts.toml` directories the config names.
+pub fn file_requests(facts: &NodeFacts) -> Vec<FileRequest> {
+    let mut out: Vec<FileRequest> = requests()
+        .into_iter()
+        .map(|(path, content)| FileRequest {
+            path: path.to_owned(),
+            content,
+            list: false,
+        })
+        .collect();
+    if let Some(dirs) = registry_config_path(facts) {
+        for dir in dirs.split(':').filter(|d| d.starts_with('/')) {
+            out.push(FileRequest {
+                path: dir.to_owned(),
+                content: true,
+                list: true,
+            });
+        }
+    }
+    out
 }
 
 /// The CRI registry `config_path` of the collected config.toml (where hosts.toml files live).

@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::input::yaml::{self, Limits};
-use crate::registry::find_rule;
 use crate::rules::Rule;
+use crate::rules::find_rule;
 
 /// One control of a manifest benchmark.
 #[derive(Debug, Clone, Deserialize)]

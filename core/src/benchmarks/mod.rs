@@ -9,7 +9,9 @@ pub mod os_scan;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::registry::RULES;
+use crate::facts::NodeFacts;
+use crate::facts::plan::{FileRequest, plan};
+use crate::rules::RULES;
 use crate::rules::pss::{Level, Version};
 use crate::rules::{Rule, RuleKind};
 
@@ -376,6 +378,16 @@ pub fn pss_checks(level: Level, version: Version) -> Vec<&'static Rule> {
         RuleKind::Manifest(_) => (Level::Privileged, r.code),
     });
     checks
+}
+
+/// What a collector should read on a node: the Kubernetes components' files and what every
+/// other node benchmark declares it reads (CIS Ubuntu, containerd). Call it again after adding
+/// the files: a config file read in one round can name files for the next.
+pub fn collection_plan(facts: &NodeFacts) -> Vec<FileRequest> {
+    plan(
+        facts,
+        &[cis_ubuntu::file_requests, containerd::file_requests],
+    )
 }
 
 #[cfg(test)]

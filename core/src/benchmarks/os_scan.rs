@@ -50,9 +50,9 @@ use std::collections::BTreeMap;
 use crate::benchmarks::cis::{Evidence, Outcome};
 use crate::facts::NodeFacts;
 use crate::images::{self, ImageReport, Verdict};
-use crate::policy::Date;
-use crate::report::Status;
 use crate::rules::Severity;
+use crate::vocab::Date;
+use crate::vocab::Status;
 
 /// One OS image scan check.
 pub struct CheckDef {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::input::yaml::{self, Limits, Node, Pos};
-use crate::report::{ErrorLevel, InputError};
+use crate::vocab::{ErrorLevel, InputError};
 
 /// The `apiVersion` of the facts format this engine writes. `v1alpha2` added the OS and
 /// container runtime sections (`sysctl`, `mounts`, `packages`, `modules`, `enabledServices`,
@@ -412,7 +412,7 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
     }
     let json = node.to_json();
     let mut facts: NodeFacts = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let (pos, message) = crate::policy::locate_serde_error(&node, &e);
+        let (pos, message) = crate::input::serde_errors::locate_serde_error(&node, &e);
         error(pos, format!("node facts: {message}"))
     })?;
     // Values that have the right type and still cannot be true (a collector that lies, or a
@@ -441,6 +441,12 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
         facts,
         node,
     })
+}
+
+/// Whether a file is a node facts document (by its kind and apiVersion near the top).
+pub(crate) fn looks_like_facts(text: &str) -> bool {
+    let head: String = text.chars().take(512).collect();
+    API_VERSIONS.iter().any(|v| head.contains(v)) && head.contains(&format!("\"{}\"", KIND))
 }
 
 #[cfg(test)]

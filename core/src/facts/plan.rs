@@ -480,9 +480,17 @@ pub struct FileRequest {
     pub list: bool,
 }
 
-/// What a collector should read, given what it has collected so far. Call it again after
-/// adding the files: a config file read in one round can name files for the next.
-pub fn plan(facts: &NodeFacts) -> Vec<FileRequest> {
+/// What a node benchmark reads from a node beyond the Kubernetes components' own files, given
+/// what has been collected so far. Each benchmark declares its own (`cis_ubuntu::file_requests`,
+/// `containerd::file_requests`); `benchmarks::collection_plan` hands them all to [`plan`], so
+/// this module never needs to know the benchmarks.
+pub type Needs = fn(&NodeFacts) -> Vec<FileRequest>;
+
+/// What a collector should read, given what it has collected so far: the Kubernetes
+/// components' files (from their flags and config files) and what `benchmarks` declare. Call it
+/// again after adding the files: a config file read in one round can name files for the next.
+/// When one path is asked for twice, the first request wins.
+pub fn plan(facts: &NodeFacts, benchmarks: &[Needs]) -> Vec<FileRequest> {
     let view = NodeView::new(facts);
     let mut requests: Vec<FileRequest> = Vec::new();
     let mut add = |path: &str, content: bool, list: bool| {
@@ -525,28 +533,10 @@ pub fn plan(facts: &NodeFacts) -> Vec<FileRequest> {
             add(unit, false, false);
         }
     }
-    // The OS benchmark (CIS Ubuntu): config files by content, the rest by metadata.
-    use crate::benchmarks::{cis_ubuntu, containerd};
-    for path in cis_ubuntu::CONTENT_FILES {
-        add(path, true, false);
-    }
-    for dir in cis_ubuntu::CONTENT_DIRS {
-        add(dir, true, true);
-    }
-    for path in cis_ubuntu::metadata_paths() {
-        add(path, false, path == "/etc/ssh");
-    }
-    // The files sshd's and sudo's includes name.
-    for (path, content, list) in cis_ubuntu::requests(facts) {
-        add(&path, content, list);
-    }
-    // containerd: its config, the socket, and the registry hosts.toml files it names.
-    for (path, content) in containerd::requests() {
-        add(path, content, false);
-    }
-    if let Some(dir) = containerd::registry_config_path(facts) {
-        for dir in dir.split(':').filter(|d| d.starts_with('/')) {
-            add(dir, true, true);
+    // What the other node benchmarks read (CIS Ubuntu, containerd), as each declares it.
+    for needs in benchmarks {
+        for r in needs(facts) {
+            add(&r.path, r.content, r.list);
         }
     }
     requests.sort();
@@ -650,7 +640,7 @@ mod tests {
             ]],
             vec![],
         );
-        let paths: Vec<_> = plan(&round1).into_iter().map(|r| r.path).collect();
+        let paths: Vec<_> = plan(&round1, &[]).into_iter().map(|r| r.path).collect();
         assert!(paths.contains(&"/srv/kubelet.yaml".to_owned()));
         assert!(paths.contains(&"/srv/kubelet.conf".to_owned()));
         assert!(paths.contains(&"/etc/kubernetes/manifests/kube-apiserver.yaml".to_owned()));
@@ -659,7 +649,7 @@ mod tests {
             &[&["/usr/bin/kubelet", "--config=/srv/kubelet.yaml"]],
             vec![file("/srv/kubelet.yaml", Some(config))],
         );
-        let requests = plan(&round2);
+        let requests = plan(&round2, &[]);
         let paths: Vec<_> = requests.iter().map(|r| r.path.as_str()).collect();
         assert!(paths.contains(&"/srv/ca.crt"));
         assert!(paths.contains(&"/srv/manifests/kube-apiserver.yaml"));

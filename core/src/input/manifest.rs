@@ -4,7 +4,7 @@
 //! does not hide the others: the broken document becomes an input error, the rest are scanned.
 
 use super::yaml::{self, Limits, Node, Pos, Value};
-use crate::report::{ErrorLevel, InputError, ResourceRef};
+use crate::vocab::{ErrorLevel, InputError, ResourceRef};
 
 /// One Kubernetes object found in the input.
 #[derive(Debug, Clone)]

@@ -2,4 +2,14 @@
 
 pub mod manifest;
 pub mod pod;
+pub mod serde_errors;
 pub mod yaml;
+
+/// One input file: its name (as the user should see it) and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    /// The name shown in locations (a path, `<stdin>`, ...).
+    pub name: &'a str,
+    /// The content.
+    pub text: &'a str,
+}

@@ -11,14 +11,7 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-/// A 1-based line and column in a source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Pos {
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column, counted in characters.
-    pub column: u32,
-}
+pub use crate::vocab::Pos;
 
 /// A YAML value with its position.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::{BaselineState, CheckResult, Finding, Report, Status, escape_controls};
-use crate::rules::Severity;
+use crate::vocab::Severity;
 
 /// Escapes text for HTML content and attribute values (control characters made visible first,
 /// as in every human format).

@@ -13,10 +13,11 @@ pub mod text;
 
 use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::rules::Severity;
-use crate::rules::pss::Level;
+pub use crate::vocab::{Control, ErrorLevel, InputError, Location, ResourceRef, Status};
+use crate::vocab::{Level, Severity};
 
 /// Text for a terminal or a document, with every control character (C0, DEL, C1, so ESC, CR,
 /// BS and newlines too) and every bidirectional override written as a visible escape (`\x1b`,
@@ -75,10 +76,10 @@ pub struct Report {
     /// Objects read back from a cluster whose controller is in the input too: their results
     /// that repeat the controller's are reported once, on the controller, and counted here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub owned: Vec<crate::owners::Folded>,
+    pub owned: Vec<Folded>,
     /// The rule plugins that ran, with their rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub plugins: Vec<crate::plugins::PluginInfo>,
+    pub plugins: Vec<PluginInfo>,
     /// Compliance scores per benchmark run and section.
     #[serde(default)]
     pub scores: Vec<score::BenchmarkScore>,
@@ -121,99 +122,6 @@ pub struct InputSummary {
     pub documents: usize,
     /// Kubernetes objects in it.
     pub resources: usize,
-}
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The resource complies.
-    Pass,
-    /// The resource violates the rule.
-    Fail,
-    /// Not a violation, but worth a look.
-    Warn,
-    /// Cannot be decided from the input: a person must check.
-    Manual,
-    /// Not applicable.
-    Skip,
-    /// The check could not run.
-    Error,
-    /// A failure (or warning, error or manual check) that an exemption accepts; see
-    /// `exemption` for why, by whom and until when.
-    Exempt,
-}
-
-impl Status {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Warn => "warn",
-            Status::Manual => "manual",
-            Status::Skip => "skip",
-            Status::Error => "error",
-            Status::Exempt => "exempt",
-        }
-    }
-}
-
-/// Identity of a Kubernetes object.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceRef {
-    /// `apiVersion`
-    pub api_version: SmolStr,
-    /// `kind`
-    pub kind: SmolStr,
-    /// `metadata.namespace`, when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<SmolStr>,
-    /// `metadata.name` (or `generateName` followed by `*`).
-    pub name: SmolStr,
-}
-
-impl ResourceRef {
-    /// `Kind namespace/name`.
-    pub fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
-            None => format!("{} {}", self.kind, self.name),
-        }
-    }
-}
-
-/// A position in an input file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Location {
-    /// File name as given.
-    pub file: SmolStr,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
-    /// The Helm template that rendered this object (`# Source:`), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub helm_source: Option<SmolStr>,
-}
-
-/// A benchmark control a result maps to.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Control {
-    /// Benchmark family (`pss`).
-    pub benchmark: SmolStr,
-    /// Control id (the PSA check id for PSS).
-    pub id: SmolStr,
-    /// Level, where the benchmark has levels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<Level>,
 }
 
 /// One result.
@@ -330,57 +238,6 @@ pub enum BaselineState {
     New,
     /// Already in the baseline.
     Unchanged,
-}
-
-/// How bad an input problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorLevel {
-    /// The input was used anyway (e.g. a duplicate key).
-    Warning,
-    /// Part of the input could not be used.
-    Error,
-}
-
-/// A problem with the input.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct InputError {
-    /// File name as given.
-    pub file: String,
-    /// 1-based line (0 when the whole file is concerned).
-    pub line: u32,
-    /// 1-based column (0 when the whole file is concerned).
-    pub column: u32,
-    /// What went wrong.
-    pub message: String,
-    /// `error` when part of the input was lost, `warning` when it was used anyway.
-    pub level: ErrorLevel,
-}
-
-impl InputError {
-    /// An input problem at a position of a file.
-    pub fn at(
-        file: &str,
-        pos: crate::input::yaml::Pos,
-        level: ErrorLevel,
-        message: impl Into<String>,
-    ) -> InputError {
-        InputError {
-            file: file.to_owned(),
-            line: pos.line,
-            column: pos.column,
-            message: message.into(),
-            level,
-        }
-    }
-
-    /// Whether part of the input was lost.
-    pub fn is_error(&self) -> bool {
-        self.level == ErrorLevel::Error
-    }
 }
 
 /// The Pod Security Admission mode a namespace label sets.
@@ -666,13 +523,6 @@ impl Report {
     }
 }
 
-impl Status {
-    /// `fail`, `warn` or `error`: a result someone must act on.
-    pub fn is_problem(self) -> bool {
-        matches!(self, Status::Fail | Status::Warn | Status::Error)
-    }
-}
-
 /// When a run fails (`--fail-on`, `--min-score`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Gate {
@@ -694,6 +544,72 @@ impl Report {
             "html" => html::render(self),
             _ => return None,
         })
+    }
+}
+
+/// A plugin as it appears in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PluginInfo {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The component file.
+    pub file: String,
+    /// Its rules.
+    pub rules: Vec<PluginRule>,
+}
+
+/// One rule a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PluginRule {
+    /// The code as the plugin writes it (`LBL001`); reports show `<plugin>/<code>`.
+    pub code: String,
+    /// One line.
+    pub title: SmolStr,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// What it checks (markdown).
+    pub description: SmolStr,
+    /// How to fix a failure.
+    // Stored once, shared by every result of the rule (a clone of a `SmolStr` is a count).
+    pub remediation: SmolStr,
+    /// Benchmark controls (`benchmark`, `id`).
+    pub controls: Vec<Control>,
+}
+
+/// The objects folded into one controller's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Folded {
+    /// The controller (a Deployment, a CronJob, ...).
+    pub owner: Arc<ResourceRef>,
+    /// Its file.
+    pub file: SmolStr,
+    /// How many objects of each kind it controls in the input (`Pod`: 3, `ReplicaSet`: 1).
+    pub objects: BTreeMap<SmolStr, usize>,
+    /// How many of their results repeated the controller's and were folded.
+    pub results: usize,
+}
+
+impl Folded {
+    /// The objects folded in, in words: `2 Pods and 1 ReplicaSet`.
+    pub fn describe_objects(&self) -> String {
+        let parts: Vec<String> = self
+            .objects
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}{}", if *n == 1 { "" } else { "s" }))
+            .collect();
+        match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        }
     }
 }
 

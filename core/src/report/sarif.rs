@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{ErrorLevel, Report, Status};
 use crate::registry::{RuleInfo, catalog_cached};
-use crate::rules::Severity;
+use crate::vocab::Severity;
 
 /// SARIF's `level` for a severity.
 fn level(severity: Severity) -> &'static str {
@@ -98,7 +98,7 @@ fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
     };
     Some(RuleInfo {
         code: id.to_owned(),
-        name: crate::engine::slug(&rule.title),
+        name: crate::vocab::slug(&rule.title),
         title: rule.title.to_string(),
         severity: rule.severity,
         benchmark: format!("plugin:{plugin}"),

@@ -157,7 +157,7 @@ pub fn scores(benchmarks: &[String], results: &[CheckResult]) -> Vec<BenchmarkSc
 mod tests {
     use super::*;
     use crate::report::{Control, Location, ResourceRef};
-    use crate::rules::Severity;
+    use crate::vocab::Severity;
 
     fn result(benchmark: &str, control: &str, resource: &str, status: Status) -> CheckResult {
         CheckResult {

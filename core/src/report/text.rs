@@ -77,7 +77,7 @@ fn reason(result: &CheckResult) -> &str {
         let end = from + at;
         if message
             .get(..end)
-            .is_some_and(|title| crate::engine::slug(title) == result.name.as_str())
+            .is_some_and(|title| crate::vocab::slug(title) == result.name.as_str())
         {
             return message.get(end + 2..).unwrap_or(message);
         }

@@ -14,7 +14,7 @@ use smol_str::SmolStr;
 use crate::input::manifest::Resource;
 use crate::input::pod::{ContainerKind, Loc, template_path};
 use crate::input::yaml::{Node, Value};
-use crate::report::{ResourceRef, Status};
+use crate::vocab::{ResourceRef, Status};
 
 /// Settings of the rules that need them (the `settings` of the policy file).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,7 +287,7 @@ pub struct Images {
     /// The reports, in input order.
     pub reports: Vec<crate::images::ImageReport>,
     /// Today.
-    pub now: Option<crate::policy::Date>,
+    pub now: Option<crate::vocab::Date>,
 }
 
 static NO_IMAGES: Images = Images {

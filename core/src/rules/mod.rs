@@ -10,45 +10,7 @@ pub mod pss;
 pub mod rbac;
 pub mod workload;
 
-use serde::{Deserialize, Serialize};
-
-/// How bad a failing result is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Low,
-    /// Weakens a layer of defence.
-    Medium,
-    /// Opens a path to the node or other workloads.
-    High,
-    /// Hands over the node.
-    Critical,
-}
-
-impl Severity {
-    /// Parses a lowercase name.
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text {
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
+pub use crate::vocab::Severity;
 
 /// What kind of rule this is, with what its family needs to run it.
 #[derive(Debug)]
@@ -112,4 +74,66 @@ macro_rules! declare_rule {
             $($field: $value),*
         };
     };
+}
+
+/// Every rule, ordered by code: the one table of rule codes (stable, never reused).
+pub static RULES: &[&Rule] = &[
+    &image::image_tag::RULE,
+    &image::image_digest::RULE,
+    &image::allowed_registries::RULE,
+    &image::image_pull_policy::RULE,
+    &image::shell_command::RULE,
+    &image::distroless_sbom::RULE,
+    &image::non_root_image::RULE,
+    &image::vulnerabilities::RULE,
+    &image::scan_age::RULE,
+    &network::namespace_network_policy::RULE,
+    &pss::host_process::RULE,
+    &pss::host_namespaces::RULE,
+    &pss::privileged::RULE,
+    &pss::capabilities_baseline::RULE,
+    &pss::host_path_volumes::RULE,
+    &pss::host_ports::RULE,
+    &pss::host_probes::RULE,
+    &pss::apparmor_profile::RULE,
+    &pss::selinux_options::RULE,
+    &pss::proc_mount::RULE,
+    &pss::seccomp_baseline::RULE,
+    &pss::sysctls::RULE,
+    &pss::restricted_volumes::RULE,
+    &pss::allow_privilege_escalation::RULE,
+    &pss::run_as_non_root::RULE,
+    &pss::run_as_user::RULE,
+    &pss::seccomp_restricted::RULE,
+    &pss::capabilities_restricted::RULE,
+    &pss::proc_mount_restricted::RULE,
+    &rbac::cluster_admin_binding::RULE,
+    &rbac::secrets_access::RULE,
+    &rbac::rbac_wildcards::RULE,
+    &rbac::pod_creation::RULE,
+    &rbac::default_service_account_token::RULE,
+    &rbac::default_service_account_binding::RULE,
+    &rbac::system_masters_binding::RULE,
+    &rbac::escalation_verbs::RULE,
+    &rbac::persistent_volume_creation::RULE,
+    &rbac::node_proxy_access::RULE,
+    &rbac::csr_approval::RULE,
+    &rbac::webhook_configuration_access::RULE,
+    &rbac::token_creation::RULE,
+    &workload::read_only_root_filesystem::RULE,
+    &workload::resource_limits::RULE,
+    &workload::secrets_in_env::RULE,
+    &workload::automount_service_account_token::RULE,
+    &workload::default_namespace::RULE,
+    &workload::net_raw_capability::RULE,
+    &workload::added_capabilities::RULE,
+];
+
+/// Finds a rule by code (`PSS003`, case-insensitive), name (`privileged`) or PSA check id.
+pub fn find_rule(key: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| {
+        r.code.eq_ignore_ascii_case(key)
+            || r.name == key
+            || matches!(&r.kind, RuleKind::Pss(c) if c.id == key)
+    })
 }

@@ -12,71 +12,7 @@ pub mod vulnerabilities;
 
 use super::manifest::{ContainerField, Field, Finding, Subject};
 use super::workload::{container_label, per_container};
-
-/// An image reference, split as container runtimes read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    /// The registry host (`docker.io` when the reference names none).
-    pub registry: String,
-    /// The repository path (`library/nginx` for `nginx`).
-    pub repository: String,
-    /// The tag, if any.
-    pub tag: Option<String>,
-    /// The digest (`sha256:...`), if any.
-    pub digest: Option<String>,
-}
-
-impl ImageRef {
-    /// Parses `[registry/]path[:tag][@digest]` the way the Docker reference grammar does: the
-    /// first component is a registry when it has a `.` or `:` or is `localhost`.
-    pub fn parse(text: &str) -> ImageRef {
-        let (name, digest) = match text.split_once('@') {
-            Some((n, d)) => (n, Some(d.to_owned())),
-            None => (text, None),
-        };
-        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-        let (path, tag) = match name.get(last_slash..).and_then(|last| last.rfind(':')) {
-            Some(colon) => {
-                let at = last_slash + colon;
-                (
-                    name.get(..at).unwrap_or(name),
-                    name.get(at + 1..).map(str::to_owned),
-                )
-            }
-            None => (name, None),
-        };
-        let (registry, repository) = match path.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_owned(), rest.to_owned())
-            }
-            _ if path.contains('/') => ("docker.io".to_owned(), path.to_owned()),
-            _ => ("docker.io".to_owned(), format!("library/{path}")),
-        };
-        let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
-            "docker.io".to_owned()
-        } else {
-            registry
-        };
-        ImageRef {
-            registry,
-            repository,
-            tag,
-            digest,
-        }
-    }
-
-    /// `registry/repository`, the name allowed-registry prefixes are matched against.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
-    }
-
-    /// Whether the reference is pinned by a digest.
-    pub fn pinned(&self) -> bool {
-        self.digest.as_deref().is_some_and(|d| d.contains(':'))
-    }
-}
+pub use crate::images::ImageRef;
 
 /// Runs `check` on the image of every container: its failures, or one pass at the pod spec.
 pub fn per_image(
@@ -110,7 +46,7 @@ pub fn report_verdict(
     code: &str,
     report: &crate::images::ImageReport,
     settings: &crate::rules::manifest::Settings,
-    now: Option<crate::policy::Date>,
+    now: Option<crate::vocab::Date>,
 ) -> Option<crate::images::Verdict> {
     use crate::images;
     Some(match code {

@@ -27,43 +27,9 @@ pub mod sysctls;
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
 use crate::input::pod::{At, Container, Loc, Pod, SecurityContext};
 
-/// A Pod Security Standards level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// No restrictions.
-    Privileged,
-    /// Prevents known privilege escalations.
-    Baseline,
-    /// Current pod hardening best practice.
-    Restricted,
-}
-
-impl Level {
-    /// The lowercase name, as in namespace labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Privileged => "privileged",
-            Level::Baseline => "baseline",
-            Level::Restricted => "restricted",
-        }
-    }
-
-    /// Parses a level name as PSA's labels spell it.
-    pub fn parse(text: &str) -> Option<Level> {
-        match text {
-            "privileged" => Some(Level::Privileged),
-            "baseline" => Some(Level::Baseline),
-            "restricted" => Some(Level::Restricted),
-            _ => None,
-        }
-    }
-}
+pub use crate::vocab::Level;
 
 /// The newest PSS policy version this engine knows (`v1.37`); `latest` means this one.
 pub const LATEST_MINOR: u32 = 37;

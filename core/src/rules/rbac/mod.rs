@@ -304,7 +304,7 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Status;
+    use crate::vocab::Status;
 
     #[test]
     fn wildcards_and_subresource_wildcards_match_like_the_authorizer() {
