@@ -1,0 +1,452 @@
+//! Stage 4, nodes: the node benchmarks on node facts (CIS Kubernetes sections 1-4, CIS Ubuntu,
+//! containerd, the image hygiene of the node's OS), and CIS Kubernetes on control-plane static
+//! pods found among the manifests. Each check's outcome becomes a result located at the fact
+//! it was decided from.
+
+use smol_str::SmolStr;
+
+use super::Options;
+use super::objects::location;
+use crate::benchmarks::cis::{self, CisVersion, Evidence};
+use crate::benchmarks::{Benchmark, BenchmarkVersion, Selection};
+use crate::facts::plan::{CommandSource, Component, NodeView};
+use crate::facts::{FactsDocument, argv::parse_flags, parse_facts};
+use crate::images::ImageReport;
+use crate::input::SourceFile;
+use crate::input::manifest::Resource;
+use crate::report::{
+    CheckResult, Control, InputSummary, Location, NodeEvidence, Report, ResourceRef, Status,
+};
+use crate::vocab::slug;
+
+/// Every node facts document, evaluated against the selected node benchmarks. A scan of a
+/// host's OS that no node's facts link to is said to be unjudged, never silently dropped.
+pub(super) fn evaluate_facts<'i, 'a: 'i>(
+    files: impl Iterator<Item = &'i SourceFile<'a>>,
+    os_scans: &[ImageReport],
+    selections: &[Selection],
+    options: &Options,
+    report: &mut Report,
+    out: &mut Vec<CheckResult>,
+) {
+    let mut facts_inputs = Vec::new();
+    let mut os_scans_linked = vec![false; os_scans.len()];
+    for file in files {
+        match parse_facts(file.name, file.text, options.limits) {
+            Err(e) => report.errors.push(e),
+            Ok(doc) => {
+                facts_inputs.push(InputSummary {
+                    file: file.name.to_owned(),
+                    documents: 1,
+                    resources: 1,
+                });
+                for selection in selections {
+                    match selection.benchmark {
+                        Benchmark::CisK8s => evaluate_node(&doc, *selection, out),
+                        Benchmark::CisUbuntu => {
+                            evaluate_os(
+                                &doc,
+                                *selection,
+                                options.policy.settings.node_profile,
+                                out,
+                            );
+                        }
+                        Benchmark::Containerd => evaluate_containerd(&doc, out),
+                        Benchmark::ImageHygiene => {
+                            for (scan, linked) in os_scans.iter().zip(&mut os_scans_linked) {
+                                *linked |=
+                                    crate::benchmarks::os_scan::link(&doc.facts, scan).is_some();
+                            }
+                            evaluate_os_scans(&doc, os_scans, options, out);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    report.inputs.append(&mut facts_inputs);
+    if selections
+        .iter()
+        .any(|s| s.benchmark == Benchmark::ImageHygiene)
+    {
+        for (scan, linked) in os_scans.iter().zip(os_scans_linked) {
+            if !linked {
+                report.errors.push(super::gather::not_judged(
+                    scan,
+                    "a host's operating system, and no node facts given link to it (by host \
+                     name, or by OS release and package set)",
+                ));
+            }
+        }
+    }
+}
+
+pub(super) fn cis_result(
+    check: &cis::CheckDef,
+    outcome: cis::Outcome,
+    version: CisVersion,
+    resource: std::sync::Arc<ResourceRef>,
+    location: Location,
+    pointer: String,
+) -> CheckResult {
+    check_result(
+        NodeCheck {
+            code: check.code(),
+            id: &check.id,
+            title: &check.title,
+            severity: check.severity,
+            remediation: &check.remediation,
+            benchmark: format!("cis-k8s@{}", version.label()),
+        },
+        outcome,
+        resource,
+        location,
+        pointer,
+    )
+}
+
+/// A result of a benchmark check on a node or a static pod.
+pub(super) fn check_result(
+    check: NodeCheck<'_>,
+    outcome: cis::Outcome,
+    resource: std::sync::Arc<ResourceRef>,
+    location: Location,
+    pointer: String,
+) -> CheckResult {
+    let failed = matches!(
+        outcome.status,
+        Status::Fail | Status::Warn | Status::Error | Status::Manual
+    );
+    CheckResult {
+        rule: check.code.into(),
+        name: slug(check.title).into(),
+        status: outcome.status,
+        severity: check.severity,
+        benchmark: check.benchmark.as_str().into(),
+        controls: std::sync::Arc::from([Control {
+            benchmark: check.benchmark.into(),
+            id: check.id.into(),
+            level: None,
+        }]),
+        resource,
+        container: None,
+        location,
+        pointer: pointer.into(),
+        message: format!("{}: {}", check.title, outcome.message).into(),
+        remediation: if failed {
+            check.remediation.into()
+        } else {
+            String::new().into()
+        },
+        evidence: NodeEvidence::of(outcome.expected, outcome.actual, outcome.source),
+        exemption: None,
+        baseline_state: None,
+    }
+}
+
+pub(super) fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckResult>) {
+    let view = NodeView::new(&doc.facts);
+    let version = match selection.version {
+        BenchmarkVersion::Cis(Some(v)) => v,
+        _ => CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0,
+    };
+    let node = std::sync::Arc::new(node_ref(doc));
+    for (check, outcome) in cis::evaluate_node(&view, version) {
+        let (location, pointer) = evidence_location(doc, &outcome.evidence);
+        out.push(cis_result(
+            check,
+            outcome,
+            version,
+            node.clone(),
+            location,
+            pointer,
+        ));
+    }
+}
+
+pub(super) fn node_ref(doc: &FactsDocument) -> ResourceRef {
+    ResourceRef {
+        api_version: doc.facts.api_version.as_str().into(),
+        kind: "Node".into(),
+        namespace: None,
+        name: doc.facts.node.hostname.as_str().into(),
+    }
+}
+
+/// A result of a node benchmark other than CIS Kubernetes (cis-ubuntu, containerd).
+pub(super) struct NodeCheck<'a> {
+    pub(super) code: String,
+    pub(super) id: &'a str,
+    pub(super) title: &'a str,
+    pub(super) severity: crate::rules::Severity,
+    pub(super) remediation: &'a str,
+    pub(super) benchmark: String,
+}
+
+pub(super) fn node_result(
+    doc: &FactsDocument,
+    check: NodeCheck<'_>,
+    outcome: cis::Outcome,
+    exemption: Option<&str>,
+) -> CheckResult {
+    let (location, pointer) = evidence_location(doc, &outcome.evidence);
+    let mut result = check_result(check, outcome, node_ref(doc).into(), location, pointer);
+    if let Some(reason) = exemption
+        && matches!(result.status, Status::Fail | Status::Warn)
+    {
+        result.exemption = Some(Box::new(crate::report::ExemptionNote {
+            reason: reason.to_owned(),
+            source: "profile kubernetes-node".to_owned(),
+            expires: None,
+            status: result.status,
+        }));
+        result.status = Status::Exempt;
+    }
+    result
+}
+
+/// CIS Ubuntu 22.04 on one node's facts, with the `kubernetes-node` profile's exemptions where
+/// it applies.
+pub(super) fn evaluate_os(
+    doc: &FactsDocument,
+    selection: Selection,
+    profile: crate::rules::manifest::NodeProfile,
+    out: &mut Vec<CheckResult>,
+) {
+    use crate::benchmarks::cis_ubuntu;
+    use crate::rules::manifest::NodeProfile;
+    let kubernetes_node = match profile {
+        NodeProfile::KubernetesNode => true,
+        NodeProfile::Server => false,
+        NodeProfile::Auto => NodeView::new(&doc.facts)
+            .component(Component::Kubelet)
+            .is_some(),
+    };
+    let host = cis_ubuntu::Host::new(&doc.facts);
+    let label = selection.ubuntu_label();
+    for (check, outcome) in cis_ubuntu::evaluate(&host, selection.ubuntu_level().unwrap_or(1)) {
+        let exemption = kubernetes_node
+            .then(|| {
+                cis_ubuntu::KUBERNETES_NODE_EXEMPTIONS
+                    .iter()
+                    .find(|(id, _)| *id == check.id)
+                    .map(|(_, reason)| *reason)
+            })
+            .flatten();
+        out.push(node_result(
+            doc,
+            NodeCheck {
+                code: check.code(),
+                id: &check.id,
+                title: &check.title,
+                severity: check.severity,
+                remediation: &check.remediation,
+                benchmark: label.clone(),
+            },
+            outcome,
+            exemption,
+        ));
+    }
+}
+
+/// The scans of the node's OS image linked to one node's facts (OSI-1 to OSI-3): located in
+/// the report, or in the facts when the evidence is a package the node has.
+pub(super) fn evaluate_os_scans(
+    doc: &FactsDocument,
+    scans: &[crate::images::ImageReport],
+    options: &Options,
+    out: &mut Vec<CheckResult>,
+) {
+    use crate::benchmarks::os_scan;
+    let settings = &options.policy.settings;
+    for judged in os_scan::evaluate(
+        &doc.facts,
+        scans,
+        settings.vulnerability_threshold(),
+        settings.scan_age_limit(),
+        options.policy.now,
+    ) {
+        let check = NodeCheck {
+            code: judged.check.code(),
+            id: judged.check.id,
+            title: judged.check.title,
+            severity: judged.check.severity,
+            remediation: judged.check.remediation,
+            benchmark: os_scan::BENCHMARK.to_owned(),
+        };
+        let (location, pointer) = match &judged.outcome.evidence {
+            Evidence::Fact(_) => evidence_location(doc, &judged.outcome.evidence),
+            _ => {
+                let pos = judged.report.pos_of(&judged.report_pointer);
+                (
+                    Location {
+                        file: judged.report.file.as_str().into(),
+                        line: pos.line,
+                        column: pos.column,
+                        helm_source: None,
+                    },
+                    judged.report_pointer.clone(),
+                )
+            }
+        };
+        out.push(check_result(
+            check,
+            judged.outcome,
+            node_ref(doc).into(),
+            location,
+            pointer,
+        ));
+    }
+}
+
+/// The version of a CIS Ubuntu run: `2.0.0` (Level 1 - Server), `2.0.0-l2`.
+pub(super) fn ubuntu_version_label(level: u8) -> String {
+    let v = crate::benchmarks::cis_ubuntu::VERSION;
+    if level >= 2 {
+        format!("{v}-l2")
+    } else {
+        v.to_owned()
+    }
+}
+
+/// containerd hardening on one node's facts.
+pub(super) fn evaluate_containerd(doc: &FactsDocument, out: &mut Vec<CheckResult>) {
+    use crate::benchmarks::containerd;
+    for (check, outcome) in containerd::evaluate(&doc.facts) {
+        out.push(node_result(
+            doc,
+            NodeCheck {
+                code: check.code(),
+                id: check.id,
+                title: check.title,
+                severity: check.severity,
+                remediation: check.remediation,
+                benchmark: "containerd".to_owned(),
+            },
+            outcome,
+            None,
+        ));
+    }
+}
+
+/// Where in a facts document a node check's evidence is.
+pub(super) fn evidence_location(doc: &FactsDocument, evidence: &Evidence) -> (Location, String) {
+    let (pos, pointer) = match evidence {
+        Evidence::Arg(CommandSource::Process(p), arg) => {
+            (doc.arg_pos(*p, *arg), format!("/processes/{p}/argv/{arg}"))
+        }
+        Evidence::Component(CommandSource::Process(p)) => {
+            (doc.process_pos(*p), format!("/processes/{p}"))
+        }
+        Evidence::Arg(CommandSource::StaticPod(path), _)
+        | Evidence::Component(CommandSource::StaticPod(path))
+        | Evidence::File(path) => (doc.file_pos(path), file_pointer(doc, path)),
+        Evidence::Content(path) => match file_pointer(doc, path) {
+            // The `content` field of the file entry: where the setting was read.
+            entry if !entry.is_empty() => {
+                let pointer = format!("{entry}/content");
+                (doc.pos_of(&pointer), pointer)
+            }
+            _ => (doc.file_pos(path), String::new()),
+        },
+        Evidence::Fact(pointer) => (doc.pos_of(pointer), pointer.clone()),
+        Evidence::Node => (doc.root_pos(), String::new()),
+    };
+    let location = Location {
+        file: doc.file.as_str().into(),
+        line: pos.line,
+        column: pos.column,
+        helm_source: None,
+    };
+    (location, pointer)
+}
+
+pub(super) fn file_pointer(doc: &FactsDocument, path: &str) -> String {
+    doc.facts
+        .files
+        .iter()
+        .position(|f| f.path == path)
+        .map(|i| format!("/files/{i}"))
+        .unwrap_or_default()
+}
+
+/// A control-plane static pod in the scanned manifests: its command line is checked by the same
+/// flag checks as on a node, with locations in the manifest.
+pub(super) fn evaluate_static_pod(
+    resource: &Resource,
+    selection: Selection,
+    out: &mut Vec<CheckResult>,
+) {
+    if resource.identity.kind != "Pod" {
+        return;
+    }
+    let Some(containers) = resource
+        .node
+        .get("spec")
+        .and_then(|s| s.get("containers"))
+        .and_then(crate::input::yaml::Node::as_seq)
+    else {
+        return;
+    };
+    for (ci, container) in containers.iter().enumerate() {
+        let mut argv: Vec<(String, crate::input::yaml::Pos, String)> = Vec::new();
+        for key in ["command", "args"] {
+            if let Some(items) = container
+                .get(key)
+                .and_then(crate::input::yaml::Node::as_seq)
+            {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(text) = item.as_str() {
+                        argv.push((
+                            text.to_owned(),
+                            item.pos,
+                            format!("/spec/containers/{ci}/{key}/{i}"),
+                        ));
+                    }
+                }
+            }
+        }
+        let Some(component) = argv.first().and_then(|(a, _, _)| Component::of_command(a)) else {
+            continue;
+        };
+        if matches!(component, Component::Kubelet | Component::Proxy) {
+            continue;
+        }
+        let version = match selection.version {
+            BenchmarkVersion::Cis(Some(v)) => v,
+            _ => CisVersion::for_kubernetes(static_pod_version(container).as_deref()).0,
+        };
+        let words: Vec<&str> = argv.iter().map(|(a, _, _)| a.as_str()).collect();
+        let flags = parse_flags(&words);
+        for (check, outcome) in cis::evaluate_command(component, &flags, version) {
+            let (pos, pointer) = match &outcome.evidence {
+                Evidence::Arg(_, i) => argv
+                    .get(*i)
+                    .map(|(_, pos, ptr)| (*pos, ptr.clone()))
+                    .unwrap_or((container.pos, format!("/spec/containers/{ci}"))),
+                _ => (container.pos, format!("/spec/containers/{ci}")),
+            };
+            let location = location(resource, pos);
+            let pointer = format!("{}{pointer}", resource.base_pointer);
+            let mut result = cis_result(
+                check,
+                outcome,
+                version,
+                resource.identity.clone(),
+                location,
+                pointer,
+            );
+            result.container = container
+                .get("name")
+                .and_then(crate::input::yaml::Node::as_str)
+                .map(SmolStr::from);
+            out.push(result);
+        }
+    }
+}
+
+pub(super) fn static_pod_version(container: &crate::input::yaml::Node) -> Option<String> {
+    let image = container.get("image")?.as_str()?;
+    image.rsplit_once(':').map(|(_, tag)| tag.to_owned())
+}
