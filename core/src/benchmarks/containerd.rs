@@ -108,14 +108,14 @@ pub const CHECKS: &[CheckDef] = &[
         id: "10",
         title: "containerd has no known container breakout vulnerability",
         severity: Severity::Critical,
-        remediation: "Upgrade containerd to a release with the fixes (see the CVE table in the README).",
+        remediation: "Upgrade containerd to a release with the fixes (see the CVE table in docs/containerd.md).",
         check: containerd_version,
     },
     CheckDef {
         id: "11",
         title: "runc has no known container breakout vulnerability",
         severity: Severity::Critical,
-        remediation: "Upgrade runc to a release with the fixes (see the CVE table in the README).",
+        remediation: "Upgrade runc to a release with the fixes (see the CVE table in docs/containerd.md).",
         check: runc_version,
     },
 ];
