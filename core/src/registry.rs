@@ -342,7 +342,7 @@ fn explain_cis(id: &str) -> Option<String> {
                 .map(|m| format!("mode {m} or more restrictive"))
                 .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
                 .unwrap_or_default();
-            text.push_str(&format!("Checks the files of {:?}: {want}\n", files.role));
+            text.push_str(&format!("Checks {}: {want}\n", files.role.describe()));
         }
         if let Some(test) = &c.test {
             text.push_str(&format!("Test: {}\n", cis::describe_test(test)));

@@ -208,6 +208,56 @@ pub enum RoleName {
 }
 
 impl RoleName {
+    /// The files, in words, with where they are found on a node (for `stockade explain` and
+    /// the rule reference).
+    pub fn describe(self) -> &'static str {
+        match self {
+            RoleName::ApiserverManifest => {
+                "kube-apiserver's static pod manifest (kube-apiserver.yaml in the kubelet's \
+                 staticPodPath, /etc/kubernetes/manifests by default)"
+            }
+            RoleName::ControllerManagerManifest => {
+                "kube-controller-manager's static pod manifest (kube-controller-manager.yaml in \
+                 the kubelet's staticPodPath)"
+            }
+            RoleName::SchedulerManifest => {
+                "kube-scheduler's static pod manifest (kube-scheduler.yaml in the kubelet's \
+                 staticPodPath)"
+            }
+            RoleName::EtcdManifest => {
+                "etcd's static pod manifest (etcd.yaml in the kubelet's staticPodPath)"
+            }
+            RoleName::CniDir => "the CNI configuration files (/etc/cni/net.d)",
+            RoleName::EtcdDataDir => {
+                "etcd's data directory (etcd --data-dir, else ETCD_DATA_DIR, else /var/lib/etcd)"
+            }
+            RoleName::AdminKubeconfig => {
+                "the admin kubeconfigs (/etc/kubernetes/admin.conf and super-admin.conf)"
+            }
+            RoleName::SchedulerKubeconfig => {
+                "kube-scheduler's kubeconfig (--kubeconfig, else /etc/kubernetes/scheduler.conf)"
+            }
+            RoleName::ControllerManagerKubeconfig => {
+                "kube-controller-manager's kubeconfig (--kubeconfig, else \
+                 /etc/kubernetes/controller-manager.conf)"
+            }
+            RoleName::PkiDir => "the PKI directory and its files (/etc/kubernetes/pki)",
+            RoleName::KubeletService => {
+                "the kubelet's systemd unit files (kubelet.service and its drop-ins)"
+            }
+            RoleName::ProxyKubeconfig => {
+                "kube-proxy's kubeconfig (--kubeconfig, else its config file's \
+                 clientConnection.kubeconfig)"
+            }
+            RoleName::KubeletKubeconfig => "the kubelet's kubeconfig (--kubeconfig)",
+            RoleName::KubeletClientCa => {
+                "the kubelet's client CA file (--client-ca-file, else its config file's \
+                 authentication.x509.clientCAFile)"
+            }
+            RoleName::KubeletConfig => "the kubelet's config file (--config)",
+        }
+    }
+
     fn role(self) -> Role {
         match self {
             RoleName::ApiserverManifest => Role::Manifest(Component::ApiServer),
