@@ -135,6 +135,10 @@ pub struct CheckDef {
     /// Skipped on nodes that run a control-plane component (the STIG's worker-node rules).
     #[serde(default)]
     pub worker_only: bool,
+    /// systemd units that must not be enabled at boot (`ssh.service`), read from the facts'
+    /// `enabledServices`.
+    #[serde(default)]
+    pub disabled_services: Vec<String>,
 }
 
 impl CheckDef {
@@ -521,6 +525,9 @@ pub(crate) fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     if let Some(files) = &check.files {
         return evaluate_files(files, view);
     }
+    if !check.disabled_services.is_empty() {
+        return evaluate_services(&check.disabled_services, view);
+    }
     if let Some(flag) = check.configured_by.as_deref()
         && let Some((file, _)) = running.flag(flag)
         && (flags::config_replaces_flags(component) == Some(flag)
@@ -557,6 +564,36 @@ pub(crate) fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             .unwrap_or_else(|| "verify by hand".to_owned()),
         Evidence::Component(running.source.clone()),
     )
+}
+
+/// Units that must not be enabled at boot: decided from the facts' `enabledServices` (the units
+/// `systemctl` reports enabled), `warn` when they were not collected.
+fn evaluate_services(units: &[String], view: &NodeView<'_>) -> Outcome {
+    let Some(enabled) = view.facts.enabled_services.as_deref() else {
+        return Undecided::not_collected(
+            "the enabled systemd units were not collected (enabledServices)",
+        )
+        .outcome(Evidence::Node);
+    };
+    let on: Vec<&str> = units
+        .iter()
+        .filter(|u| enabled.contains(u))
+        .map(String::as_str)
+        .collect();
+    let expected = format!("none of {} enabled", units.join(", "));
+    let (status, actual) = if on.is_empty() {
+        (Status::Pass, "not enabled".to_owned())
+    } else {
+        (Status::Fail, format!("enabled: {}", on.join(", ")))
+    };
+    Outcome {
+        status,
+        message: format!("{}: {actual}; expected {expected}", units.join(", ")),
+        expected: Some(expected),
+        actual: Some(actual),
+        source: Some("the systemd units enabled at boot (enabledServices)".to_owned()),
+        evidence: Evidence::Fact("/enabledServices".to_owned()),
+    }
 }
 
 /// Whether a flag the check tests is on the command line (it then decides, even beside a

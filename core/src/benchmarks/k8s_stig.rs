@@ -137,8 +137,13 @@ mod tests {
             let ways = usize::from(r.cis.is_some())
                 + usize::from(r.test.is_some())
                 + usize::from(r.files.is_some())
-                + usize::from(r.manual.is_some());
-            assert_eq!(ways, 1, "{}: exactly one of cis, test, files, manual", r.id);
+                + usize::from(r.manual.is_some())
+                + usize::from(!r.disabled_services.is_empty());
+            assert_eq!(
+                ways, 1,
+                "{}: exactly one of cis, test, files, disabledServices, manual",
+                r.id
+            );
             // Rows of one rule agree on its rule version and category.
             for other in rows.iter().filter(|o| o.id == r.id) {
                 assert_eq!(
