@@ -63,11 +63,23 @@ pub fn catalog() -> Vec<RuleInfo> {
             title: check.title.clone(),
             severity: check.severity,
             benchmark: "cis-k8s".to_owned(),
-            controls: vec![Control {
+            // The check, and the DISA STIG rules that ask what it asks (it decides them).
+            controls: std::iter::once(Control {
                 benchmark: "cis-k8s".into(),
                 id: check.id.as_str().into(),
                 level: None,
-            }],
+            })
+            .chain(
+                crate::benchmarks::k8s_stig::checks()
+                    .iter()
+                    .filter(|row| row.cis.as_deref() == Some(check.id.as_str()))
+                    .map(|row| Control {
+                        benchmark: crate::benchmarks::k8s_stig::LABEL.into(),
+                        id: row.id.as_str().into(),
+                        level: None,
+                    }),
+            )
+            .collect(),
             remediation: check.remediation.clone(),
             documentation: explain_cis(&check.id).unwrap_or_default(),
         });
@@ -87,7 +99,7 @@ pub fn catalog() -> Vec<RuleInfo> {
         out.push(RuleInfo {
             name: crate::vocab::slug(&control.title),
             title: control.title.clone(),
-            severity: Severity::Medium,
+            severity: control.severity.unwrap_or(Severity::Medium),
             benchmark: control.benchmark.clone(),
             controls: vec![Control {
                 benchmark: control.benchmark.as_str().into(),
@@ -97,6 +109,28 @@ pub fn catalog() -> Vec<RuleInfo> {
             remediation: control.manual.clone().unwrap_or_default(),
             documentation: explain(&code).unwrap_or_default(),
             code,
+        });
+    }
+    // The DISA STIG's rules with a check of their own (the others carry a CIS check's code).
+    let mut seen: Vec<&str> = Vec::new();
+    for row in crate::benchmarks::k8s_stig::checks() {
+        if row.cis.is_some() || seen.contains(&row.id.as_str()) {
+            continue;
+        }
+        seen.push(&row.id);
+        out.push(RuleInfo {
+            code: row.code(),
+            name: crate::vocab::slug(&row.title),
+            title: row.title.clone(),
+            severity: row.severity,
+            benchmark: "k8s-stig".to_owned(),
+            controls: vec![Control {
+                benchmark: crate::benchmarks::k8s_stig::LABEL.into(),
+                id: row.id.as_str().into(),
+                level: None,
+            }],
+            remediation: row.remediation.clone(),
+            documentation: explain(&row.code()).unwrap_or_default(),
         });
     }
     let cis_start = RULES.len();
@@ -257,6 +291,62 @@ pub fn explain(key: &str) -> Option<String> {
         .or_else(|| explain_manifest_control(key))
         .or_else(|| explain_node_check(key))
         .or_else(|| explain_os_scan(key))
+        .or_else(|| explain_stig(key))
+}
+
+/// A DISA STIG rule on nodes and static pods, by Vuln ID (`V-242378`, `STIG-V-242378`) or rule
+/// version (`CNTR-K8-000170`): its identifiers, category, and what decides it.
+fn explain_stig(key: &str) -> Option<String> {
+    use crate::benchmarks::k8s_stig;
+    let rows = k8s_stig::find(key);
+    let first = rows.first()?;
+    let mut text = format!(
+        "# {} (DISA Kubernetes STIG {}): {}\n\nVuln ID: {}\nRule version: {}\nSeverity: {} ({})\n\
+         Decided from: node facts (`stockade collect`) and control-plane static pod manifests.\n",
+        first.code(),
+        k8s_stig::VERSION.to_ascii_uppercase(),
+        first.title,
+        first.id,
+        first.stig.as_deref().unwrap_or_default(),
+        k8s_stig::category(first.severity),
+        first.severity.as_str()
+    );
+    for row in &rows {
+        text.push_str(&format!("\n## {}\n", row.component.component().binary()));
+        let check = match &row.cis {
+            Some(id) => {
+                let check = cis::checks().iter().find(|c| &c.id == id)?;
+                text.push_str(&format!(
+                    "Decided by {} ({}), which asks the same: its results carry that code and \
+                     this control, so a scan selecting both benchmarks reports the finding once.\n",
+                    check.code(),
+                    check.title
+                ));
+                check
+            }
+            None => *row,
+        };
+        if row.worker_only {
+            text.push_str("Worker nodes only: skipped on nodes that run the control plane.\n");
+        }
+        if let Some(files) = &check.files {
+            let want = files
+                .mode
+                .as_ref()
+                .map(|m| format!("mode {m} or more restrictive"))
+                .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
+                .unwrap_or_default();
+            text.push_str(&format!("Checks {}: {want}\n", files.role.describe()));
+        }
+        if let Some(test) = &check.test {
+            text.push_str(&format!("Test: {}\n", cis::describe_test(test)));
+        }
+        if let Some(manual) = &check.manual {
+            text.push_str(&format!("Manual: {manual}\n"));
+        }
+        text.push_str(&format!("Fix: {}\n", row.remediation));
+    }
+    Some(text)
 }
 
 /// An OS image scan check (`OSI-1`): what it asks, how a scan is linked to a node, the fix.
@@ -286,7 +376,13 @@ fn explain_manifest_control(key: &str) -> Option<String> {
     let rows: Vec<&crate::benchmarks::manifest::ControlDef> =
         crate::benchmarks::manifest::controls()
             .iter()
-            .filter(|c| c.code().eq_ignore_ascii_case(key) || c.id == key)
+            .filter(|c| {
+                c.code().eq_ignore_ascii_case(key)
+                    || c.id == key
+                    || c.stig
+                        .as_deref()
+                        .is_some_and(|v| v.eq_ignore_ascii_case(key))
+            })
             .collect();
     let first = rows.first()?;
     let mut text = format!(
@@ -295,6 +391,14 @@ fn explain_manifest_control(key: &str) -> Option<String> {
         first.benchmark,
         first.title
     );
+    if let (Some(version), Some(severity)) = (&first.stig, first.severity) {
+        text.push_str(&format!(
+            "\nVuln ID: {}\nRule version: {version}\nSeverity: {} ({})\n",
+            first.id,
+            crate::benchmarks::k8s_stig::category(severity),
+            severity.as_str()
+        ));
+    }
     for c in &rows {
         let which = if c.only.is_empty() {
             String::new()

@@ -122,8 +122,9 @@ struct ScanArgs {
     /// Benchmark to run, as ID[@VERSION] (repeatable): pss-baseline, pss-restricted (VERSION
     /// `latest` or `v1.N`), cis-k8s (VERSION 1.11 or 1.12; by default picked from each node's
     /// Kubernetes version), nsa-cisa, image-hygiene, cis-ubuntu (VERSION l1 or l2: the Level 1
-    /// or Level 2 - Server profile; l1 by default), containerd. Overrides the policy file's
-    /// `benchmarks`. Default: pss-restricted@latest and cis-k8s.
+    /// or Level 2 - Server profile; l1 by default), containerd, k8s-stig (the DISA Kubernetes
+    /// STIG; VERSION v2r4). Overrides the policy file's `benchmarks`. Default:
+    /// pss-restricted@latest and cis-k8s.
     #[arg(long = "benchmark", short = 'b', value_name = "ID[@VERSION]")]
     benchmarks: Vec<Selection>,
     /// Output format.

@@ -602,3 +602,48 @@ fn the_cli_and_the_library_give_byte_identical_json() {
         .expect("runs");
     assert_eq!(String::from_utf8_lossy(&cli.stdout), library);
 }
+
+/// `-b k8s-stig` on node facts: every automated rule reports expected, actual and source, under
+/// its Vuln ID; `explain` finds a rule by Vuln ID and by rule version; the version is pinned.
+#[test]
+fn k8s_stig_on_node_facts_explain_and_version_pin() {
+    let out = common::failing_scan(stockade().args([
+        "scan",
+        "--facts",
+        "core/tests/fixtures/nodes/stig-control-plane-fail.json",
+        "-b",
+        "k8s-stig",
+        "-f",
+        "json",
+    ]));
+    let report = json_of(&out);
+    let results = report["results"].as_array().expect("results");
+    assert!(results.len() > 80, "{}", results.len());
+    for r in results {
+        assert_eq!(r["benchmark"], "k8s-stig@v2r4", "{r}");
+        let id = r["controls"][0]["id"].as_str().expect("a control");
+        assert!(id.starts_with("V-2"), "{id}");
+        if r["status"] == "fail" || r["status"] == "pass" {
+            for field in ["expected", "actual", "source"] {
+                assert!(r[field].is_string(), "{id} has no {field}: {r}");
+            }
+        }
+    }
+    assert_eq!(report["benchmarks"][0]["id"], "k8s-stig@v2r4");
+    let explain = |key: &str| {
+        let out = stockade().args(["explain", key]).output().expect("runs");
+        assert!(out.status.success(), "{key}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let by_id = explain("V-242378");
+    assert!(
+        by_id.starts_with("# STIG-V-242378 (DISA Kubernetes STIG V2R4)"),
+        "{by_id}"
+    );
+    assert_eq!(by_id, explain("CNTR-K8-000170"));
+    stockade()
+        .args(["scan", "--facts", "x.json", "-b", "k8s-stig@v2r9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("v2r4"));
+}

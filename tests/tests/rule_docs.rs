@@ -80,12 +80,47 @@ fn rule_page(info: &RuleInfo) -> String {
     page
 }
 
-fn benchmark_page(id: &str, title: &str, checks: &[&RuleInfo]) -> String {
+/// The rules and checks of other families that decide controls of benchmark `id` (a CIS check
+/// decides the DISA STIG rule that asks the same; PSS003 decides CIS 5.2.2): each with the
+/// control it decides.
+fn decided_elsewhere<'a>(id: &str, catalog: &'a [RuleInfo]) -> Vec<(String, &'a RuleInfo)> {
+    let mut out = Vec::new();
+    for info in catalog.iter().filter(|i| i.benchmark != id) {
+        for c in &info.controls {
+            if c.benchmark.split('@').next() == Some(id) {
+                out.push((c.id.to_string(), info));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+    out
+}
+
+/// Where a rule's documentation is: its own page, or its section of a benchmark page.
+fn link(info: &RuleInfo) -> String {
+    if RULES.iter().any(|r| r.code == info.code) {
+        format!("[{code}]({code}.md)", code = info.code)
+    } else {
+        format!("[{code}]({}.md#{code})", info.benchmark, code = info.code)
+    }
+}
+
+fn benchmark_page(id: &str, title: &str, checks: &[&RuleInfo], catalog: &[RuleInfo]) -> String {
     let mut page = format!("# {title}\n\n{GENERATED}\n\n");
+    let elsewhere = decided_elsewhere(id, catalog);
     let _ = writeln!(
         page,
-        "{} checks and controls under `-b {id}`. [All rules](README.md).\n",
-        checks.len()
+        "{} checks and controls of its own under `-b {id}`{}. [All rules](README.md).\n",
+        checks.len(),
+        if elsewhere.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", and {} controls decided by a rule or check of another family (listed after \
+                 them)",
+                elsewhere.len()
+            )
+        }
     );
     page.push_str("| code | title | severity |\n|---|---|---|\n");
     for info in checks {
@@ -96,6 +131,21 @@ fn benchmark_page(id: &str, title: &str, checks: &[&RuleInfo]) -> String {
             info.severity.as_str(),
             code = info.code
         );
+    }
+    if !elsewhere.is_empty() {
+        page.push_str(
+            "\n## Decided by another rule or check\n\nThese controls ask what a rule or check of \
+             another family asks; its results carry this benchmark's control too, so a scan that \
+             selects both reports one finding.\n\n| control | decided by | title |\n|---|---|---|\n",
+        );
+        for (control, info) in &elsewhere {
+            let _ = writeln!(
+                page,
+                "| {control} | {} | {} |",
+                link(info),
+                cell(&info.title)
+            );
+        }
     }
     for info in checks {
         let _ = write!(page, "\n<a id=\"{}\"></a>\n\n", info.code);
@@ -201,7 +251,10 @@ fn pages() -> BTreeMap<String, String> {
     for (id, checks) in &groups {
         let title = title_of(id);
         let _ = writeln!(index, "| [{}]({id}.md) | {} |", cell(&title), checks.len());
-        pages.insert(format!("{id}.md"), benchmark_page(id, &title, checks));
+        pages.insert(
+            format!("{id}.md"),
+            benchmark_page(id, &title, checks, &catalog),
+        );
     }
     pages.insert("README.md".to_owned(), index);
     pages

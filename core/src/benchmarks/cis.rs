@@ -125,12 +125,29 @@ pub struct CheckDef {
     pub configured_by: Option<String>,
     /// How to fix a failure.
     pub remediation: String,
+    /// A DISA STIG row (`k8s_stig.yaml`): the rule version (`CNTR-K8-000170`); its `id` is the
+    /// Vuln ID (`V-242378`).
+    #[serde(default)]
+    pub stig: Option<String>,
+    /// A DISA STIG row that asks exactly what a CIS check asks: that check's id, which decides it.
+    #[serde(default)]
+    pub cis: Option<String>,
+    /// Skipped on nodes that run a control-plane component (the STIG's worker-node rules).
+    #[serde(default)]
+    pub worker_only: bool,
+    /// systemd units that must not be enabled at boot (`ssh.service`), read from the facts'
+    /// `enabledServices`.
+    #[serde(default)]
+    pub disabled_services: Vec<String>,
 }
 
 impl CheckDef {
-    /// The rule code results carry (`CIS-1.2.1`).
+    /// The rule code results carry (`CIS-1.2.1`, `STIG-V-242378`).
     pub fn code(&self) -> String {
-        format!("CIS-{}", self.id)
+        match self.stig {
+            Some(_) => format!("STIG-{}", self.id),
+            None => format!("CIS-{}", self.id),
+        }
     }
 
     /// Whether the check exists in a benchmark version.
@@ -393,12 +410,17 @@ pub fn checks() -> &'static [CheckDef] {
 
 /// Parses the compiled-in data; a unit test makes sure it does.
 fn parse_checks() -> Result<Vec<CheckDef>, String> {
-    let (node, errors) = yaml::parse_document(include_str!("cis_k8s.yaml"), 0, Limits::default());
+    parse_check_data("cis_k8s.yaml", include_str!("cis_k8s.yaml"))
+}
+
+/// Parses a table of checks (`cis_k8s.yaml`, `k8s_stig.yaml`).
+pub(crate) fn parse_check_data(name: &str, text: &str) -> Result<Vec<CheckDef>, String> {
+    let (node, errors) = yaml::parse_document(text, 0, Limits::default());
     if let Some(e) = errors.first() {
-        return Err(format!("cis_k8s.yaml:{}: {}", e.pos.line, e.message));
+        return Err(format!("{name}:{}: {}", e.pos.line, e.message));
     }
-    let node = node.ok_or("cis_k8s.yaml is empty")?;
-    serde_json::from_value(node.to_json()).map_err(|e| format!("cis_k8s.yaml: {e}"))
+    let node = node.ok_or_else(|| format!("{name} is empty"))?;
+    serde_json::from_value(node.to_json()).map_err(|e| format!("{name}: {e}"))
 }
 
 /// What an outcome points at.
@@ -502,7 +524,7 @@ pub fn evaluate_node(
 }
 
 /// The components whose presence makes a node a control-plane node.
-const CONTROL_PLANE: [Component; 4] = [
+pub(crate) const CONTROL_PLANE: [Component; 4] = [
     Component::ApiServer,
     Component::ControllerManager,
     Component::Scheduler,
@@ -513,10 +535,10 @@ const CONTROL_PLANE: [Component; 4] = [
 /// about control-plane nodes, whatever component a check names (1.1.9 and 1.1.10 read the CNI
 /// files a worker has too).
 fn is_control_plane_check(check: &CheckDef) -> bool {
-    ["1.", "2.", "3."].iter().any(|p| check.id.starts_with(p))
+    check.stig.is_none() && ["1.", "2.", "3."].iter().any(|p| check.id.starts_with(p))
 }
 
-fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
+pub(crate) fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     let component = check.component.component();
     let Some(running) = view.component(component) else {
         return Outcome::simple(
@@ -543,8 +565,18 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             Evidence::Node,
         );
     }
+    if check.worker_only && CONTROL_PLANE.iter().any(|c| view.component(*c).is_some()) {
+        return Outcome::simple(
+            Status::Skip,
+            "a worker-node check, and this node runs the control plane".to_owned(),
+            Evidence::Node,
+        );
+    }
     if let Some(files) = &check.files {
         return evaluate_files(files, view);
+    }
+    if !check.disabled_services.is_empty() {
+        return evaluate_services(&check.disabled_services, view);
     }
     if let Some(flag) = check.configured_by.as_deref()
         && let Some((file, _)) = running.flag(flag)
@@ -584,6 +616,36 @@ fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
     )
 }
 
+/// Units that must not be enabled at boot: decided from the facts' `enabledServices` (the units
+/// `systemctl` reports enabled), `warn` when they were not collected.
+fn evaluate_services(units: &[String], view: &NodeView<'_>) -> Outcome {
+    let Some(enabled) = view.facts.enabled_services.as_deref() else {
+        return Undecided::not_collected(
+            "the enabled systemd units were not collected (enabledServices)",
+        )
+        .outcome(Evidence::Node);
+    };
+    let on: Vec<&str> = units
+        .iter()
+        .filter(|u| enabled.contains(u))
+        .map(String::as_str)
+        .collect();
+    let expected = format!("none of {} enabled", units.join(", "));
+    let (status, actual) = if on.is_empty() {
+        (Status::Pass, "not enabled".to_owned())
+    } else {
+        (Status::Fail, format!("enabled: {}", on.join(", ")))
+    };
+    Outcome {
+        status,
+        message: format!("{}: {actual}; expected {expected}", units.join(", ")),
+        expected: Some(expected),
+        actual: Some(actual),
+        source: Some("the systemd units enabled at boot (enabledServices)".to_owned()),
+        evidence: Evidence::Fact("/enabledServices".to_owned()),
+    }
+}
+
 /// Whether a flag the check tests is on the command line (it then decides, even beside a
 /// `configuredBy` file: the component takes the flag, or refuses to start with both).
 fn tests_a_given_flag(check: &CheckDef, flags: &[Flag]) -> bool {
@@ -609,6 +671,20 @@ pub fn evaluate_command(
     flags: &[Flag],
     version: CisVersion,
 ) -> Vec<(&'static CheckDef, Outcome)> {
+    evaluate_command_checks(
+        checks().iter().filter(|c| c.in_version(version)),
+        component,
+        flags,
+    )
+}
+
+/// [`evaluate_command`] for any checks (the DISA STIG's rows too): those of `component` that
+/// have a test.
+pub(crate) fn evaluate_command_checks<'c>(
+    checks: impl Iterator<Item = &'c CheckDef>,
+    component: Component,
+    flags: &[Flag],
+) -> Vec<(&'c CheckDef, Outcome)> {
     let empty = Default::default();
     let source = CommandSource::StaticPod(String::new());
     let settings = Settings {
@@ -620,9 +696,8 @@ pub fn evaluate_command(
         component,
         flags_ignored: false,
     };
-    checks()
-        .iter()
-        .filter(|c| c.in_version(version) && c.component.component() == component)
+    checks
+        .filter(|c| c.component.component() == component)
         .filter_map(|c| {
             let test = c.test.as_ref()?;
             if let Some(flag) = c.configured_by.as_deref()
@@ -1444,8 +1519,20 @@ mod tests {
     /// check states is the table's (a map key's default is the check's own).
     #[test]
     fn every_flag_a_check_reads_has_a_row_and_defaults_agree() {
-        let checks = parse_checks().expect("valid");
-        for c in &checks {
+        assert_flag_rows(&parse_checks().expect("valid"));
+    }
+
+    /// The same table test for the DISA STIG's rows: every flag a STIG rule reads (and every
+    /// `configuredBy` flag) has a row in component_flags.yaml, with the same default.
+    #[test]
+    fn every_flag_a_stig_rule_reads_has_a_row_and_defaults_agree() {
+        let rows = super::super::k8s_stig::parse_checks().expect("valid");
+        assert!(rows.iter().any(|r| r.test.is_some()));
+        assert_flag_rows(&rows);
+    }
+
+    fn assert_flag_rows(checks: &[CheckDef]) {
+        for c in checks {
             let component = c.component.component();
             if let Some(flag) = &c.configured_by {
                 assert!(

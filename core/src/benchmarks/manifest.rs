@@ -1,4 +1,5 @@
-//! The controls of the manifest-level benchmarks (CIS section 5, NSA/CISA, image hygiene) and
+//! The controls of the manifest-level benchmarks (CIS section 5, NSA/CISA, image hygiene, the
+//! DISA STIG's workload rules) and
 //! the rules that implement them: data (`manifest_controls.yaml`, compiled in).
 
 use std::sync::OnceLock;
@@ -28,6 +29,12 @@ pub struct ControlDef {
     /// The benchmark versions this row belongs to (all when empty).
     #[serde(default)]
     pub only: Vec<String>,
+    /// The DISA STIG's rule version (`CNTR-K8-001160`) of a STIG row (its `id` is the Vuln ID).
+    #[serde(default)]
+    pub stig: Option<String>,
+    /// The control's own severity, where the benchmark gives one (the DISA STIG's CAT).
+    #[serde(default)]
+    pub severity: Option<crate::rules::Severity>,
 }
 
 impl ControlDef {
@@ -42,6 +49,7 @@ impl ControlDef {
         let prefix = match self.benchmark.as_str() {
             "cis-k8s" => "CIS",
             "nsa-cisa" => "NSA",
+            "k8s-stig" => "STIG",
             _ => "IMG",
         };
         format!("{prefix}-{}", self.id)

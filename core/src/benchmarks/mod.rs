@@ -3,6 +3,7 @@
 pub mod cis;
 pub mod cis_ubuntu;
 pub mod containerd;
+pub mod k8s_stig;
 pub mod manifest;
 pub mod os_scan;
 
@@ -34,6 +35,8 @@ pub enum Benchmark {
     CisUbuntu,
     /// containerd hardening, on node facts.
     Containerd,
+    /// DISA Kubernetes STIG: on node facts and static pods, and its workload rules on manifests.
+    K8sStig,
 }
 
 /// Every benchmark, in display order.
@@ -45,6 +48,7 @@ pub const ALL: &[Benchmark] = &[
     Benchmark::ImageHygiene,
     Benchmark::CisUbuntu,
     Benchmark::Containerd,
+    Benchmark::K8sStig,
 ];
 
 impl Benchmark {
@@ -58,6 +62,7 @@ impl Benchmark {
             Benchmark::ImageHygiene => "image-hygiene",
             Benchmark::CisUbuntu => "cis-ubuntu",
             Benchmark::Containerd => "containerd",
+            Benchmark::K8sStig => "k8s-stig",
         }
     }
 
@@ -72,6 +77,7 @@ impl Benchmark {
             Benchmark::CisUbuntu => "CIS Ubuntu Linux 22.04 LTS Benchmark (Level 1 - Server)",
             // Level 2: see `Selection::title`.
             Benchmark::Containerd => "containerd hardening",
+            Benchmark::K8sStig => "DISA Kubernetes STIG (V2R4)",
         }
     }
 
@@ -82,6 +88,7 @@ impl Benchmark {
             Benchmark::ImageHygiene => Some("1"),
             Benchmark::CisUbuntu => Some(cis_ubuntu::VERSION),
             Benchmark::Containerd => Some("1"),
+            Benchmark::K8sStig => Some(k8s_stig::VERSION),
             _ => None,
         }
     }
@@ -128,7 +135,10 @@ pub fn catalog() -> Vec<BenchmarkInfo> {
                     ],
                     format!("{} (l1: Level 1 - Server)", cis_ubuntu::VERSION),
                 ),
-                Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
+                Benchmark::NsaCisa
+                | Benchmark::ImageHygiene
+                | Benchmark::Containerd
+                | Benchmark::K8sStig => {
                     let v = b.single_version().unwrap_or_default().to_owned();
                     (vec![v.clone()], v)
                 }
@@ -203,6 +213,7 @@ impl Selection {
                 self.benchmark.id().to_owned(),
                 self.benchmark.single_version().unwrap_or_default(),
             ),
+            (Benchmark::K8sStig, _) => (k8s_stig::LABEL.to_owned(), k8s_stig::VERSION),
             _ => return None,
         };
         let controls = manifest::controls()
@@ -248,6 +259,10 @@ impl Selection {
 
 impl fmt::Display for Selection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.benchmark == Benchmark::K8sStig {
+            // One release is known: the run is named with it, as its results are.
+            return f.write_str(k8s_stig::LABEL);
+        }
         match self.version {
             BenchmarkVersion::Pss(v) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
             BenchmarkVersion::Cis(Some(v)) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
@@ -319,6 +334,22 @@ impl FromStr for Selection {
                     _ => return Err(SelectionError::InvalidUbuntuVersion(v.to_owned())),
                 })
             }
+            Benchmark::K8sStig => match version {
+                None => BenchmarkVersion::Single,
+                Some(v)
+                    if v.eq_ignore_ascii_case("latest")
+                        || v.eq_ignore_ascii_case(k8s_stig::VERSION)
+                        || v.eq_ignore_ascii_case(&k8s_stig::VERSION[1..]) =>
+                {
+                    BenchmarkVersion::Single
+                }
+                Some(_) => {
+                    return Err(SelectionError::InvalidSingleVersion(
+                        id.to_owned(),
+                        format!("{} (Version 2, Release 4)", k8s_stig::VERSION),
+                    ));
+                }
+            },
             Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
                 let only = benchmark.single_version().unwrap_or_default();
                 match version {
@@ -473,6 +504,36 @@ mod tests {
                 .ubuntu_level(),
             None
         );
+    }
+
+    #[test]
+    fn k8s_stig_is_pinned_to_its_release() {
+        for text in [
+            "k8s-stig",
+            "k8s-stig@v2r4",
+            "k8s-stig@V2R4",
+            "k8s-stig@2r4",
+            "k8s-stig@latest",
+        ] {
+            let s: Selection = text.parse().expect(text);
+            assert_eq!(s.benchmark, Benchmark::K8sStig, "{text}");
+            assert_eq!(s.to_string(), "k8s-stig@v2r4", "{text}");
+            let (label, controls) = s.manifest_controls().expect("manifest controls");
+            assert_eq!(label, "k8s-stig@v2r4");
+            assert!(controls.iter().any(|c| c.id == "V-242415"));
+        }
+        for bad in ["k8s-stig@v2r6", "k8s-stig@v1r11", "k8s-stig@1.12"] {
+            assert!(
+                matches!(
+                    bad.parse::<Selection>(),
+                    Err(SelectionError::InvalidSingleVersion(..))
+                ),
+                "{bad}"
+            );
+        }
+        let info = catalog();
+        let stig = info.iter().find(|b| b.id == "k8s-stig").expect("listed");
+        assert_eq!(stig.versions, ["v2r4"]);
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(super) fn evaluate_facts<'i, 'a: 'i>(
                             );
                         }
                         Benchmark::Containerd => evaluate_containerd(&doc, out),
+                        Benchmark::K8sStig => evaluate_stig_node(&doc, out),
                         Benchmark::ImageHygiene => {
                             for (scan, linked) in os_scans.iter().zip(&mut os_scans_linked) {
                                 *linked |=
@@ -163,6 +164,52 @@ pub(super) fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut
             pointer,
         ));
     }
+}
+
+/// The DISA Kubernetes STIG on one node's facts. A rule a CIS check decides is evaluated at the
+/// CIS version the node's Kubernetes version picks (such checks are the same in every version).
+fn evaluate_stig_node(doc: &FactsDocument, out: &mut Vec<CheckResult>) {
+    use crate::benchmarks::k8s_stig;
+    let view = NodeView::new(&doc.facts);
+    let version = CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0;
+    let node = std::sync::Arc::new(node_ref(doc));
+    for (row, check, outcome) in k8s_stig::evaluate_node(&view, version) {
+        let (location, pointer) = evidence_location(doc, &outcome.evidence);
+        out.push(stig_result(
+            row,
+            check,
+            outcome,
+            node.clone(),
+            location,
+            pointer,
+        ));
+    }
+}
+
+/// A result of a DISA STIG rule: the deciding check's code, title, message and fix (the CIS
+/// check's, for a rule one decides), the rule's category as severity, the STIG control.
+fn stig_result(
+    row: &cis::CheckDef,
+    check: &cis::CheckDef,
+    outcome: cis::Outcome,
+    resource: std::sync::Arc<ResourceRef>,
+    location: Location,
+    pointer: String,
+) -> CheckResult {
+    check_result(
+        NodeCheck {
+            code: check.code(),
+            id: &row.id,
+            title: &check.title,
+            severity: row.severity,
+            remediation: &check.remediation,
+            benchmark: crate::benchmarks::k8s_stig::LABEL.to_owned(),
+        },
+        outcome,
+        resource,
+        location,
+        pointer,
+    )
 }
 
 pub(super) fn node_ref(doc: &FactsDocument) -> ResourceRef {
@@ -419,7 +466,19 @@ pub(super) fn evaluate_static_pod(
         };
         let words: Vec<&str> = argv.iter().map(|(a, _, _)| a.as_str()).collect();
         let flags = parse_flags(&words);
-        for (check, outcome) in cis::evaluate_command(component, &flags, version) {
+        let evaluated: Vec<(Option<&cis::CheckDef>, &cis::CheckDef, cis::Outcome)> =
+            if selection.benchmark == Benchmark::K8sStig {
+                crate::benchmarks::k8s_stig::evaluate_command(component, &flags, version)
+                    .into_iter()
+                    .map(|(row, check, outcome)| (Some(row), check, outcome))
+                    .collect()
+            } else {
+                cis::evaluate_command(component, &flags, version)
+                    .into_iter()
+                    .map(|(check, outcome)| (None, check, outcome))
+                    .collect()
+            };
+        for (row, check, outcome) in evaluated {
             let (pos, pointer) = match &outcome.evidence {
                 Evidence::Arg(_, i) => argv
                     .get(*i)
@@ -429,14 +488,24 @@ pub(super) fn evaluate_static_pod(
             };
             let location = location(resource, pos);
             let pointer = format!("{}{pointer}", resource.base_pointer);
-            let mut result = cis_result(
-                check,
-                outcome,
-                version,
-                resource.identity.clone(),
-                location,
-                pointer,
-            );
+            let mut result = match row {
+                Some(row) => stig_result(
+                    row,
+                    check,
+                    outcome,
+                    resource.identity.clone(),
+                    location,
+                    pointer,
+                ),
+                None => cis_result(
+                    check,
+                    outcome,
+                    version,
+                    resource.identity.clone(),
+                    location,
+                    pointer,
+                ),
+            };
             result.container = container
                 .get("name")
                 .and_then(crate::input::yaml::Node::as_str)

@@ -163,7 +163,9 @@ pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> Fil
                 (Some(run), Some(pod)) => {
                     evaluate_benchmark(&resource, pod, run, &context.pss_passes, results);
                 }
-                (None, _) if selection.benchmark == Benchmark::CisK8s => {
+                (None, _)
+                    if matches!(selection.benchmark, Benchmark::CisK8s | Benchmark::K8sStig) =>
+                {
                     evaluate_static_pod(&resource, *selection, results);
                 }
                 _ => {}

@@ -58,6 +58,37 @@ pub fn render(report: &Report) -> String {
                 of(Status::Manual),
                 of(Status::Exempt)
             );
+            // The DISA STIG is scored per severity category as well (its sections).
+            if score.benchmark.starts_with("k8s-stig") {
+                for section in &score.sections {
+                    let of = |status: Status| {
+                        report
+                            .results
+                            .iter()
+                            .filter(|r| r.benchmark == score.benchmark && r.status == status)
+                            .filter(|r| {
+                                r.controls.iter().any(|c| {
+                                    crate::benchmarks::k8s_stig::category_of(&c.id)
+                                        == Some(section.section.as_str())
+                                })
+                            })
+                            .count()
+                    };
+                    let _ = writeln!(
+                        out,
+                        "| {} {} | {:.1}% | {}/{} | {} | {} | {} | {} |",
+                        cell(&score.benchmark),
+                        cell(&section.section),
+                        section.score,
+                        section.controls_passed,
+                        section.controls,
+                        of(Status::Pass),
+                        of(Status::Fail),
+                        of(Status::Manual),
+                        of(Status::Exempt)
+                    );
+                }
+            }
         }
         out.push('\n');
     }
@@ -88,7 +119,7 @@ pub fn render(report: &Report) -> String {
                 cell(&r.location.file),
                 r.location.line,
                 cell(&r.message),
-                cell(&f.benchmarks())
+                cell(&f.runs())
             );
         }
         if failures.len() > MAX_ROWS {

@@ -464,6 +464,43 @@ impl Finding<'_> {
             .join(", ")
     }
 
+    /// The runs that reported it, for a reader: as [`Finding::benchmarks`], but the DISA STIG's
+    /// run is named once, with the rules it maps there (`cis-k8s@1.12, k8s-stig@v2r4 (V-242405,
+    /// V-242444)`): its control ids are what a STIG reader looks for, and several STIG rules can
+    /// be decided by one check.
+    pub fn runs(&self) -> String {
+        let mut parts: Vec<(&str, Vec<&str>)> = Vec::new();
+        for r in &self.runs {
+            let label = r.benchmark.as_str();
+            if !label.starts_with("k8s-stig") {
+                parts.push((label, Vec::new()));
+                continue;
+            }
+            let ids = r.controls.iter().map(|c| c.id.as_str());
+            match parts.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, known)) => {
+                    for id in ids {
+                        if !known.contains(&id) {
+                            known.push(id);
+                        }
+                    }
+                }
+                None => parts.push((label, ids.collect())),
+            }
+        }
+        parts
+            .iter()
+            .map(|(label, ids)| {
+                if ids.is_empty() {
+                    (*label).to_owned()
+                } else {
+                    format!("{label} ({})", ids.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Every control of every run (`cis-k8s@1.12:5.2.2`, `pss:privileged`), without repeats.
     pub fn controls(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

@@ -50,6 +50,12 @@ fn section_of(control: &super::Control) -> &str {
     if let Some(level) = control.level {
         return level.as_str();
     }
+    // The DISA STIG's sections are its severity categories (CAT I, II, III).
+    if control.benchmark.starts_with("k8s-stig")
+        && let Some(category) = crate::benchmarks::k8s_stig::category_of(&control.id)
+    {
+        return category;
+    }
     // `5.1.1` -> `5.1`; `pod-security.non-root` -> `pod-security`; `LBL001` -> itself.
     let id = control.id.as_str();
     let Some(first) = id.find('.') else {

@@ -235,7 +235,7 @@ pub fn render(report: &Report, options: TextOptions) -> String {
                 p.paint(BOLD, &e(&f.rule)),
                 e(&f.name),
                 f.severity.as_str(),
-                p.paint(DIM, &finding.benchmarks()),
+                p.paint(DIM, &finding.runs()),
             );
             let _ = writeln!(out, "      {}", e(&f.message));
             if let Some(x) = &f.exemption {
