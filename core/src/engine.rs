@@ -405,6 +405,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         &targets,
         &mut report.errors,
     );
+    crate::fix::attach(&mut report.results, &manifest_files);
     report.admission = admission(&workloads, &mut report.errors);
     report.errors.sort();
     report.summarize();
@@ -671,6 +672,7 @@ impl<'a> Origin<'a> {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 }
@@ -897,6 +899,7 @@ fn manual_result(benchmark: &str, control: &ControlDef, first_file: &str) -> Che
         evidence: None,
         exemption: None,
         baseline_state: None,
+        fix: None,
     }
 }
 
@@ -1113,6 +1116,7 @@ fn check_result(
         evidence: NodeEvidence::of(outcome.expected, outcome.actual, outcome.source),
         exemption: None,
         baseline_state: None,
+        fix: None,
     }
 }
 

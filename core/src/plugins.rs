@@ -317,6 +317,7 @@ impl PluginRun {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 
@@ -401,6 +402,7 @@ impl PluginRun {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 }
