@@ -94,8 +94,8 @@ pub(crate) fn parse(text: &str) -> Option<CNode> {
     bytes.push(text.len());
     let byte = |index: usize| bytes.get(index).copied().unwrap_or(text.len());
     enum Frame {
-        Map(usize, bool, Vec<CNode>),
-        Seq(usize, bool, Vec<CNode>),
+        Map(usize, Vec<CNode>),
+        Seq(usize, Vec<CNode>),
     }
     let mut stack: Vec<Frame> = Vec::new();
     let mut root = None;
@@ -105,24 +105,25 @@ pub(crate) fn parse(text: &str) -> Option<CNode> {
         let end = byte(span.end.index()).max(start);
         let done = match event {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let flow = text
-                    .get(start..)
-                    .and_then(|t| t.chars().next())
-                    .is_some_and(|c| c == '{' || c == '[');
                 stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map(start, flow, Vec::new())
+                    Frame::Map(start, Vec::new())
                 } else {
-                    Frame::Seq(start, flow, Vec::new())
+                    Frame::Seq(start, Vec::new())
                 });
                 None
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                let (at, at_end) = (start, end);
                 let frame = stack.pop()?;
-                let (start, flow, children, map) = match frame {
-                    Frame::Map(s, f, c) => (s, f, c, true),
-                    Frame::Seq(s, f, c) => (s, f, c, false),
+                let (start, children, map) = match frame {
+                    Frame::Map(s, c) => (s, c, true),
+                    Frame::Seq(s, c) => (s, c, false),
                 };
-                let close = flow.then_some(start.max(byte(span.start.index())));
+                // A flow collection ends at its bracket (a one-character span); a block one
+                // ends where the next token starts (an empty span).
+                let bracket = if map { "}" } else { "]" };
+                let flow = at_end > at && text.get(at..at_end) == Some(bracket);
+                let close = flow.then_some(at);
                 let end = match close {
                     Some(c) => c + 1,
                     None => children.last().map_or(start, |c| c.end),
@@ -171,7 +172,7 @@ pub(crate) fn parse(text: &str) -> Option<CNode> {
         };
         if let Some(node) = done {
             match stack.last_mut() {
-                Some(Frame::Map(_, _, c) | Frame::Seq(_, _, c)) => c.push(node),
+                Some(Frame::Map(_, c) | Frame::Seq(_, c)) => c.push(node),
                 None => root = Some(node),
             }
         }
@@ -204,6 +205,15 @@ mod tests {
         assert_eq!(&text[a.start..a.end], "b: [x, 'y']\n  c: {d: 1}");
         let e = root.child("e").unwrap();
         assert_eq!(&text[e.start..e.end], "t");
+    }
+
+    #[test]
+    fn a_block_list_of_flow_mappings_is_block() {
+        let text = "spec:\n  c:\n  - {name: app}\n";
+        let root = parse(text).unwrap();
+        let c = root.at(["spec", "c"]).unwrap();
+        assert!(matches!(c.kind, Kind::Seq { flow: false, .. }));
+        assert_eq!(&text[c.start..c.end], "{name: app}");
     }
 
     #[test]
