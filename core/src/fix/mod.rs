@@ -1049,12 +1049,7 @@ fn position(text: &str, offset: usize) -> TextPosition {
     let before = text.get(..offset).unwrap_or(text);
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = before.matches('\n').count() + 1;
-    let units: usize = before
-        .get(line_start..)
-        .unwrap_or_default()
-        .chars()
-        .map(char::len_utf16)
-        .sum();
+    let units = before.get(line_start..).unwrap_or_default().chars().count();
     TextPosition {
         line: u32::try_from(line).unwrap_or(u32::MAX),
         column: u32::try_from(units + 1).unwrap_or(u32::MAX),

@@ -315,9 +315,9 @@ fn results_carry_their_fix_with_edits_and_patch() {
 }
 
 #[test]
-fn utf16_columns() {
+fn columns_count_code_points() {
     let text = "a: \u{1F600}é\n";
-    assert_eq!(position(text, text.len() - 1).column, 7);
+    assert_eq!(position(text, text.len() - 1).column, 6);
     assert_eq!(position(text, text.len()).line, 2);
 }
 

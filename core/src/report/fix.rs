@@ -31,16 +31,18 @@ pub struct TextEdit {
     pub new_text: String,
 }
 
-/// A position in a text: `line` is 1-based; `column` is 1-based and counts UTF-16 code units
-/// (as LSP, SARIF's default `columnKind` and JavaScript strings do); `offset` is the 0-based
-/// byte offset in the UTF-8 text, for tools that work on bytes.
+/// A position in a text: `line` is 1-based; `column` is 1-based and counts Unicode code points
+/// (characters), as the results' locations do and as the SARIF report declares
+/// (`columnKind: unicodeCodePoints`); `offset` is the 0-based byte offset in the UTF-8 text,
+/// for tools that work on bytes. (JavaScript strings count UTF-16 units: the npm package
+/// converts.)
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TextPosition {
     /// 1-based line.
     pub line: u32,
-    /// 1-based column, in UTF-16 code units.
+    /// 1-based column, in Unicode code points.
     pub column: u32,
     /// 0-based byte offset in the file.
     pub offset: usize,
