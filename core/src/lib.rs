@@ -39,6 +39,7 @@ pub mod admission;
 pub mod benchmarks;
 pub mod engine;
 pub mod facts;
+pub mod fix;
 pub mod images;
 pub mod input;
 pub mod owners;

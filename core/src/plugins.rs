@@ -283,6 +283,7 @@ impl PluginRun {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 
@@ -367,6 +368,7 @@ impl PluginRun {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 }

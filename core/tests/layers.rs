@@ -13,7 +13,7 @@
 //! | 4 | `benchmarks` | benchmarks as data and their evaluators; each declares the node files it reads |
 //! | 5 | `registry` | the catalog and `explain`: every rule and check described |
 //! | 6 | `report` | the report model, scores and renderers |
-//! | 7 | `owners`, `plugins` | folding owned objects; plugin findings mapped into the report |
+//! | 7 | `owners`, `plugins`, `fix` | folding owned objects; plugin findings mapped into the report; fixes as text edits and JSON Patches |
 //! | 8 | `policy` | the policy file: selection, settings, exemptions, baselines, gates |
 //! | 9 | `engine` | `evaluate`: inputs gathered, objects evaluated, cross-object checks, nodes, merge |
 //! | 10 | `admission` | an AdmissionRequest in, a decision out, through `evaluate` |
@@ -34,7 +34,7 @@ const LAYERS: &[&[&str]] = &[
     &["benchmarks"],
     &["registry"],
     &["report"],
-    &["owners", "plugins"],
+    &["owners", "plugins", "fix"],
     &["policy"],
     &["engine"],
     &["admission"],

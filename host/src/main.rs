@@ -5,6 +5,7 @@
 
 mod collect;
 mod files;
+mod fix;
 mod plugins;
 mod rootfs;
 mod threads;
@@ -33,6 +34,9 @@ struct Cli {
 enum Command {
     /// Scan manifest files and directories (`-` reads stdin).
     Scan(ScanArgs),
+    /// Fix the failing findings that have a mechanical fix: print a unified diff (default) or
+    /// write the files in place (`--write`).
+    Fix(FixArgs),
     /// List the rules.
     Rules {
         /// Output format.
@@ -174,6 +178,39 @@ struct ScanArgs {
     jobs: Option<std::num::NonZeroUsize>,
 }
 
+#[derive(clap::Args)]
+struct FixArgs {
+    /// Manifest files or directories (`-` reads stdin, with `--diff` only).
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Fix only the findings of this rule (repeatable). Default: every fixable rule.
+    #[arg(long = "rule", value_name = "CODE")]
+    rules: Vec<String>,
+    /// Benchmark whose findings are fixed, as for `scan` (repeatable; overrides the policy
+    /// file's `benchmarks`). Default: pss-restricted@latest and cis-k8s.
+    #[arg(long = "benchmark", short = 'b', value_name = "ID[@VERSION]")]
+    benchmarks: Vec<Selection>,
+    /// Print the changes as a unified diff (the default).
+    #[arg(long, conflicts_with = "write")]
+    diff: bool,
+    /// Edit the files in place (atomically, keeping their mode).
+    #[arg(long)]
+    write: bool,
+    /// The policy file (selection, exemptions: exempt findings are not fixed). Default: the
+    /// first `stockade.yaml` in the working directory or a parent.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<String>,
+    /// Do not look for a policy file.
+    #[arg(long)]
+    no_config: bool,
+    /// Today's date (YYYY-MM-DD) for exemption expiry, as for `scan`.
+    #[arg(long, value_name = "DATE")]
+    now: Option<String>,
+    /// Files scanned at once. Default: one per core.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<std::num::NonZeroUsize>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -253,6 +290,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Fix(args) => fix_command(&args),
         Command::Rules { format } => {
             let out = match format {
                 ListFormat::Json => rules_json(),
@@ -412,10 +450,42 @@ fn scan(args: ScanArgs) -> Result<u8> {
     Ok(u8::try_from(report.gate(&gate)).unwrap_or(2))
 }
 
+fn fix_command(args: &FixArgs) -> Result<u8> {
+    let (mut options, _) = policy_options(args.config.as_ref(), args.no_config, args.now.as_ref())?;
+    if !args.benchmarks.is_empty() {
+        options.benchmarks = args.benchmarks.clone();
+    }
+    let loaded = files::load(&args.paths, options.limits.max_file_size);
+    for e in &loaded.errors {
+        eprintln!("stockade: {}: {}", e.file, e.message);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let code = fix::run(
+        &loaded,
+        &options,
+        &fix::FixRun {
+            rules: &args.rules,
+            write: args.write && !args.diff,
+        },
+        &threads::Threads::new(args.jobs),
+        &mut stdout,
+    )?;
+    stdout.flush().context("writing to stdout")?;
+    Ok(if loaded.errors.is_empty() { code } else { 2 })
+}
+
 /// The policy file: `--config`, else the first `stockade.yaml` from the working directory up;
 /// today's date from `--now` or the clock.
 fn load_policy(args: &ScanArgs) -> Result<(Options, std::path::PathBuf)> {
-    let path = match (&args.config, args.no_config) {
+    policy_options(args.config.as_ref(), args.no_config, args.now.as_ref())
+}
+
+fn policy_options(
+    config: Option<&String>,
+    no_config: bool,
+    now: Option<&String>,
+) -> Result<(Options, std::path::PathBuf)> {
+    let path = match (config, no_config) {
         (Some(path), _) => Some(std::path::PathBuf::from(path)),
         (None, true) => None,
         (None, false) => find_policy_file()?,
@@ -430,7 +500,7 @@ fn load_policy(args: &ScanArgs) -> Result<(Options, std::path::PathBuf)> {
         }
         None => Options::default(),
     };
-    let today = match &args.now {
+    let today = match now {
         Some(text) => stockade_core::policy::Date::parse(text)
             .with_context(|| format!("--now {text:?} is not a date (YYYY-MM-DD)"))?,
         None => {
@@ -454,7 +524,7 @@ fn load_policy(args: &ScanArgs) -> Result<(Options, std::path::PathBuf)> {
         }
     };
     // A `now` in the policy file pins the date (reproducible runs); --now overrides it.
-    if args.now.is_some() || options.policy.now.is_none() {
+    if now.is_some() || options.policy.now.is_none() {
         options.policy.now = Some(today);
     }
     // Plugin paths in the policy are relative to the policy file.

@@ -199,3 +199,29 @@ test('large input: 10,000 documents', () => {
   assert.equal(report.summary.fail, 5000);
   assert.equal(report.errors.length, 0);
 });
+
+test('fix: one pass makes a Deployment pass the restricted profile, comments kept', () => {
+  const deployment = `# the web tier
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app # main
+          image: registry.example.com/app:1.0
+`;
+  const options = { benchmarks: ['pss-restricted'] };
+  const before = stockade.evaluate(deployment, options);
+  assert.ok(before.results.some((r) => r.status === 'fail' && r.fix && r.fix.edits.length > 0));
+  const { files: [file] } = stockade.fix(deployment, options);
+  assert.equal(file.changed, true);
+  assert.deepEqual(file.fixed.map((f) => f.rule).sort(), ['PSS102', 'PSS103', 'PSS105', 'PSS106']);
+  assert.ok(file.text.startsWith('# the web tier\n'));
+  assert.ok(file.text.includes('        - name: app # main\n'));
+  const after = stockade.evaluate(file.text, options);
+  assert.equal(after.summary.fail, 0);
+  // Fixing a fixed file changes nothing.
+  assert.equal(stockade.fix(file.text, options).files[0].changed, false);
+});

@@ -240,3 +240,42 @@ test('nothing leaves the page: no request after loading, none off this host', as
   assert.deepEqual(requests.filter((r) => r.afterLoad && !r.url.startsWith('blob:')), []);
   assert.deepEqual(requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith('blob:') && !r.url.startsWith('data:')), []);
 });
+
+test('a pasted Deployment passes PSS restricted after "Fix all", and undo brings the findings back', async () => {
+  // Findings of the pasted Deployment only (other tabs are open from the tests before).
+  const webFails = () => page.evaluate(() => {
+    const group = [...document.querySelectorAll('section.group')].find((g) => g.querySelector('h2').textContent.startsWith('Deployment shop/web'));
+    return group ? group.querySelectorAll('.finding.fail').length : 0;
+  });
+  await page.click('.tab >> nth=0');
+  for (const b of ['pss-baseline', 'cis-k8s', 'nsa-cisa', 'image-hygiene']) await page.uncheck(`input[value="${b}"]`);
+  await page.check('input[value="pss-restricted"]');
+  await page.selectOption('#pss-version', 'latest');
+  await paste(`# the web tier
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/app:1.0
+`);
+  await page.waitForFunction(() => document.querySelector('section.group h2')?.textContent.startsWith('Deployment shop/web'));
+  assert.equal(await webFails(), 4);
+  // One finding's own fix first: it disappears, the others stay.
+  await page.click('section.group:has-text("Deployment shop/web") .finding[data-rule="PSS102"] .apply-fix');
+  await page.waitForFunction(() => ![...document.querySelectorAll('section.group')].some((g) => g.querySelector('h2').textContent.startsWith('Deployment shop/web') && g.querySelector('.finding[data-rule="PSS102"]')));
+  assert.equal(await webFails(), 3);
+  await page.click('#fix-all');
+  await page.waitForFunction(() => ![...document.querySelectorAll('section.group h2')].some((h) => h.textContent.startsWith('Deployment shop/web')));
+  const text = await page.$eval('.cm-content', (e) => e.innerText);
+  assert.match(text, /allowPrivilegeEscalation: false/);
+  assert.match(text, /^# the web tier/);
+  // Undo takes "Fix all" back through the editor's history.
+  await page.click('.cm-content');
+  await page.keyboard.press('Control+Z');
+  await page.waitForFunction(() => [...document.querySelectorAll('section.group h2')].some((h) => h.textContent.startsWith('Deployment shop/web')));
+  assert.equal(await webFails(), 3);
+});

@@ -90,6 +90,18 @@ export function scan(input, options = {}, format = 'json') {
   return call(() => raw.scanJson(JSON.stringify(normalize(input)), JSON.stringify(spec), String(format)));
 }
 
+/**
+ * Fixes every failing finding that has a mechanical fix, for the benchmarks and policy of
+ * `options` (exempt findings are left alone), in one pass per file, the same edits as
+ * `stockade fix`. Returns `{files: [{name, text, changed, fixed: [{rule, resource, container, line,
+ * description}]}]}`: `text` is the fixed file (the input's text when nothing changed).
+ */
+export function fix(input, options = {}) {
+  const { failOnInputError, ...spec } = policy(options);
+  if (failOnInputError) evaluate(input, options);
+  return JSON.parse(call(() => raw.fixJson(JSON.stringify(normalize(input)), JSON.stringify(spec))));
+}
+
 /** Renders a report as `json` (byte for byte what the CLI writes), `text`, `sarif`, `junit`, `markdown` or `html`. */
 export function render(report, format = 'json') {
   if (!report || typeof report !== 'object') throw new TypeError('stockade: render takes a report object');

@@ -13,4 +13,4 @@ export function init(source) {
   return ready;
 }
 
-export { StockadeInputError, benchmarks, evaluate, explain, render, rules, scan, version, __panicForTests } from './api.js';
+export { StockadeInputError, benchmarks, evaluate, explain, fix, render, rules, scan, version, __panicForTests } from './api.js';

@@ -27,6 +27,29 @@ export function init(source?: string | URL | Request | Response | BufferSource |
 export function evaluate(input: EvaluateInput, options?: EvaluateOptions): Report;
 /** Evaluates and renders in one step: the text `stockade scan -f FORMAT` writes. */
 export function scan(input: EvaluateInput, options?: EvaluateOptions, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown' | 'html'): string;
+/** One finding `fix` fixed. */
+export interface FixedFinding {
+  rule: string;
+  /** `Kind namespace/name`. */
+  resource: string;
+  container: string | null;
+  /** The finding's line before the fix. */
+  line: number;
+  /** What the fix did (the result's `fix.description`). */
+  description: string;
+}
+
+/** A file after `fix`. */
+export interface FixedFile {
+  name: string;
+  /** The fixed text (the input's text when nothing changed). */
+  text: string;
+  changed: boolean;
+  fixed: FixedFinding[];
+}
+
+/** Fixes every failing finding that has a mechanical fix, in one pass per file (as `stockade fix`). */
+export function fix(input: EvaluateInput, options?: EvaluateOptions): { files: FixedFile[] };
 /** Renders a report as JSON (byte for byte what the CLI writes), text, SARIF 2.1.0, JUnit XML or Markdown. */
 export function render(report: Report, format?: 'json' | 'text' | 'sarif' | 'junit' | 'markdown' | 'html'): string;
 /** Every rule and CIS check, with documentation. */

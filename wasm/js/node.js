@@ -10,4 +10,4 @@ __markReady(__stockadeReinstantiate);
 /** Nothing to wait for in Node.js (kept for code shared with browsers). */
 export async function init() {}
 
-export { StockadeInputError, benchmarks, evaluate, explain, render, rules, scan, version, __panicForTests } from './api.js';
+export { StockadeInputError, benchmarks, evaluate, explain, fix, render, rules, scan, version, __panicForTests } from './api.js';

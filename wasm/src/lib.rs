@@ -84,6 +84,69 @@ fn evaluate(input: &str, options: &str) -> Result<Report, JsError> {
     Ok(stockade_core::evaluate(&core_input, &options))
 }
 
+/// One file after `fix`: its new text and what was fixed in it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FixedFile {
+    name: String,
+    text: String,
+    changed: bool,
+    fixed: Vec<FixedFinding>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FixedFinding {
+    rule: String,
+    resource: String,
+    container: Option<String>,
+    line: u32,
+    description: String,
+}
+
+/// Fixes every failing finding that has a mechanical fix, for the benchmarks and policy of
+/// `options` (exempt findings are left alone), in one pass per file; returns
+/// `{"files": [{name, text, changed, fixed: [{rule, resource, container, line, description}]}]}`
+/// as JSON text. Facts are ignored: only manifests are edited.
+#[wasm_bindgen(js_name = fixJson)]
+pub fn fix_json(input: &str, options: &str) -> Result<String, JsError> {
+    let report = evaluate(input, options)?;
+    let input: InputSpec = parse(input, "input")?;
+    let mut files = Vec::new();
+    for file in &input.files {
+        let results: Vec<&stockade_core::report::CheckResult> = report
+            .results
+            .iter()
+            .filter(|r| r.location.file == file.name.as_str())
+            .collect();
+        let plan = stockade_core::fix::fix_file(&file.text, &results);
+        let text = stockade_core::fix::apply(&file.text, &plan.edits)
+            .ok_or_else(|| JsError::new("stockade: overlapping fixes (a bug)"))?;
+        let fixed = plan
+            .fixed
+            .iter()
+            .filter_map(|&i| results.get(i))
+            .map(|r| FixedFinding {
+                rule: r.rule.to_string(),
+                resource: r.resource.display(),
+                container: r.container.as_ref().map(ToString::to_string),
+                line: r.location.line,
+                description: r
+                    .fix
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.description.clone()),
+            })
+            .collect();
+        files.push(FixedFile {
+            name: file.name.clone(),
+            changed: text != file.text,
+            text,
+            fixed,
+        });
+    }
+    to_json(&serde_json::json!({ "files": files }))
+}
+
 fn unknown_format(format: &str) -> JsError {
     JsError::new(&format!(
         "stockade: unknown format `{format}` (known: text, json, sarif, junit, markdown, html)"

@@ -1,6 +1,6 @@
 // The web demo: an editor with tabs, results as you type, all evaluated in the browser by the
 // npm package. UI only: every verdict, score and report format comes from the engine.
-import { init, evaluate, render, explain, benchmarks } from 'stockade';
+import { init, evaluate, fix, render, explain, benchmarks } from 'stockade';
 import { EditorView, basicSetup } from 'codemirror';
 import { Compartment, EditorState } from '@codemirror/state';
 import { yaml } from '@codemirror/lang-yaml';
@@ -290,12 +290,66 @@ function renderResults() {
         fix.textContent = `Fix: ${r.remediation}`;
         li.append(fix);
       }
+      if (r.status === 'fail' && r.fix) {
+        const apply = document.createElement('button');
+        apply.type = 'button';
+        apply.className = 'apply-fix';
+        apply.textContent = 'Apply fix';
+        apply.title = r.fix.description;
+        apply.addEventListener('click', () => applyEdits(r.location.file, r.fix.edits));
+        li.append(apply);
+      }
       list.append(li);
     }
     section.append(list);
     root.append(section);
   }
 }
+
+// ---- Fixes (edits from the engine, applied through the editor so that undo takes them back) ----
+// A fix's columns count code points; CodeMirror counts UTF-16 units.
+function offsetOf(doc, position) {
+  if (position.line > doc.lines) return doc.length;
+  const line = doc.line(Math.max(1, position.line));
+  let units = 0;
+  for (let points = 1; points < position.column && units < line.text.length; points++) {
+    units += line.text.codePointAt(units) > 0xffff ? 2 : 1;
+  }
+  return line.from + units;
+}
+
+function applyEdits(file, edits) {
+  const index = files.findIndex((f) => f.name === file);
+  if (index < 0) return;
+  if (index !== active) showFile(index);
+  const doc = view.state.doc;
+  const changes = edits.map((e) => ({ from: offsetOf(doc, e.start), to: offsetOf(doc, e.end), insert: e.newText }));
+  view.dispatch({ changes, userEvent: 'input.fix' });
+  view.focus();
+}
+
+// Every fixable finding of every file in one pass (the engine merges the fixes of an object); the
+// open file changes through the editor (one undo step), the others in place.
+function fixAll() {
+  const benchmarks = selectedBenchmarks();
+  if (benchmarks.length === 0) return;
+  const result = fix({ files: files.map(({ name, text }) => ({ name, text })) }, { benchmarks });
+  result.files.forEach((fixed, i) => {
+    if (!fixed.changed) return;
+    if (i !== active) {
+      files[i].text = fixed.text;
+      return;
+    }
+    const old = view.state.doc.toString();
+    let from = 0;
+    while (from < old.length && from < fixed.text.length && old[from] === fixed.text[from]) from++;
+    let end = 0;
+    while (end < old.length - from && end < fixed.text.length - from && old[old.length - 1 - end] === fixed.text[fixed.text.length - 1 - end]) end++;
+    view.dispatch({ changes: { from, to: old.length - end, insert: fixed.text.slice(from, fixed.text.length - end) }, userEvent: 'input.fix' });
+  });
+  schedule(0);
+}
+$('#fix-all').addEventListener('click', fixAll);
 
 function markEditor() {
   if (!report) return;

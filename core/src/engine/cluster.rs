@@ -176,6 +176,7 @@ pub(super) fn manual_result(
         evidence: None,
         exemption: None,
         baseline_state: None,
+        fix: None,
     }
 }
 

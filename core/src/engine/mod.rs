@@ -10,7 +10,8 @@
 //! 3. [`cluster`]: the checks that need several objects, image reports, manual controls, PSA's
 //!    verdicts for labelled namespaces ([`psa`] words them);
 //! 4. [`nodes`]: the node benchmarks on facts, and CIS on control-plane static pods;
-//! 5. [`merge`]: the results in input order, then owners, the policy and admission.
+//! 5. [`merge`]: the results in input order, then owners, the policy and admission; last, each
+//!    failing result of a fixable rule gets its fix ([`crate::fix`]).
 
 mod cluster;
 mod gather;
@@ -140,7 +141,7 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
     );
 
     // 5. Merge, in input order; then what reads every result (owners, the policy, admission).
-    merge::merge(
+    let mut report = merge::merge(
         report,
         scans,
         plugins.by_resource,
@@ -148,7 +149,10 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         &index,
         input,
         options,
-    )
+    );
+    // Every failing result of a fixable rule gets the edit that makes it pass.
+    crate::fix::attach(&mut report.results, &files.manifests);
+    report
 }
 
 #[cfg(test)]

@@ -143,6 +143,7 @@ pub(super) fn check_result(
         evidence: NodeEvidence::of(outcome.expected, outcome.actual, outcome.source),
         exemption: None,
         baseline_state: None,
+        fix: None,
     }
 }
 

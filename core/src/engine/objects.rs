@@ -339,6 +339,7 @@ impl<'a> Origin<'a> {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 }

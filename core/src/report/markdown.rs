@@ -131,6 +131,53 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
+    let fixes: Vec<_> = failures
+        .iter()
+        .filter_map(|f| Some((f.first, f.first.fix.as_deref()?)))
+        .collect();
+    if !fixes.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Suggested fixes ({}; `stockade fix` applies them)</summary>\n",
+            fixes.len()
+        );
+        for (r, fix) in fixes.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "- `{}` {} (`{}:{}`): {}\n\n  ```diff",
+                cell(&r.rule),
+                cell(&r.resource.display()),
+                cell(&r.location.file),
+                r.location.line,
+                cell(&fix.description)
+            );
+            for e in &fix.edits {
+                let inserted = e.new_text.trim_end_matches(['\n', '\r']);
+                if e.start == e.end {
+                    let _ = writeln!(
+                        out,
+                        "  @@ insert at line {}, column {} @@",
+                        e.start.line, e.start.column
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "  @@ replace line {}, column {} to line {}, column {} @@",
+                        e.start.line, e.start.column, e.end.line, e.end.column
+                    );
+                }
+                for line in inserted.lines().filter(|_| !inserted.is_empty()) {
+                    let _ = writeln!(
+                        out,
+                        "  +{}",
+                        crate::report::escape_controls(line.trim_end_matches('\r'))
+                    );
+                }
+            }
+            out.push_str("  ```\n");
+        }
+        out.push_str("\n</details>\n\n");
+    }
     if s.unchanged > 0 {
         let _ = writeln!(
             out,

@@ -3,6 +3,7 @@
 //! The JSON form of [`Report`] is a stable contract (see `docs/json-report.md`): fields are only ever
 //! added, never renamed or removed, within a `schemaVersion`.
 
+pub mod fix;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -166,6 +167,10 @@ pub struct CheckResult {
     /// (`unchanged`). Unchanged results do not fail the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
+    /// The change that makes a failing result pass, when it is mechanical (see
+    /// the `fix` module): text edits on the file and a JSON Patch on the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Box<fix::Fix>>,
 }
 
 /// What a node check compared, and where the value came from.

@@ -108,6 +108,33 @@ fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
     })
 }
 
+/// A result's fix as SARIF `fixes`: one artifact change with a replacement per edit (regions
+/// in the run's `columnKind`, code points, end exclusive; an insertion is an empty region).
+fn sarif_fix(fix: &super::fix::Fix, file: &str) -> Value {
+    let replacements: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            json!({
+                "deletedRegion": {
+                    "startLine": e.start.line,
+                    "startColumn": e.start.column,
+                    "endLine": e.end.line,
+                    "endColumn": e.end.column,
+                },
+                "insertedContent": {"text": e.new_text},
+            })
+        })
+        .collect();
+    json!([{
+        "description": {"text": fix.description},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri(file)},
+            "replacements": replacements,
+        }],
+    }])
+}
+
 /// Renders the report as SARIF 2.1.0 (pretty-printed JSON).
 pub fn render(report: &Report) -> String {
     let catalog = catalog_cached();
@@ -192,6 +219,9 @@ pub fn render(report: &Report) -> String {
                         "suppressions".to_owned(),
                         json!([{"kind": kind, "status": "accepted", "justification": e.reason}]),
                     );
+                }
+                if let Some(fix) = r.fix.as_deref().filter(|_| status == Status::Fail) {
+                    map.insert("fixes".to_owned(), sarif_fix(fix, &r.location.file));
                 }
                 if let Some(state) = r.baseline_state {
                     let state = match state {

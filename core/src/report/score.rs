@@ -197,6 +197,7 @@ mod tests {
             evidence: None,
             exemption: None,
             baseline_state: None,
+            fix: None,
         }
     }
 
