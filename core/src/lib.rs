@@ -52,7 +52,8 @@ pub mod vocab;
 
 pub use benchmarks::{Benchmark, Selection, SelectionError};
 pub use engine::{
-    Executor, Input, Options, Sequential, SourceFile, VERSION, evaluate, evaluate_with,
+    Executor, Input, Options, Sequential, SourceFile, VERSION, evaluate, evaluate_stream,
+    evaluate_with,
 };
 pub use policy::{OptionsSpec, load_policy_file};
 pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};

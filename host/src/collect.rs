@@ -136,9 +136,19 @@ impl Collector {
                 continue;
             };
             let mut env = BTreeMap::new();
-            if component == Component::Etcd
-                && let Ok(raw) = self.root.read(&format!("{dir}/environ"), MAX_PROC_FILE)
-            {
+            let environ = (component == Component::Etcd)
+                .then(|| self.root.read(&format!("{dir}/environ"), MAX_PROC_FILE));
+            if let Some(Err(_)) = &environ {
+                // Reading another process's environment needs CAP_SYS_PTRACE unless the
+                // collector holds every capability etcd does: say so, never pretend it is empty.
+                self.error(
+                    &format!("{dir}/environ"),
+                    "cannot read etcd's environment (ETCD_* settings); it is judged by its \
+                     command line"
+                        .to_owned(),
+                );
+            }
+            if let Some(Ok(raw)) = environ {
                 for var in raw.split(|b| *b == 0) {
                     let var = String::from_utf8_lossy(var);
                     if let Some((k, v)) = var.split_once('=')

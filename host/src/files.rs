@@ -72,22 +72,6 @@ pub fn load(paths: &[String], max_size: usize) -> Inputs {
     inputs
 }
 
-/// Reads each path as one file (`-` is stdin), whatever its extension; directories are errors.
-pub fn load_files(paths: &[String], max_size: usize) -> Inputs {
-    let mut inputs = Inputs {
-        max_size: u64::try_from(max_size).unwrap_or(u64::MAX),
-        ..Inputs::default()
-    };
-    for path in paths {
-        if path == "-" {
-            inputs.read_stdin();
-        } else {
-            inputs.read_file(Path::new(path));
-        }
-    }
-    inputs
-}
-
 fn walk(dir: &Path, visited: &mut BTreeSet<PathBuf>, inputs: &mut Inputs) {
     let Ok(real) = fs::canonicalize(dir) else {
         inputs.errors.push(file_error(

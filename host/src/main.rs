@@ -6,6 +6,7 @@
 mod collect;
 mod files;
 mod fix;
+mod fleet;
 mod plugins;
 mod rootfs;
 mod threads;
@@ -67,7 +68,17 @@ enum Command {
         /// version on nodes without control-plane manifests.
         #[arg(long, value_name = "VERSION")]
         kubernetes_version: Option<String>,
+        /// `json`: indented; `jsonl`: one line, for a log that many nodes' collectors write to
+        /// (`kubectl logs ... | stockade scan --facts -`).
+        #[arg(long, value_enum, default_value_t = CollectFormat::Json)]
+        format: CollectFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum CollectFormat {
+    Json,
+    Jsonl,
 }
 
 #[derive(Subcommand)]
@@ -120,8 +131,10 @@ struct ScanArgs {
     /// Manifest files or directories (directories are searched for *.yaml, *.yml and *.json).
     #[arg(required_unless_present = "facts")]
     paths: Vec<String>,
-    /// Node facts from `stockade collect` (repeatable; `-` reads stdin).
-    #[arg(long = "facts", value_name = "FILE")]
+    /// Node facts from `stockade collect` (repeatable; `-` reads stdin): a file, a directory
+    /// (every *.json below it) or a stream of documents (JSON lines or one after the other),
+    /// read one document at a time.
+    #[arg(long = "facts", value_name = "FILE|DIR")]
     facts: Vec<String>,
     /// Benchmark to run, as ID[@VERSION] (repeatable): pss-baseline, pss-restricted (VERSION
     /// `latest` or `v1.N`), cis-k8s (VERSION 1.11 or 1.12; by default picked from each node's
@@ -308,10 +321,15 @@ fn run(cli: Cli) -> Result<u8> {
             root,
             output,
             kubernetes_version,
+            format,
         } => {
             let facts = collect::collect(Path::new(&root), kubernetes_version)
                 .with_context(|| format!("cannot open the collection root {root}"))?;
-            let mut text = serde_json::to_string_pretty(&facts).context("serializing facts")?;
+            let mut text = match format {
+                CollectFormat::Json => serde_json::to_string_pretty(&facts),
+                CollectFormat::Jsonl => serde_json::to_string(&facts),
+            }
+            .context("serializing facts")?;
             text.push('\n');
             match output {
                 Some(path) => {
@@ -356,12 +374,13 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     let (mut options, policy_dir) = load_policy(&args)?;
     let mut loaded = files::load(&args.paths, options.limits.max_file_size);
-    let mut facts = files::load_files(&args.facts, options.limits.max_file_size);
-    let mut errors = std::mem::take(&mut loaded.errors);
-    errors.append(&mut facts.errors);
+    // Facts are streamed to the engine, a batch of documents at a time.
+    let mut facts: Box<dyn Iterator<Item = stockade_core::facts::stream::Piece>> =
+        Box::new(fleet::reader(&args.facts, options.limits.max_file_size));
+    let errors = std::mem::take(&mut loaded.errors);
     let mut input = Input {
         files: loaded.sources(),
-        facts: facts.sources(),
+        facts: Vec::new(),
         errors,
         plugins: Vec::new(),
     };
@@ -383,14 +402,27 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if !wanted.is_empty() {
         let sandbox = args.cache.sandbox()?;
         let resources = stockade_core::plugins::plugin_resources(&input.files, options.limits);
-        let facts: Vec<String> = input.facts.iter().map(|f| f.text.to_owned()).collect();
-        input.plugins = plugins::run_all(&sandbox, &wanted, &resources, &facts);
+        // Plugins see every node's facts at once: read them all first.
+        let pieces: Vec<stockade_core::facts::stream::Piece> = facts.collect();
+        let texts: Vec<String> = pieces
+            .iter()
+            .filter_map(|p| match p {
+                stockade_core::facts::stream::Piece::Document(d) => Some(d.text.clone()),
+                stockade_core::facts::stream::Piece::Error(_) => None,
+            })
+            .collect();
+        input.plugins = plugins::run_all(&sandbox, &wanted, &resources, &texts);
+        facts = Box::new(pieces.into_iter());
     }
     if !args.benchmarks.is_empty() {
         options.benchmarks = args.benchmarks.clone();
     }
-    let mut report =
-        stockade_core::evaluate_with(&input, &options, &threads::Threads::new(args.jobs));
+    let mut report = stockade_core::evaluate_stream(
+        &input,
+        &options,
+        &threads::Threads::new(args.jobs),
+        &mut facts,
+    );
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the baseline {path}"))?;

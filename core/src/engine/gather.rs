@@ -76,6 +76,7 @@ pub(super) fn new_report(selections: &[Selection], input: &Input<'_>) -> Report 
         plugins: input.plugins.iter().map(|p| p.info.clone()).collect(),
         scores: Vec::new(),
         summary: Summary::default(),
+        fleet: None,
     }
 }
 

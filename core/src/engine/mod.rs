@@ -9,7 +9,9 @@
 //!    object evaluated against every selected rule;
 //! 3. [`cluster`]: the checks that need several objects, image reports, manual controls, PSA's
 //!    verdicts for labelled namespaces ([`psa`] words them);
-//! 4. [`nodes`]: the node benchmarks on facts, and CIS on control-plane static pods;
+//! 4. [`nodes`]: the node benchmarks on facts (streamed, a batch of nodes at a time, on the
+//!    [`Executor`]'s threads; with several nodes, a fleet view), and CIS on control-plane
+//!    static pods;
 //! 5. [`merge`]: the results in input order, then owners, the policy and admission; last, each
 //!    failing result of a fixable rule gets its fix ([`crate::fix`]).
 
@@ -21,6 +23,7 @@ mod objects;
 mod psa;
 
 use crate::benchmarks::Selection;
+use crate::facts::stream::Piece;
 pub use crate::input::SourceFile;
 use crate::input::yaml::Limits;
 use crate::policy::Policy;
@@ -97,6 +100,18 @@ pub fn evaluate(input: &Input<'_>, options: &Options) -> Report {
 
 /// [`evaluate`], with the manifest files scanned by `executor` (in parallel, if it can).
 pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Executor) -> Report {
+    evaluate_stream(input, options, executor, &mut std::iter::empty())
+}
+
+/// [`evaluate_with`], with more node facts documents read from `facts` after those of `input`,
+/// one batch at a time (see [`crate::facts::stream`]): a host streaming a fleet's facts never
+/// holds more than a batch of documents, only their results.
+pub fn evaluate_stream(
+    input: &Input<'_>,
+    options: &Options,
+    executor: &dyn Executor,
+    facts: &mut dyn Iterator<Item = Piece>,
+) -> Report {
     // 1. Gather: the report's frame, plugin findings by object, the files sorted by what they
     //    hold (manifests, node facts, image reports), image reports read.
     let selections = gather::selections(options);
@@ -131,14 +146,18 @@ pub fn evaluate_with(input: &Input<'_>, options: &Options, executor: &dyn Execut
         first_file.as_deref(),
         &mut later,
     );
-    nodes::evaluate_facts(
-        input.facts.iter().chain(files.facts.iter().copied()),
-        &files.os_scans,
-        &selections,
+    let mut pieces = input
+        .facts
+        .iter()
+        .chain(files.facts.iter().copied())
+        .flat_map(|file| nodes::facts_pieces(file, options.limits))
+        .chain(facts);
+    let nodes = nodes::NodeContext {
+        selections: &selections,
         options,
-        &mut report,
-        &mut later,
-    );
+        os_scans: &files.os_scans,
+    };
+    nodes::evaluate_facts(&mut pieces, &nodes, executor, &mut report, &mut later);
 
     // 5. Merge, in input order; then what reads every result (owners, the policy, admission).
     let mut report = merge::merge(

@@ -5,73 +5,127 @@
 
 use smol_str::SmolStr;
 
-use super::Options;
 use super::objects::location;
+use super::{Executor, Options};
 use crate::benchmarks::cis::{self, CisVersion, Evidence};
 use crate::benchmarks::{Benchmark, BenchmarkVersion, Selection};
 use crate::facts::plan::{CommandSource, Component, NodeView};
-use crate::facts::{FactsDocument, argv::parse_flags, parse_facts};
+use crate::facts::stream::{Piece, Splitter};
+use crate::facts::{FactsDocument, argv::parse_flags, parse_facts_at};
 use crate::images::ImageReport;
 use crate::input::SourceFile;
 use crate::input::manifest::Resource;
+use crate::input::yaml::Limits;
+use crate::report::fleet::{Fleet, FleetNode, NodeRole};
 use crate::report::{
-    CheckResult, Control, InputSummary, Location, NodeEvidence, Report, ResourceRef, Status,
+    CheckResult, Control, ErrorLevel, InputError, InputSummary, Location, NodeEvidence, Report,
+    ResourceRef, Status,
 };
 use crate::vocab::slug;
 
-/// Every node facts document, evaluated against the selected node benchmarks. A scan of a
-/// host's OS that no node's facts link to is said to be unjudged, never silently dropped.
-pub(super) fn evaluate_facts<'i, 'a: 'i>(
-    files: impl Iterator<Item = &'i SourceFile<'a>>,
-    os_scans: &[ImageReport],
-    selections: &[Selection],
-    options: &Options,
+/// What every node's evaluation reads.
+pub(super) struct NodeContext<'a> {
+    pub(super) selections: &'a [Selection],
+    pub(super) options: &'a Options,
+    /// Scans of hosts' operating systems (image hygiene), linked to nodes by their facts.
+    pub(super) os_scans: &'a [ImageReport],
+}
+
+/// How many nodes' facts documents are evaluated at once: enough to keep every core busy, few
+/// enough that a stream of thousands never has more than these documents' text in memory.
+const NODE_BATCH: usize = 64;
+
+/// Every node facts document of `pieces`, evaluated against the selected node benchmarks, a
+/// batch at a time on `executor`; results go to `out`, in input order. With more than one
+/// node, the report gets a fleet view. A scan of a host's OS that no node's facts link to is
+/// said to be unjudged, never silently dropped.
+pub(super) fn evaluate_facts(
+    pieces: &mut dyn Iterator<Item = Piece>,
+    context: &NodeContext<'_>,
+    executor: &dyn Executor,
     report: &mut Report,
     out: &mut Vec<CheckResult>,
 ) {
-    let mut facts_inputs = Vec::new();
-    let mut os_scans_linked = vec![false; os_scans.len()];
-    for file in files {
-        match parse_facts(file.name, file.text, options.limits) {
-            Err(e) => report.errors.push(e),
-            Ok(doc) => {
-                facts_inputs.push(InputSummary {
-                    file: file.name.to_owned(),
-                    documents: 1,
-                    resources: 1,
-                });
-                for selection in selections {
-                    match selection.benchmark {
-                        Benchmark::CisK8s => evaluate_node(&doc, *selection, out),
-                        Benchmark::CisUbuntu => {
-                            evaluate_os(
-                                &doc,
-                                *selection,
-                                options.policy.settings.node_profile,
-                                out,
-                            );
-                        }
-                        Benchmark::Containerd => evaluate_containerd(&doc, out),
-                        Benchmark::K8sStig => evaluate_stig_node(&doc, out),
-                        Benchmark::ImageHygiene => {
-                            for (scan, linked) in os_scans.iter().zip(&mut os_scans_linked) {
-                                *linked |=
-                                    crate::benchmarks::os_scan::link(&doc.facts, scan).is_some();
-                            }
-                            evaluate_os_scans(&doc, os_scans, options, out);
-                        }
-                        _ => {}
+    let mut facts_inputs: Vec<InputSummary> = Vec::new();
+    let mut os_scans_linked = vec![false; context.os_scans.len()];
+    let mut fleet_nodes: Vec<FleetNode> = Vec::new();
+    loop {
+        let mut batch: Vec<FactsText> = Vec::with_capacity(NODE_BATCH);
+        for piece in &mut *pieces {
+            match piece {
+                Piece::Error(e) => report.errors.push(e),
+                Piece::Document(doc) => {
+                    batch.push(doc);
+                    if batch.len() == NODE_BATCH {
+                        break;
                     }
                 }
             }
         }
+        if batch.is_empty() {
+            break;
+        }
+        let slots: Vec<std::sync::OnceLock<Result<NodeOutcome, InputError>>> =
+            batch.iter().map(|_| std::sync::OnceLock::new()).collect();
+        let evaluate_one = |doc: &FactsText| evaluate_one_node(doc, context);
+        executor.run(batch.len(), &|i| {
+            if let (Some(doc), Some(slot)) = (batch.get(i), slots.get(i)) {
+                let _ = slot.set(evaluate_one(doc));
+            }
+        });
+        for (doc, slot) in batch.iter().zip(slots) {
+            match slot.into_inner().unwrap_or_else(|| evaluate_one(doc)) {
+                Err(e) => report.errors.push(e),
+                Ok(mut outcome) => {
+                    match facts_inputs.last_mut() {
+                        // The documents of one stream are one input.
+                        Some(last) if last.file == doc.file => {
+                            last.documents += 1;
+                            last.resources += 1;
+                        }
+                        _ => facts_inputs.push(InputSummary {
+                            file: doc.file.clone(),
+                            documents: 1,
+                            resources: 1,
+                        }),
+                    }
+                    for (all, this) in os_scans_linked.iter_mut().zip(&outcome.linked) {
+                        *all |= *this;
+                    }
+                    out.append(&mut outcome.results);
+                    fleet_nodes.push(outcome.node);
+                }
+            }
+        }
+    }
+    if fleet_nodes.len() > 1 {
+        let mut seen: std::collections::BTreeMap<&str, &FleetNode> =
+            std::collections::BTreeMap::new();
+        for node in &fleet_nodes {
+            if let Some(first) = seen.insert(node.name.as_str(), node) {
+                report.errors.push(InputError {
+                    file: node.file.clone(),
+                    line: node.line,
+                    column: 1,
+                    message: format!(
+                        "node facts: the host name {:?} is also that of the node at {}:{}: \
+                         their results are told apart by location only, and the fleet view \
+                         counts them as one node",
+                        node.name, first.file, first.line
+                    ),
+                    level: ErrorLevel::Warning,
+                });
+            }
+        }
+        report.fleet = Some(Fleet::new(fleet_nodes));
     }
     report.inputs.append(&mut facts_inputs);
-    if selections
+    if context
+        .selections
         .iter()
         .any(|s| s.benchmark == Benchmark::ImageHygiene)
     {
-        for (scan, linked) in os_scans.iter().zip(os_scans_linked) {
+        for (scan, linked) in context.os_scans.iter().zip(os_scans_linked) {
             if !linked {
                 report.errors.push(super::gather::not_judged(
                     scan,
@@ -80,6 +134,119 @@ pub(super) fn evaluate_facts<'i, 'a: 'i>(
                 ));
             }
         }
+    }
+}
+
+/// One node facts document's text and where it is.
+type FactsText = crate::facts::stream::Document;
+
+/// What one node's facts give the report.
+struct NodeOutcome {
+    results: Vec<CheckResult>,
+    /// Which OS scans (image-hygiene) the node links to.
+    linked: Vec<bool>,
+    node: FleetNode,
+}
+
+/// The documents of a facts file: one, or a stream of JSON documents (JSON lines, or documents
+/// one after the other). A file that holds a single document, or that is not JSON (YAML facts),
+/// is read whole, as it always was.
+pub(super) fn facts_pieces(file: &SourceFile<'_>, limits: Limits) -> Vec<Piece> {
+    let whole = || {
+        vec![Piece::Document(FactsText {
+            file: file.name.to_owned(),
+            text: file.text.to_owned(),
+            first_line: 1,
+        })]
+    };
+    if !file.text.trim_start().starts_with('{') {
+        return whole();
+    }
+    // The limit on one document of a stream is the limit on a file.
+    let pieces = Splitter::split(file.name, file.text, limits.max_file_size.saturating_add(1));
+    if pieces.len() <= 1 { whole() } else { pieces }
+}
+
+/// Parses one node's facts and evaluates the selected node benchmarks on them.
+fn evaluate_one_node(
+    doc: &FactsText,
+    context: &NodeContext<'_>,
+) -> Result<NodeOutcome, InputError> {
+    let options = context.options;
+    let doc = parse_facts_at(&doc.file, &doc.text, doc.first_line, options.limits)?;
+    let mut results = Vec::new();
+    let mut linked = vec![false; context.os_scans.len()];
+    for selection in context.selections {
+        match selection.benchmark {
+            Benchmark::CisK8s => evaluate_node(&doc, *selection, &mut results),
+            Benchmark::CisUbuntu => {
+                evaluate_os(
+                    &doc,
+                    *selection,
+                    options.policy.settings.node_profile,
+                    &mut results,
+                );
+            }
+            Benchmark::Containerd => evaluate_containerd(&doc, &mut results),
+            Benchmark::K8sStig => evaluate_stig_node(&doc, &mut results),
+            Benchmark::ImageHygiene => {
+                for (scan, linked) in context.os_scans.iter().zip(&mut linked) {
+                    *linked |= crate::benchmarks::os_scan::link(&doc.facts, scan).is_some();
+                }
+                evaluate_os_scans(&doc, context.os_scans, options, &mut results);
+            }
+            _ => {}
+        }
+    }
+    Ok(NodeOutcome {
+        results,
+        linked,
+        node: fleet_node(&doc),
+    })
+}
+
+/// A node as the fleet view shows it: its role and versions, from its facts.
+fn fleet_node(doc: &FactsDocument) -> FleetNode {
+    let view = NodeView::new(&doc.facts);
+    let control_plane = [
+        Component::ApiServer,
+        Component::ControllerManager,
+        Component::Scheduler,
+        Component::Etcd,
+    ]
+    .into_iter()
+    .any(|c| view.component(c).is_some());
+    let role = if control_plane {
+        NodeRole::ControlPlane
+    } else if view.component(Component::Kubelet).is_some() {
+        NodeRole::Worker
+    } else {
+        NodeRole::Unknown
+    };
+    // `1.31.4` and `v1.31.4` are one version.
+    let kubernetes_version = match cis::kubernetes_version(&view) {
+        Some(v) if v.starts_with(|c: char| c.is_ascii_digit()) => format!("v{v}"),
+        Some(v) if !v.is_empty() => v,
+        _ => "unknown".to_owned(),
+    };
+    let os = doc
+        .facts
+        .os
+        .as_ref()
+        .and_then(|os| match (&os.id, &os.version_id) {
+            (Some(id), Some(version)) => Some(format!("{id} {version}")),
+            (Some(id), None) => Some(id.clone()),
+            _ => os.pretty_name.clone(),
+        });
+    FleetNode {
+        name: doc.facts.node.hostname.clone(),
+        file: doc.file.clone(),
+        line: doc.root_pos().line,
+        role,
+        kubernetes_version,
+        os: os.unwrap_or_else(|| "unknown".to_owned()),
+        results: Default::default(),
+        score: 100.0,
     }
 }
 

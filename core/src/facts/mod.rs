@@ -8,6 +8,7 @@
 pub mod argv;
 pub mod flags;
 pub mod plan;
+pub mod stream;
 
 use std::collections::BTreeMap;
 
@@ -372,10 +373,25 @@ impl FactsDocument {
 
 /// Parses a facts document (JSON, or YAML). Problems are input errors naming the file and line.
 pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocument, InputError> {
+    parse_facts_at(file, text, 1, limits)
+}
+
+/// [`parse_facts`] for a document that starts at line `first_line` of its file (one document of
+/// a stream, see [`stream`]): positions are the file's.
+pub fn parse_facts_at(
+    file: &str,
+    text: &str,
+    first_line: u32,
+    limits: Limits,
+) -> Result<FactsDocument, InputError> {
     let error = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
+    let start = Pos {
+        line: first_line.max(1),
+        column: 1,
+    };
     if text.len() > limits.max_file_size {
         return Err(error(
-            Pos { line: 1, column: 1 },
+            start,
             format!(
                 "node facts: the file is {} bytes, more than the limit of {} (maxFileSize): not read",
                 text.len(),
@@ -383,15 +399,12 @@ pub fn parse_facts(file: &str, text: &str, limits: Limits) -> Result<FactsDocume
             ),
         ));
     }
-    let (node, errors) = yaml::parse_document(text, 0, limits);
+    let (node, errors) = yaml::parse_document(text, start.line - 1, limits);
     if let Some(e) = errors.into_iter().find(|e| !e.recoverable) {
         return Err(error(e.pos, format!("node facts: {}", e.message)));
     }
     let Some(node) = node else {
-        return Err(error(
-            Pos { line: 1, column: 1 },
-            "node facts: empty document".to_owned(),
-        ));
+        return Err(error(start, "node facts: empty document".to_owned()));
     };
     let api_version = node.get("apiVersion").and_then(Node::as_str);
     let kind = node.get("kind").and_then(Node::as_str);

@@ -201,6 +201,7 @@ pub fn render(report: &Report) -> String {
     );
 
     scores(report, &mut out);
+    out.push_str(&super::fleet::html(report, &h));
     findings(report, &mut out);
     exemptions(report, &mut out);
     folded(report, &mut out);

@@ -92,6 +92,7 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::fleet::markdown(report, &cell));
     // One row per finding, however many benchmark runs report it.
     let mut failures: Vec<super::Finding<'_>> = report
         .findings()

@@ -4,6 +4,7 @@
 //! added, never renamed or removed, within a `schemaVersion`.
 
 pub mod fix;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -86,6 +87,10 @@ pub struct Report {
     pub scores: Vec<score::BenchmarkScore>,
     /// Counts.
     pub summary: Summary,
+    /// When more than one node's facts are scanned: per check and per node, and by role and
+    /// version (see [`fleet`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::Fleet>,
 }
 
 /// Name and version of the engine.
@@ -385,6 +390,9 @@ impl Report {
         self.summary = s;
         let runs: Vec<String> = self.benchmarks.iter().map(|b| b.id.clone()).collect();
         self.scores = score::scores(&runs, &self.results);
+        if let Some(fleet) = &mut self.fleet {
+            fleet.tally(&self.results);
+        }
     }
 
     /// The exit code the CLI uses: 2 if input was lost, 1 if anything failed, else 0.

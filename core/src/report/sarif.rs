@@ -275,6 +275,20 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }],
     });
+    let mut sarif = sarif;
+    // A fleet's summary; each failing node is a result of its own above.
+    if let Some(fleet) = &report.fleet
+        && let Some(run) = sarif.pointer_mut("/runs/0").and_then(Value::as_object_mut)
+    {
+        run.insert(
+            "properties".to_owned(),
+            json!({"fleet": {
+                "nodes": fleet.nodes.len(),
+                "failingNodes": fleet.failing_nodes,
+                "score": fleet.score,
+            }}),
+        );
+    }
     let mut out = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_owned());
     out.push('\n');
     out

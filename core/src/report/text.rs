@@ -373,6 +373,8 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         out.push('\n');
     }
 
+    out.push_str(&super::fleet::text(report, &|t| p.paint(BOLD, t)));
+
     for x in &report.errors {
         let label = match x.level {
             ErrorLevel::Error => p.paint(RED, "error"),
