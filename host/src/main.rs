@@ -7,6 +7,7 @@ mod collect;
 mod files;
 mod plugins;
 mod rootfs;
+mod serve;
 mod threads;
 
 use std::io::{IsTerminal, Write};
@@ -64,6 +65,8 @@ enum Command {
         #[arg(long, value_name = "VERSION")]
         kubernetes_version: Option<String>,
     },
+    /// Serve the policy as a Kubernetes validating admission webhook (HTTPS).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -239,7 +242,10 @@ fn stop_cleanly_on_interrupt() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    stop_cleanly_on_interrupt();
+    // The webhook handles SIGTERM itself: it drains in-flight requests before exiting.
+    if !matches!(cli.command, Command::Serve(_)) {
+        stop_cleanly_on_interrupt();
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -282,6 +288,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Serve(args) => serve::run(args),
     }
 }
 
