@@ -311,6 +311,13 @@ const KINDS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
 ];
 
+/// Whether admission evaluates objects of this kind (API group and kind), as opposed to giving
+/// an error decision. The webhook labels its metrics with the kind only for these, so that a
+/// caller cannot grow the metrics without bound.
+pub fn is_evaluated_kind(group: &str, kind: &str) -> bool {
+    KINDS.iter().any(|(g, k)| *g == group && *k == kind)
+}
+
 /// Pod subresources that carry no pod spec to judge (PSA's `ignoredPodSubresources`).
 const IGNORED_POD_SUBRESOURCES: &[&str] = &[
     "exec",

@@ -55,7 +55,7 @@ pub use engine::{
     Executor, Input, Options, Sequential, SourceFile, VERSION, evaluate, evaluate_stream,
     evaluate_with,
 };
-pub use policy::{OptionsSpec, load_policy_file};
+pub use policy::{OptionsSpec, load_policy_file, load_policy_spec};
 pub use registry::{RULES, RuleInfo, catalog, explain, find_rule};
 pub use report::{Report, Status};
 pub use rules::pss::{Level, Version};

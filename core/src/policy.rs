@@ -544,6 +544,17 @@ impl OptionsSpec {
 /// Reads a policy file (`stockade.yaml`, YAML or JSON). Every problem is an input error at the
 /// line of the offending key or value.
 pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputError> {
+    load_policy(file, text).map(|(_, options)| options)
+}
+
+/// Reads a policy file as [`load_policy_file`] does (and checks it the same way, with the same
+/// errors), but returns the options object as written: the admission API
+/// (`admission::AdmissionPolicy::new`) compiles it per mode.
+pub fn load_policy_spec(file: &str, text: &str) -> Result<OptionsSpec, InputError> {
+    load_policy(file, text).map(|(spec, _)| spec)
+}
+
+fn load_policy(file: &str, text: &str) -> Result<(OptionsSpec, crate::Options), InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (node, errors) = yaml::parse_document(text, 0, Limits::default());
     let at = |pos: Pos, message: String| InputError::at(file, pos, ErrorLevel::Error, message);
@@ -555,8 +566,10 @@ pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputE
         value: yaml::Value::Map(Vec::new()),
     });
     if matches!(root.value, yaml::Value::Null) {
-        return OptionsSpec::default()
+        let spec = OptionsSpec::default();
+        return spec
             .resolve_in(file, &|_| Pos::default())
+            .map(|options| (spec, options))
             .map_err(|e| at(root.pos, e.to_string()));
     }
     let json = root.to_json();
@@ -564,8 +577,10 @@ pub fn load_policy_file(file: &str, text: &str) -> Result<crate::Options, InputE
         let (pos, message) = crate::input::serde_errors::locate_serde_error(&root, &e);
         at(pos, message)
     })?;
-    spec.resolve_in(file, &|p| root.locate(p))
-        .map_err(|e| at(root.locate(&e.pointer), e.to_string()))
+    let options = spec
+        .resolve_in(file, &|p| root.locate(p))
+        .map_err(|e| at(root.locate(&e.pointer), e.to_string()))?;
+    Ok((spec, options))
 }
 
 /// Glob match with `*` and `?`.

@@ -9,6 +9,7 @@ mod fix;
 mod fleet;
 mod plugins;
 mod rootfs;
+mod serve;
 mod threads;
 
 use std::io::{IsTerminal, Write};
@@ -73,6 +74,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CollectFormat::Json)]
         format: CollectFormat,
     },
+    /// Serve the policy as a Kubernetes validating admission webhook (HTTPS).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -290,7 +293,10 @@ fn stop_cleanly_on_interrupt() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    stop_cleanly_on_interrupt();
+    // The webhook handles SIGTERM itself: it drains in-flight requests before exiting.
+    if !matches!(cli.command, Command::Serve(_)) {
+        stop_cleanly_on_interrupt();
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -339,6 +345,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Serve(args) => serve::run(args),
     }
 }
 
