@@ -275,6 +275,32 @@ fn set_at(path: Vec<String>, value: Val, what: String) -> Plan {
     }
 }
 
+/// Whether the object at `base` is a Pod whose container runs a control-plane component
+/// (kube-apiserver, kube-controller-manager, kube-scheduler, etcd): a static pod of the
+/// control plane, which the CIS checks read too.
+fn runs_control_plane(root: &CNode, base: &[String]) -> bool {
+    let object = root.at(base.iter().map(String::as_str));
+    let Some(object) = object.filter(|o| o.child("kind").and_then(CNode::scalar) == Some("Pod"))
+    else {
+        return false;
+    };
+    let Some(Kind::Seq { items, .. }) = object.at(["spec", "containers"]).map(|c| &c.kind) else {
+        return false;
+    };
+    items.iter().any(|container| {
+        container
+            .at(["command", "0"])
+            .and_then(CNode::scalar)
+            .map(|program| program.rsplit('/').next().unwrap_or(program))
+            .is_some_and(|name| {
+                matches!(
+                    name,
+                    "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "etcd"
+                )
+            })
+    })
+}
+
 /// The fix of one failing result, as operations.
 fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
     let base = object_base(result, root);
@@ -374,6 +400,9 @@ fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
                 ),
             )
         }),
+        // A control-plane static pod needs the host's network (its clients and the kubelet
+        // reach it on the node's address): turning it off would break the cluster, not fix it.
+        "PSS002" | "PSS006" if runs_control_plane(root, base) => None,
         "PSS002" => {
             let path = at_pointer(result, root, &["hostNetwork", "hostPID", "hostIPC"])?;
             let key = path.last()?.clone();

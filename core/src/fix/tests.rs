@@ -327,3 +327,28 @@ fn every_fixable_rule_is_a_rule() {
         assert!(crate::find_rule(code).is_some(), "{code}");
     }
 }
+
+#[test]
+fn a_control_plane_static_pod_keeps_its_host_network_and_ports() {
+    let apiserver = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  hostNetwork: true\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.31.4\n    command:\n    - /usr/local/bin/kube-apiserver\n    - --secure-port=6443\n    ports:\n    - containerPort: 6443\n      hostPort: 6443\n";
+    let report = scan(apiserver);
+    let failing: Vec<&CheckResult> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.rule.as_str(), "PSS002" | "PSS006") && r.status == Status::Fail)
+        .collect();
+    assert!(
+        !failing.is_empty(),
+        "the static pod fails PSS002 and PSS006"
+    );
+    assert!(failing.iter().all(|r| r.fix.is_none()), "no fix is offered");
+    let fixed = fix_rules(apiserver, &["PSS002", "PSS006"]);
+    assert_eq!(fixed, apiserver);
+    // The same pod running anything else is fixed.
+    let other = apiserver.replace("/usr/local/bin/kube-apiserver", "/app/server");
+    let fixed = fix_rules(&other, &["PSS002", "PSS006"]);
+    assert!(
+        fixed.contains("hostNetwork: false") && !fixed.contains("hostPort"),
+        "{fixed}"
+    );
+}
