@@ -147,7 +147,8 @@ test('rules, explain, benchmarks, version', () => {
   assert.match(stockade.explain('CIS-4.2.1'), /Kubelet rejects anonymous requests/);
   assert.equal(stockade.explain('nope'), undefined);
   const benchmarks = stockade.benchmarks();
-  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene', 'cis-ubuntu', 'containerd']);
+  assert.deepEqual(benchmarks.map((b) => b.id), ['pss-baseline', 'pss-restricted', 'cis-k8s', 'nsa-cisa', 'image-hygiene', 'cis-ubuntu', 'containerd', 'k8s-stig']);
+  assert.match(stockade.explain('V-242378'), /CNTR-K8-000170/);
   assert.equal(rules.filter((r) => r.benchmark === 'cis-ubuntu').length, 166);
   assert.equal(rules.filter((r) => r.benchmark === 'containerd').length, 11);
   assert.match(stockade.explain('UBU-3.3.1'), /Profile kubernetes-node/);
