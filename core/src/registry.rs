@@ -329,21 +329,7 @@ fn explain_stig(key: &str) -> Option<String> {
         if row.worker_only {
             text.push_str("Worker nodes only: skipped on nodes that run the control plane.\n");
         }
-        if let Some(files) = &check.files {
-            let want = files
-                .mode
-                .as_ref()
-                .map(|m| format!("mode {m} or more restrictive"))
-                .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
-                .unwrap_or_default();
-            text.push_str(&format!("Checks {}: {want}\n", files.role.describe()));
-        }
-        if let Some(test) = &check.test {
-            text.push_str(&format!("Test: {}\n", cis::describe_test(test)));
-        }
-        if let Some(manual) = &check.manual {
-            text.push_str(&format!("Manual: {manual}\n"));
-        }
+        describe_check(&mut text, check);
         text.push_str(&format!("Fix: {}\n", row.remediation));
     }
     Some(text)
@@ -439,24 +425,29 @@ fn explain_cis(id: &str) -> Option<String> {
             c.only.join(", ")
         };
         text.push_str(&format!("\n## Benchmark {which}\n"));
-        if let Some(files) = &c.files {
-            let want = files
-                .mode
-                .as_ref()
-                .map(|m| format!("mode {m} or more restrictive"))
-                .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
-                .unwrap_or_default();
-            text.push_str(&format!("Checks {}: {want}\n", files.role.describe()));
-        }
-        if let Some(test) = &c.test {
-            text.push_str(&format!("Test: {}\n", cis::describe_test(test)));
-        }
-        if let Some(manual) = &c.manual {
-            text.push_str(&format!("Manual: {manual}\n"));
-        }
+        describe_check(&mut text, c);
         text.push_str(&format!("Fix: {}\n", c.remediation));
     }
     Some(text)
+}
+
+/// What a CIS (or STIG) check reads and asks: its files, its test, or what to verify by hand.
+fn describe_check(text: &mut String, check: &cis::CheckDef) {
+    if let Some(files) = &check.files {
+        let want = files
+            .mode
+            .as_ref()
+            .map(|m| format!("mode {m} or more restrictive"))
+            .or_else(|| files.owner.as_ref().map(|o| format!("owned by {o}")))
+            .unwrap_or_default();
+        text.push_str(&format!("Checks {}: {want}\n", files.role.describe()));
+    }
+    if let Some(test) = &check.test {
+        text.push_str(&format!("Test: {}\n", cis::describe_test(test)));
+    }
+    if let Some(manual) = &check.manual {
+        text.push_str(&format!("Manual: {manual}\n"));
+    }
 }
 
 #[cfg(test)]
