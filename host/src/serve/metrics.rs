@@ -196,53 +196,41 @@ impl Metrics {
                 cause.as_str()
             );
         }
-        for (name, help, map) in [
+        for (name, help, map, what) in [
             (
                 "stockade_policy_reloads_total",
                 "Policy files loaded after a change (or a new day).",
                 &self.reloads,
+                Reloadable::Policy,
             ),
             (
                 "stockade_policy_reload_errors_total",
                 "Changed policy files refused (the previous policy is kept).",
                 &self.reload_errors,
+                Reloadable::Policy,
             ),
-        ] {
-            let map = map
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(
-                out,
-                "{name} {}",
-                map.get(&Reloadable::Policy).copied().unwrap_or(0)
-            );
-        }
-        for (name, help, map) in [
             (
                 "stockade_tls_reloads_total",
                 "Certificate and key loaded after a change.",
                 &self.reloads,
+                Reloadable::Certificate,
             ),
             (
                 "stockade_tls_reload_errors_total",
                 "Changed certificates or keys refused (the previous pair is kept).",
                 &self.reload_errors,
+                Reloadable::Certificate,
             ),
         ] {
-            let map = map
+            let n = map
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
+                .get(&what)
+                .copied()
+                .unwrap_or(0);
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(
-                out,
-                "{name} {}",
-                map.get(&Reloadable::Certificate).copied().unwrap_or(0)
-            );
+            let _ = writeln!(out, "{name} {n}");
         }
         let _ = writeln!(
             out,
