@@ -259,14 +259,12 @@ pub(super) fn cis_result(
     pointer: String,
 ) -> CheckResult {
     check_result(
-        NodeCheck {
-            code: check.code(),
-            id: &check.id,
-            title: &check.title,
-            severity: check.severity,
-            remediation: &check.remediation,
-            benchmark: format!("cis-k8s@{}", version.label()),
-        },
+        NodeCheck::decided_by(
+            check,
+            &check.id,
+            check.severity,
+            format!("cis-k8s@{}", version.label()),
+        ),
         outcome,
         resource,
         location,
@@ -365,14 +363,12 @@ fn stig_result(
     pointer: String,
 ) -> CheckResult {
     check_result(
-        NodeCheck {
-            code: check.code(),
-            id: &row.id,
-            title: &check.title,
-            severity: row.severity,
-            remediation: &check.remediation,
-            benchmark: crate::benchmarks::k8s_stig::LABEL.to_owned(),
-        },
+        NodeCheck::decided_by(
+            check,
+            &row.id,
+            row.severity,
+            crate::benchmarks::k8s_stig::LABEL.to_owned(),
+        ),
         outcome,
         resource,
         location,
@@ -397,6 +393,26 @@ pub(super) struct NodeCheck<'a> {
     pub(super) severity: crate::rules::Severity,
     pub(super) remediation: &'a str,
     pub(super) benchmark: String,
+}
+
+impl<'a> NodeCheck<'a> {
+    /// A control `id` of `benchmark` at `severity`, decided by a CIS-evaluator check: the
+    /// check's code, title and fix (a STIG rule that asks what a CIS check asks carries it).
+    pub(super) fn decided_by(
+        check: &'a cis::CheckDef,
+        id: &'a str,
+        severity: crate::rules::Severity,
+        benchmark: String,
+    ) -> NodeCheck<'a> {
+        NodeCheck {
+            code: check.code(),
+            id,
+            title: &check.title,
+            severity,
+            remediation: &check.remediation,
+            benchmark,
+        }
+    }
 }
 
 pub(super) fn node_result(
