@@ -366,6 +366,10 @@ pub struct TestItem {
     /// The default when the component runs with a config file.
     #[serde(default)]
     pub config_default: Option<String>,
+    /// The value a fix writes where the test alone names none (a `regex`, or a `valid_elements`
+    /// flag that is not set): `stockade fix` sets the flag to it on a static pod.
+    #[serde(default)]
+    pub fix: Option<String>,
 }
 
 /// Comparison operators.
@@ -722,6 +726,29 @@ pub(crate) fn evaluate_command_checks<'c>(
             Some((c, evaluate_test(test, &settings)))
         })
         .collect()
+}
+
+/// Evaluates one test of a component from its command line alone (a static pod), as
+/// [`evaluate_command_checks`] does: a fix checks with it that its edit makes the test pass.
+pub(crate) fn evaluate_command_test(test: &Test, component: Component, flags: &[Flag]) -> Outcome {
+    let empty = Default::default();
+    let source = CommandSource::StaticPod(String::new());
+    let settings = Settings {
+        flags,
+        env: &empty,
+        config: None,
+        config_unknown: None,
+        source: &source,
+        component,
+        flags_ignored: false,
+    };
+    evaluate_test(test, &settings)
+}
+
+/// The Kubernetes version a control-plane image names (`registry.k8s.io/kube-apiserver:v1.33.2`
+/// gives `v1.33.2`), which picks the CIS version for a static pod.
+pub fn image_kubernetes_version(image: &str) -> Option<&str> {
+    image.rsplit_once(':').map(|(_, tag)| tag)
 }
 
 fn config_for<'v>(

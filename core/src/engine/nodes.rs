@@ -701,5 +701,5 @@ pub(super) fn evaluate_static_pod(
 
 pub(super) fn static_pod_version(container: &crate::input::yaml::Node) -> Option<String> {
     let image = container.get("image")?.as_str()?;
-    image.rsplit_once(':').map(|(_, tag)| tag.to_owned())
+    cis::image_kubernetes_version(image).map(str::to_owned)
 }

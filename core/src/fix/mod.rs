@@ -21,6 +21,7 @@
 //! remediation text.
 
 mod cst;
+mod flags;
 
 use crate::input::pod::template_path;
 use crate::input::yaml;
@@ -36,9 +37,11 @@ pub const FIXABLE_RULES: &[&str] = &[
     "WKL001", "WKL004", "WKL006", "IMG004", "RBAC005",
 ];
 
-/// Whether `rule` has a mechanical fix for (some of) its findings.
+/// Whether `rule` has a mechanical fix for (some of) its findings: a rule of
+/// [`FIXABLE_RULES`], or a CIS Kubernetes or DISA STIG flag check of a control-plane component
+/// (`CIS-1.2.1`, `STIG-V-242378`), fixed on a static pod's command line.
 pub fn is_fixable(rule: &str) -> bool {
-    FIXABLE_RULES.contains(&rule)
+    FIXABLE_RULES.contains(&rule) || flags::is_fixable(rule)
 }
 
 /// A value a fix writes.
@@ -91,6 +94,9 @@ enum Action {
     Set(Val),
     Append(Vec<Val>),
     Remove,
+    /// Changes to the command line of the container whose `command` this is at (its
+    /// `command` and `args` together).
+    Argv(Vec<flags::Change>),
 }
 
 /// One planned operation, at a path of keys from the document's root.
@@ -144,6 +150,7 @@ impl Tree {
                 }
                 true
             }
+            (Some(Action::Argv(have)), Action::Argv(more)) => flags::merge(have, more),
             (Some(have), action) => have == action,
             (None, _) => false,
         }
@@ -301,6 +308,20 @@ fn runs_control_plane(root: &CNode, base: &[String]) -> bool {
     })
 }
 
+/// Whether the result's container runs as uid 0 by its own or its pod's `runAsUser`.
+fn runs_as_root(result: &CheckResult, root: &CNode, base: &[String]) -> bool {
+    let user = |path: Option<Vec<String>>| {
+        let mut path = path?;
+        path.extend(owned(&["securityContext", "runAsUser"]));
+        root.at(path.iter().map(String::as_str))
+            .and_then(CNode::scalar)
+            .map(|u| u.trim() == "0")
+    };
+    user(container_path(result, root, base))
+        .or_else(|| user(pod_spec_path(result, base)))
+        .unwrap_or(false)
+}
+
 /// The fix of one failing result, as operations.
 fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
     let base = object_base(result, root);
@@ -308,6 +329,10 @@ fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
     let pointer_text = result.pointer.as_str();
     let sc = "securityContext";
     match result.rule.as_str() {
+        // A control-plane static pod needs the host's network (its clients and the kubelet
+        // reach it on the node's address), and runs as root to read the root-owned keys under
+        // /etc/kubernetes/pki: turning either off would break the cluster, not fix it.
+        "PSS002" | "PSS006" | "PSS103" if runs_control_plane(root, base) => None,
         "PSS102" => in_container(
             result,
             root,
@@ -316,6 +341,9 @@ fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
             Action::Set(Val::Bool(false)),
             "set securityContext.allowPrivilegeEscalation: false",
         ),
+        // `runAsUser: 0` with `runAsNonRoot: true` is a container the kubelet refuses to start:
+        // which user to run as is the operator's choice (PSS104 asks for it too).
+        "PSS103" if runs_as_root(result, root, base) => None,
         "PSS103" => {
             if let Some(path) = at_pointer(result, root, &["runAsNonRoot"]) {
                 let level = if result.container.is_some() {
@@ -400,9 +428,6 @@ fn plan(result: &CheckResult, root: &CNode) -> Option<Plan> {
                 ),
             )
         }),
-        // A control-plane static pod needs the host's network (its clients and the kubelet
-        // reach it on the node's address): turning it off would break the cluster, not fix it.
-        "PSS002" | "PSS006" if runs_control_plane(root, base) => None,
         "PSS002" => {
             let path = at_pointer(result, root, &["hostNetwork", "hostPID", "hostIPC"])?;
             let key = path.last()?.clone();
@@ -625,6 +650,10 @@ impl Writer<'_> {
             } => {
                 let mut missing = Vec::new();
                 for (key, sub) in &tree.children {
+                    if let Some(Action::Argv(changes)) = &sub.action {
+                        self.argv(node, changes, path);
+                        continue;
+                    }
                     path.push(key.clone());
                     match node.entry(key) {
                         Some((k, v)) => {
@@ -876,6 +905,169 @@ impl Writer<'_> {
         }
     }
 
+    /// Rewrites a container's command line (its `command`, then its `args`) with `changes`:
+    /// changed arguments in place (keeping their quotes), removed ones with their line, new
+    /// flags after the last argument, in the list that holds it.
+    fn argv(&mut self, container: &CNode, changes: &[flags::Change], path: &[String]) {
+        let Some(old) = flags::argv_of(container) else {
+            self.complete = false;
+            return;
+        };
+        let texts: Vec<String> = old
+            .iter()
+            .map(|(_, _, n)| n.scalar().unwrap_or_default().to_owned())
+            .collect();
+        let Some(new) = flags::component_of(&texts)
+            .and_then(|component| flags::apply(component, &texts, changes))
+        else {
+            self.complete = false;
+            return;
+        };
+        let item_path = |key: &str, i: usize| {
+            let mut p = path.to_vec();
+            p.push(key.to_owned());
+            p.push(i.to_string());
+            p
+        };
+        let mut removed: Vec<(&str, usize)> = Vec::new();
+        for (oi, (key, i, node)) in old.iter().enumerate() {
+            let flow = matches!(
+                container.child(key).map(|l| &l.kind),
+                Some(Kind::Seq { flow: true, .. })
+            );
+            match new.iter().find(|a| a.origin == Some(oi)) {
+                None => {
+                    removed.push((key, *i));
+                    self.remove_item(container.child(key), *i);
+                }
+                Some(arg) if texts.get(oi) != Some(&arg.text) => {
+                    let Some(rendered) = scalar_text(&arg.text, style_of(node), flow) else {
+                        self.complete = false;
+                        return;
+                    };
+                    self.edits.push((node.start, node.end, rendered));
+                    self.patch.push(PatchOp::Replace {
+                        path: self.patch_path(&item_path(key, *i)),
+                        value: serde_json::Value::String(arg.text.clone()),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        removed.sort_by(|a, b| b.cmp(a));
+        for (key, i) in removed {
+            self.patch.push(PatchOp::Remove {
+                path: self.patch_path(&item_path(key, i)),
+            });
+        }
+        let added: Vec<&str> = new
+            .iter()
+            .filter(|a| a.origin.is_none())
+            .map(|a| a.text.as_str())
+            .collect();
+        let Some((key, ..)) = old.last() else {
+            return;
+        };
+        if added.is_empty() {
+            return;
+        }
+        let Some(list) = container.child(key) else {
+            self.complete = false;
+            return;
+        };
+        self.append_items(list, &added);
+        let mut list_path = path.to_vec();
+        list_path.push((*key).to_owned());
+        for text in added {
+            self.patch.push(PatchOp::Add {
+                path: format!("{}/-", self.patch_path(&list_path)),
+                value: serde_json::Value::String(text.to_owned()),
+            });
+        }
+    }
+
+    /// Appends string items to a list, written as its last item is (quotes, dash column).
+    fn append_items(&mut self, list: &CNode, texts: &[&str]) {
+        let Kind::Seq { flow, items, close } = &list.kind else {
+            self.complete = false;
+            return;
+        };
+        let style = items.last().map_or(ScalarStyle::Plain, style_of);
+        let mut rendered = Vec::new();
+        for t in texts {
+            match scalar_text(t, style, *flow) {
+                Some(r) => rendered.push(r),
+                None => {
+                    self.complete = false;
+                    return;
+                }
+            }
+        }
+        match (flow, items.last(), close) {
+            (true, Some(last), _) => {
+                self.edits
+                    .push((last.end, last.end, format!(", {}", rendered.join(", "))));
+            }
+            (true, None, Some(close)) => self.edits.push((*close, *close, rendered.join(", "))),
+            (false, Some(last), _) => {
+                let Some(dash) = items.first().and_then(|i| dash_of(self.text, i)) else {
+                    self.complete = false;
+                    return;
+                };
+                let pad = " ".repeat(column(self.text, dash));
+                let after = " ".repeat(
+                    items
+                        .first()
+                        .map_or(1, |i| i.start.saturating_sub(dash + 1).max(1)),
+                );
+                let nl = self.style.nl();
+                let lines: String = rendered
+                    .iter()
+                    .map(|r| format!("{pad}-{after}{r}{nl}"))
+                    .collect();
+                self.insert_lines(last.end, lines);
+            }
+            _ => self.complete = false,
+        }
+    }
+
+    /// Removes item `i` of a list: its whole line in a block list, the item and one comma in a
+    /// flow list; never a comment (the edit is then not made).
+    fn remove_item(&mut self, list: Option<&CNode>, i: usize) {
+        let Some(Kind::Seq { flow, items, .. }) = list.map(|l| &l.kind) else {
+            self.complete = false;
+            return;
+        };
+        let Some(item) = items.get(i) else {
+            self.complete = false;
+            return;
+        };
+        let range = if *flow {
+            match (
+                i.checked_sub(1).and_then(|p| items.get(p)),
+                items.get(i + 1),
+            ) {
+                (Some(prev), _) => Some((prev.end, item.end)),
+                (None, Some(next)) => Some((item.start, next.start)),
+                (None, None) => None,
+            }
+        } else {
+            dash_of(self.text, item).and_then(|dash| {
+                let start = line_start(self.text, dash);
+                let end = next_line(self.text, item.end).unwrap_or(self.text.len());
+                let before = self.text.get(start..dash)?;
+                let after = self.text.get(item.end..end)?;
+                (before.trim().is_empty() && after.trim().is_empty()).then_some((start, end))
+            })
+        };
+        match range {
+            Some((start, end)) if self.text.get(start..end).is_some_and(|t| !t.contains('#')) => {
+                self.edits.push((start, end, String::new()));
+            }
+            _ => self.complete = false,
+        }
+    }
+
     fn render_block(&self, entries: &[(&str, &Tree)], indent: usize, out: &mut String) {
         let nl = self.style.nl();
         let pad = " ".repeat(indent);
@@ -890,7 +1082,7 @@ impl Writer<'_> {
                         out.push_str(&format!("{pad}{dash}{}{nl}", v.yaml(None)));
                     }
                 }
-                Some(Action::Remove) => {}
+                Some(Action::Remove | Action::Argv(_)) => {}
                 None => {
                     out.push_str(&format!("{pad}{key}:{nl}"));
                     self.render_block(&children(tree), indent + self.style.width, out);
@@ -898,6 +1090,51 @@ impl Writer<'_> {
             }
         }
     }
+}
+
+fn style_of(node: &CNode) -> ScalarStyle {
+    match node.kind {
+        Kind::Scalar(_, style) => style,
+        _ => ScalarStyle::Plain,
+    }
+}
+
+/// A string scalar written in `style` (a plain one is double-quoted when it would not read back
+/// as the same string); `None` for block scalars (`|`, `>`), which are not rewritten.
+fn scalar_text(text: &str, style: ScalarStyle, flow: bool) -> Option<String> {
+    let double = || format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    match style {
+        ScalarStyle::SingleQuoted => Some(format!("'{}'", text.replace('\'', "''"))),
+        ScalarStyle::DoubleQuoted => Some(double()),
+        ScalarStyle::Plain if plain_safe(text, flow) => Some(text.to_owned()),
+        ScalarStyle::Plain => Some(double()),
+        _ => None,
+    }
+}
+
+/// Whether `text` written plain reads back as the same string (in a flow collection when
+/// `flow`): no indicator first, no `: ` or ` #`, and not a word YAML reads as another type.
+fn plain_safe(text: &str, flow: bool) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let second = chars.next();
+    let indicator = "[]{},#&*!|>'\"%@`".contains(first)
+        || (matches!(first, '-' | '?' | ':') && second.is_none_or(char::is_whitespace));
+    let typed = yaml_bool(text).is_some()
+        || matches!(text, "~" | "null" | "Null" | "NULL")
+        || text.parse::<f64>().is_ok()
+        || text.starts_with("0x")
+        || text.starts_with("0o");
+    !indicator
+        && !typed
+        && text.trim() == text
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.ends_with(':')
+        && !text.contains(['\n', '\r', '\t'])
+        && !(flow && text.contains([',', '[', ']', '{', '}']))
 }
 
 fn children(tree: &Tree) -> Vec<(&str, &Tree)> {
@@ -919,7 +1156,7 @@ fn render_flow(tree: &Tree) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Some(Action::Remove) => String::new(),
+        Some(Action::Remove | Action::Argv(_)) => String::new(),
         None => format!(
             "{{{}}}",
             children(tree)
@@ -935,7 +1172,7 @@ fn json_of(tree: &Tree) -> serde_json::Value {
     match &tree.action {
         Some(Action::Set(v)) => v.json(),
         Some(Action::Append(values)) => values.iter().map(|v| v.json()).collect(),
-        Some(Action::Remove) => serde_json::Value::Null,
+        Some(Action::Remove | Action::Argv(_)) => serde_json::Value::Null,
         None => serde_json::Value::Object(
             children(tree)
                 .into_iter()
@@ -993,17 +1230,22 @@ fn documents(text: &str) -> Vec<Document<'_>> {
 }
 
 /// The edits (and patch) that fix `results`, all in the file `text`; results without a fix,
-/// not failing, or in conflict with one already taken are left out of `fixed`.
+/// not failing, or in conflict with one already taken are left out of `fixed`. The
+/// descriptions are by index into `results`.
 fn fix_in_file(
     text: &str,
     docs: &mut [Document<'_>],
     results: &[&CheckResult],
-) -> (FileFix, Vec<PatchOp>, Vec<String>) {
-    // Per document: the merged tree and the results in it.
-    let mut trees: Vec<(Tree, Vec<usize>, Vec<String>, usize)> = docs
+) -> (FileFix, Vec<PatchOp>, Vec<(usize, String)>) {
+    // Per document: the merged tree, the results fixed in it and their descriptions, the
+    // length of the object's path.
+    type Planned = (Tree, Vec<usize>, Vec<(usize, String)>, usize);
+    let mut trees: Vec<Planned> = docs
         .iter()
         .map(|_| (Tree::default(), Vec::new(), Vec::new(), 0))
         .collect();
+    // Flag checks of a static pod, by document and container: planned together.
+    let mut groups: Vec<(usize, Vec<String>, Vec<usize>)> = Vec::new();
     for (i, result) in results.iter().enumerate() {
         if result.status != Status::Fail || !is_fixable(&result.rule) {
             continue;
@@ -1021,6 +1263,19 @@ fn fix_in_file(
         let Some(root) = doc.root.as_ref() else {
             continue;
         };
+        if flags::is_flag_result(result) {
+            let base = object_base(result, root);
+            if let Some(path) = container_path(result, root, &base) {
+                match groups
+                    .iter_mut()
+                    .find(|(gd, gp, _)| *gd == d && *gp == path)
+                {
+                    Some((_, _, members)) => members.push(i),
+                    None => groups.push((d, path, vec![i])),
+                }
+            }
+            continue;
+        }
         let Some(plan) = plan(result, root) else {
             continue;
         };
@@ -1029,8 +1284,42 @@ fn fix_in_file(
         };
         if plan.ops.iter().all(|op| tree.add(op)) {
             fixed.push(i);
-            descriptions.push(plan.description);
+            descriptions.push((i, plan.description));
             *base = object_base(result, root).len();
+        }
+    }
+    for (d, path, members) in groups {
+        let Some(root) = docs.get(d).and_then(|doc| doc.root.as_ref()) else {
+            continue;
+        };
+        let Some(container) = root.at(path.iter().map(String::as_str)) else {
+            continue;
+        };
+        let group: Vec<&CheckResult> = members
+            .iter()
+            .filter_map(|i| results.get(*i).copied())
+            .collect();
+        let Some(plan) = flags::plan_group(container, &group) else {
+            continue;
+        };
+        let Some(first) = group.first() else { continue };
+        let base = object_base(first, root).len();
+        let mut command = path.clone();
+        command.push("command".to_owned());
+        let Some((tree, fixed, descriptions, tree_base)) = trees.get_mut(d) else {
+            continue;
+        };
+        if tree.add(&Op {
+            path: command,
+            action: Action::Argv(plan.changes),
+        }) {
+            for (g, description) in plan.fixed {
+                if let Some(&i) = members.get(g) {
+                    fixed.push(i);
+                    descriptions.push((i, description));
+                }
+            }
+            *tree_base = base;
         }
     }
     let mut out = FileFix::default();
@@ -1094,16 +1383,23 @@ pub fn fix_file(text: &str, results: &[&CheckResult]) -> FileFix {
 
 /// The fix of one failing result of the file `text`, if it has one.
 pub fn fix_result(text: &str, result: &CheckResult) -> Option<Fix> {
-    one_fix(text, &mut documents(text), result)
+    one_fix(text, &mut documents(text), &[result])
 }
 
-fn one_fix(text: &str, docs: &mut [Document<'_>], result: &CheckResult) -> Option<Fix> {
-    let (fix, patch, descriptions) = fix_in_file(text, docs, &[result]);
-    if fix.fixed.is_empty() || fix.edits.is_empty() {
+/// The fix of `result` (`group[0]`), planned with `group`: for a flag check of a static pod,
+/// the other failing checks of the same flags, so that the edit is the one that passes them
+/// all (removing `AlwaysAllow` from an unset `--authorization-mode` needs `Node` and `RBAC`).
+fn one_fix(text: &str, docs: &mut [Document<'_>], group: &[&CheckResult]) -> Option<Fix> {
+    let (fix, patch, descriptions) = fix_in_file(text, docs, group);
+    if !fix.fixed.contains(&0) || fix.edits.is_empty() {
         return None;
     }
+    let description = descriptions
+        .into_iter()
+        .find(|(i, _)| *i == 0)
+        .map(|(_, d)| d)?;
     Some(Fix {
-        description: descriptions.join("; "),
+        description,
         edits: fix.edits,
         patch,
     })
@@ -1141,9 +1437,38 @@ pub fn attach(results: &mut [CheckResult], files: &[&crate::input::SourceFile<'_
         };
         let mut docs = documents(file.text);
         for &i in wanted {
-            let fix = results
-                .get(i)
-                .and_then(|r| one_fix(file.text, &mut docs, r));
+            let Some(result) = results.get(i) else {
+                continue;
+            };
+            // A flag check is planned with the other failing checks of the same flags when its
+            // flag is not given (the result points at the container, not at an argument): the
+            // flag is then written once, as they all need it (`--authorization-mode=Node,RBAC`,
+            // not `AlwaysAllow,Node`, the default and the element), and its default may not
+            // be fixable alone (removing `AlwaysAllow` needs `Node` and `RBAC`). A flag that is
+            // given is fixed alone first: the narrowest edit.
+            let mut group = vec![result];
+            if flags::is_flag_result(result) {
+                let reads = flags::flags_read(result);
+                group.extend(wanted.iter().filter(|j| **j != i).filter_map(|j| {
+                    let other = results.get(*j)?;
+                    (flags::is_flag_result(other)
+                        && other.resource == result.resource
+                        && other.container == result.container
+                        && flags::flags_read(other).iter().any(|f| reads.contains(f)))
+                    .then_some(other)
+                }));
+            }
+            let given = result.pointer.contains("/command/") || result.pointer.contains("/args/");
+            let mut fix = None;
+            if given || group.len() == 1 {
+                fix = one_fix(file.text, &mut docs, &[result]);
+            }
+            if fix.is_none() && group.len() > 1 {
+                fix = one_fix(file.text, &mut docs, &group);
+            }
+            if fix.is_none() && !given {
+                fix = one_fix(file.text, &mut docs, &[result]);
+            }
             if let Some(r) = results.get_mut(i) {
                 r.fix = fix.map(Box::new);
             }
@@ -1153,3 +1478,6 @@ pub fn attach(results: &mut [CheckResult], files: &[&crate::input::SourceFile<'_
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod flag_tests;

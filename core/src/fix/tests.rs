@@ -352,3 +352,28 @@ fn a_control_plane_static_pod_keeps_its_host_network_and_ports() {
         "{fixed}"
     );
 }
+
+#[test]
+fn run_as_non_root_is_not_added_to_a_container_that_runs_as_uid_0() {
+    for text in [
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx:1.0\n    securityContext:\n      runAsUser: 0\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: nginx:1.0\n",
+    ] {
+        let report = scan(text);
+        assert!(failing(&report, "PSS103") > 0);
+        assert!(
+            report
+                .results
+                .iter()
+                .filter(|r| r.rule == "PSS103")
+                .all(|r| r.fix.is_none())
+        );
+        assert_eq!(fix_rules(text, &["PSS103"]), text);
+    }
+    // A container that overrides its pod's uid 0 is fixed.
+    case(
+        &["PSS103"],
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: nginx:1.0\n    securityContext:\n      runAsUser: 1000\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: nginx:1.0\n    securityContext:\n      runAsUser: 1000\n      runAsNonRoot: true\n",
+    );
+}
