@@ -26,10 +26,11 @@ pub fn run(
     out: &mut dyn std::io::Write,
 ) -> Result<u8> {
     for rule in run.rules {
-        if stockade_core::find_rule(rule).is_none() {
+        // A rule code, or a benchmark check's (`CIS-1.2.1`, `STIG-V-242378`), as reports show.
+        if stockade_core::find_rule(rule).is_none() && stockade_core::explain(rule).is_none() {
             bail!("no rule `{rule}`; `stockade rules` lists them");
         }
-        if !stockade_core::fix::is_fixable(rule) {
+        if !stockade_core::fix::is_fixable(&rule.to_ascii_uppercase()) {
             eprintln!(
                 "stockade: warning: rule {rule} has no mechanical fix (see `stockade explain {rule}`)"
             );

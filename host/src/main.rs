@@ -199,7 +199,8 @@ struct FixArgs {
     /// Manifest files or directories (`-` reads stdin, with `--diff` only).
     #[arg(required = true)]
     paths: Vec<String>,
-    /// Fix only the findings of this rule (repeatable). Default: every fixable rule.
+    /// Fix only the findings of this rule (repeatable): a rule code, or a benchmark check's as
+    /// reports show it (`CIS-1.2.1`, `STIG-V-242378`). Default: every fixable rule.
     #[arg(long = "rule", value_name = "CODE")]
     rules: Vec<String>,
     /// Benchmark whose findings are fixed, as for `scan` (repeatable; overrides the policy

@@ -136,3 +136,118 @@ fn stdin_cannot_be_written_and_diff_conflicts_with_write() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_examples_diff_fixes_static_pod_flags_too() {
+    let out = stockade()
+        .args(["fix", "--no-config", "examples/"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let diff = String::from_utf8(out.stdout).expect("utf-8");
+    insta::assert_snapshot!("fix_examples_diff", diff);
+}
+
+#[test]
+fn a_static_pod_is_fixed_for_cis_and_stig_in_one_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kube-apiserver.yaml");
+    std::fs::copy(
+        common::root().join("examples/control-plane/kube-apiserver.yaml"),
+        &path,
+    )
+    .expect("copy");
+    let file = path.to_str().expect("utf-8 path");
+    let benchmarks = ["-b", "cis-k8s", "-b", "k8s-stig"];
+    let out = stockade()
+        .args(["fix", "--no-config", "--write"])
+        .args(benchmarks)
+        .arg(file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let fixed = std::fs::read_to_string(&path).expect("read");
+    for flag in [
+        "- --anonymous-auth=false\n",
+        "- --enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs,AlwaysPullImages\n",
+        "- --audit-log-maxage=30\n",
+        "- --tls-min-version=VersionTLS12\n",
+    ] {
+        assert!(fixed.contains(flag), "{flag} in:\n{fixed}");
+    }
+    // Nothing is left to fix, and what still fails has no mechanical fix.
+    let again = stockade()
+        .args(["fix", "--no-config"])
+        .args(benchmarks)
+        .arg(file)
+        .output()
+        .expect("runs");
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    assert!(again.stdout.is_empty());
+    let scan = stockade()
+        .args(["scan", "--no-config", "--format", "json"])
+        .args(benchmarks)
+        .arg(file)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&scan.stdout).expect("json");
+    let failing: Vec<String> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| format!("{} {}", r["rule"], r["benchmark"]))
+        .collect();
+    assert!(
+        failing
+            .iter()
+            .all(|r| !r.contains("CIS-1.2.1 ") && !r.contains("V-242378")),
+        "{failing:?}"
+    );
+    assert!(
+        report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["status"] == "fail")
+            .all(|r| r.get("fix").is_none()),
+        "a failing result with a fix is left: {failing:?}"
+    );
+}
+
+#[test]
+fn a_benchmark_check_code_selects_its_fix() {
+    let out = stockade()
+        .args([
+            "fix",
+            "--no-config",
+            "--rule",
+            "cis-1.2.1",
+            "examples/control-plane/kube-apiserver.yaml",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let diff = String::from_utf8(out.stdout).expect("utf-8");
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "-        - --anonymous-auth=true",
+            "+        - --anonymous-auth=false"
+        ],
+        "{diff}"
+    );
+    let unknown = stockade()
+        .args(["fix", "--no-config", "--rule", "CIS-9.9.9", "examples/"])
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+}
