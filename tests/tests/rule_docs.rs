@@ -122,13 +122,18 @@ fn benchmark_page(id: &str, title: &str, checks: &[&RuleInfo], catalog: &[RuleIn
             )
         }
     );
-    page.push_str("| code | title | severity |\n|---|---|---|\n");
+    page.push_str("| code | title | severity | mechanical fix |\n|---|---|---|---|\n");
     for info in checks {
         let _ = writeln!(
             page,
-            "| [{code}](#{code}) | {} | {} |",
+            "| [{code}](#{code}) | {} | {} | {} |",
             cell(&info.title),
             info.severity.as_str(),
+            if stockade_core::fix::is_fixable(&info.code) {
+                "[`stockade fix`](../fix.md)"
+            } else {
+                ""
+            },
             code = info.code
         );
     }
