@@ -169,10 +169,22 @@ fn check_of(
     found.filter(|c| c.component.component() == component && c.test.is_some())
 }
 
+/// List elements a fix never adds, and why: the component does not start with them alone.
+const NEVER_ADDED: &[(&str, &str, &str)] = &[(
+    "enable-admission-plugins",
+    "EventRateLimit",
+    "EventRateLimit needs its configuration in --admission-control-config-file",
+)];
+
 /// Whether a test can have a fix in some command line (for [`is_fixable`]).
 fn test_fixable(test: &Test) -> bool {
     match test {
         Test::All { all: tests } | Test::Any { any: tests } => tests.iter().any(test_fixable),
+        Test::Item(item) if item.op == Some(Op::Has) => {
+            !NEVER_ADDED.iter().any(|(flag, element, _)| {
+                item.flag.as_deref() == Some(*flag) && item.value.as_deref() == Some(*element)
+            })
+        }
         Test::Item(item) => {
             item.flag.is_some()
                 && (item.fix.is_some()
@@ -706,23 +718,21 @@ fn veto(
         .iter()
         .filter_map(|p| container.at([*p, "httpGet"]))
         .collect();
+    for (flag, element, why) in NEVER_ADDED {
+        let has = |flags: &[Flag]| match value(flags, flag) {
+            Some(Value::List(l)) => l.iter().any(|e| e == element),
+            _ => false,
+        };
+        if has(after) && !has(before) {
+            return Some(why);
+        }
+    }
     match component {
-        Component::ApiServer => {
-            if turned_off("anonymous-auth") && !probes.is_empty() {
-                return Some(
-                    "the container's httpGet probes carry no credentials: with anonymous requests \
-                     refused they fail and the API server is restarted",
-                );
-            }
-            let plugins = |flags: &[Flag]| match value(flags, "enable-admission-plugins") {
-                Some(Value::List(l)) => l.iter().any(|p| p == "EventRateLimit"),
-                _ => false,
-            };
-            if plugins(after) && !plugins(before) {
-                return Some(
-                    "EventRateLimit needs its configuration in --admission-control-config-file",
-                );
-            }
+        Component::ApiServer if turned_off("anonymous-auth") && !probes.is_empty() => {
+            return Some(
+                "the container's httpGet probes carry no credentials: with anonymous requests \
+                 refused they fail and the API server is restarted",
+            );
         }
         Component::ControllerManager | Component::Scheduler => {
             let bind = |flags: &[Flag]| value(flags, "bind-address").map(|v| v.text());
