@@ -226,3 +226,35 @@ spec:
   // Fixing a fixed file changes nothing.
   assert.equal(stockade.fix(file.text, options).files[0].changed, false);
 });
+
+test('fix: a kube-apiserver static pod gets its CIS flags fixed, and a flag under an httpGet probe is refused', () => {
+  const pod = (probe) => `apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver, namespace: kube-system}
+spec:
+  hostNetwork: true
+  containers:
+  - name: kube-apiserver
+    image: registry.k8s.io/kube-apiserver:v1.33.2
+    command:
+    - kube-apiserver
+    - --anonymous-auth=true   # to be reviewed
+    - --enable-admission-plugins=NodeRestriction,AlwaysAdmit
+${probe}`;
+  const options = { benchmarks: ['cis-k8s'] };
+  const { files: [file] } = stockade.fix(pod(''), options);
+  assert.equal(file.changed, true);
+  assert.ok(file.text.includes('    - --anonymous-auth=false   # to be reviewed\n'), file.text);
+  assert.ok(file.text.includes('    - --enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs,AlwaysPullImages\n'), file.text);
+  const fixed = file.fixed.map((f) => f.rule);
+  for (const rule of ['CIS-1.2.1', 'CIS-1.2.3', 'CIS-1.2.10', 'CIS-1.2.11']) assert.ok(fixed.includes(rule), `${rule} in ${fixed}`);
+  assert.ok(!fixed.includes('CIS-1.2.9'), 'EventRateLimit needs its configuration');
+  const after = stockade.evaluate(file.text, options);
+  assert.ok(!after.results.some((r) => r.rule === 'CIS-1.2.1' && r.status === 'fail'));
+  // kubeadm's liveness probe: the kubelet's probes carry no credentials.
+  const probed = pod('    livenessProbe:\n      httpGet: {path: /livez, port: 6443, scheme: HTTPS}\n');
+  const report = stockade.evaluate(probed, options);
+  const anonymous = report.results.find((r) => r.rule === 'CIS-1.2.1');
+  assert.equal(anonymous.status, 'fail');
+  assert.equal(anonymous.fix, undefined);
+});
