@@ -24,6 +24,8 @@ pub struct Flag {
     pub index: usize,
     /// A flag that needs a value was the last argument: the component would not start.
     pub missing_value: bool,
+    /// The value is the next argument (`--flag value`), not after `=` or implied (`--flag`).
+    pub separate_value: bool,
 }
 
 /// Flags outside the table that the components define as booleans, so that a bare one does not
@@ -107,6 +109,7 @@ pub fn parse_flags<S: AsRef<str>>(argv: &[S]) -> Vec<Flag> {
             value,
             index,
             missing_value,
+            separate_value: i > index,
         });
         i += 1;
     }
@@ -131,6 +134,32 @@ mod tests {
     fn get(argv: &[&str], name: &str) -> Option<(String, usize)> {
         let flags = parse_flags(argv);
         last(&flags, name).map(|(f, _)| (f.value.clone(), f.index))
+    }
+
+    #[test]
+    fn a_value_in_the_next_argument_is_marked() {
+        let flags = parse_flags(&[
+            "kube-apiserver",
+            "--audit-log-maxage",
+            "5",
+            "--profiling",
+            "--anonymous-auth=false",
+            "--unknown-flag",
+            "value",
+        ]);
+        let separate: Vec<(&str, bool)> = flags
+            .iter()
+            .map(|f| (f.name.as_str(), f.separate_value))
+            .collect();
+        assert_eq!(
+            separate,
+            [
+                ("audit-log-maxage", true),
+                ("profiling", false),
+                ("anonymous-auth", false),
+                ("unknown-flag", true)
+            ]
+        );
     }
 
     #[test]

@@ -457,7 +457,11 @@ fn every_flag_check_with_a_fix_is_a_check() {
 fn a_comment_after_a_changed_flag_stays() {
     case(
         &["CIS-1.2.15"],
-        &apiserver("    - kube-apiserver\n    - --profiling=true   # for the perf team\n    # the rest is kubeadm's\n    - --authorization-mode=Node,RBAC\n"),
-        &apiserver("    - kube-apiserver\n    - --profiling=false   # for the perf team\n    # the rest is kubeadm's\n    - --authorization-mode=Node,RBAC\n"),
+        &apiserver(
+            "    - kube-apiserver\n    - --profiling=true   # for the perf team\n    # the rest is kubeadm's\n    - --authorization-mode=Node,RBAC\n",
+        ),
+        &apiserver(
+            "    - kube-apiserver\n    - --profiling=false   # for the perf team\n    # the rest is kubeadm's\n    - --authorization-mode=Node,RBAC\n",
+        ),
     );
 }

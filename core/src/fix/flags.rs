@@ -270,10 +270,6 @@ fn accumulates(component: Component, flag: &str) -> bool {
     })
 }
 
-fn is_bool_flag(component: Component, flag: &str) -> bool {
-    flags::spec(component, flag).is_some_and(|s| s.ty == FlagType::Bool)
-}
-
 /// A command line being edited: removed arguments stay in place (so indexes do not move) and
 /// are skipped.
 struct Editing {
@@ -301,10 +297,7 @@ impl Editing {
             .filter(|f| f.name == flag)
             .filter_map(|f| {
                 let at = *live.get(f.index)?;
-                let word = words.get(f.index)?;
-                let separate =
-                    !word.contains('=') && !f.missing_value && !is_bool_flag(self.component, flag);
-                let value_at = if separate {
+                let value_at = if f.separate_value {
                     Some(*live.get(f.index + 1)?)
                 } else {
                     None
