@@ -30,21 +30,42 @@ fn scan(files: &[(String, String)], benchmarks: &[&str]) -> Report {
     evaluate(&input, &options)
 }
 
-/// Failing results per rule, benchmark, object and container (not per location: a fix moves
-/// lines).
+/// A result's rule, benchmark, object and container (not its location: a fix moves lines).
+fn key(r: &CheckResult) -> String {
+    format!(
+        "{} {} {} {:?}",
+        r.rule,
+        r.benchmark,
+        r.resource.display(),
+        r.container
+    )
+}
+
+/// Failing results per [`key`].
 fn failures(report: &Report) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for r in report.results.iter().filter(|r| r.status == Status::Fail) {
-        *out.entry(format!(
-            "{} {} {} {:?}",
-            r.rule,
-            r.benchmark,
-            r.resource.display(),
-            r.container
-        ))
-        .or_insert(0) += 1;
+        *out.entry(key(r)).or_insert(0) += 1;
     }
     out
+}
+
+/// What a fix made worse between two scans, if anything: a document that no longer reads, a
+/// result that fails more, a result it fixed (`fixed`, by [`key`]) that still fails.
+fn made_worse(before: &Report, after: &Report, fixed: &[String]) -> Option<String> {
+    if after.errors.len() > before.errors.len() {
+        return Some(format!("the fix broke a document: {:?}", after.errors));
+    }
+    let (old, new) = (failures(before), failures(after));
+    new.iter().find_map(|(key, n)| {
+        if n > old.get(key).unwrap_or(&0) {
+            Some(format!("{key} got worse"))
+        } else if *n > 0 && fixed.contains(key) {
+            Some(format!("{key} was fixed but still fails"))
+        } else {
+            None
+        }
+    })
 }
 
 #[test]
@@ -80,19 +101,10 @@ fn fixing_everything_never_makes_a_result_worse_and_documents_still_parse() {
             fixed_some.set(fixed_some.get() + 1);
         }
         let after = scan(&fixed_files, &benchmarks);
-        if after.errors.len() > before.errors.len() {
+        if let Some(what) = made_worse(&before, &after, &[]) {
             return Err(TestCaseError::fail(format!(
-                "the fix broke a document: {:?}\nbefore: {files:?}\nafter: {fixed_files:?}",
-                after.errors
+                "{what}\nbefore: {files:?}\nafter: {fixed_files:?}"
             )));
-        }
-        let (old, new) = (failures(&before), failures(&after));
-        for (key, n) in &new {
-            if n > old.get(key).unwrap_or(&0) {
-                return Err(TestCaseError::fail(format!(
-                    "{key} got worse\nbefore: {files:?}\nafter: {fixed_files:?}"
-                )));
-            }
         }
         let fixable = |r: &Report| {
             r.results
@@ -278,37 +290,14 @@ fn fixing_static_pod_flags_never_makes_a_check_worse_and_converges() {
             let fixed_keys: Vec<String> = plan
                 .fixed
                 .iter()
-                .filter_map(|i| results.get(*i))
-                .map(|r| {
-                    format!(
-                        "{} {} {} {:?}",
-                        r.rule,
-                        r.benchmark,
-                        r.resource.display(),
-                        r.container
-                    )
-                })
+                .filter_map(|i| results.get(*i).map(|r| key(r)))
                 .collect();
             files = vec![(name, new.clone())];
             let after = scan(&files, &benchmarks);
-            if after.errors.len() > before.errors.len() {
+            if let Some(what) = made_worse(&before, &after, &fixed_keys) {
                 return Err(TestCaseError::fail(format!(
-                    "the fix broke the document: {:?}\n{new}",
-                    after.errors
+                    "{what}\nbefore:\n{current}\nafter:\n{new}"
                 )));
-            }
-            let (old, now) = (failures(&before), failures(&after));
-            for (key, n) in &now {
-                if n > old.get(key).unwrap_or(&0) {
-                    return Err(TestCaseError::fail(format!(
-                        "{key} got worse\nbefore:\n{current}\nafter:\n{new}"
-                    )));
-                }
-                if *n > 0 && fixed_keys.contains(key) {
-                    return Err(TestCaseError::fail(format!(
-                        "{key} was fixed but still fails\nbefore:\n{current}\nafter:\n{new}"
-                    )));
-                }
             }
             before = after;
         }

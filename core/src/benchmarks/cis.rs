@@ -689,17 +689,16 @@ pub(crate) fn evaluate_command_checks<'c>(
     component: Component,
     flags: &[Flag],
 ) -> Vec<(&'c CheckDef, Outcome)> {
-    let empty = Default::default();
-    let source = CommandSource::StaticPod(String::new());
-    let settings = Settings {
-        flags,
-        env: &empty,
-        config: None,
-        config_unknown: None,
-        source: &source,
-        component,
-        flags_ignored: false,
-    };
+    with_command(component, flags, |settings| {
+        evaluate_command_checks_with(checks, settings)
+    })
+}
+
+fn evaluate_command_checks_with<'c>(
+    checks: impl Iterator<Item = &'c CheckDef>,
+    settings: &Settings<'_>,
+) -> Vec<(&'c CheckDef, Outcome)> {
+    let (component, flags, source) = (settings.component, settings.flags, settings.source);
     checks
         .filter(|c| c.component.component() == component)
         .filter_map(|c| {
@@ -723,17 +722,17 @@ pub(crate) fn evaluate_command_checks<'c>(
                     ),
                 ));
             }
-            Some((c, evaluate_test(test, &settings)))
+            Some((c, evaluate_test(test, settings)))
         })
         .collect()
 }
 
-/// Evaluates one test of a component from its command line alone (a static pod), as
-/// [`evaluate_command_checks`] does: a fix checks with it that its edit makes the test pass.
-pub(crate) fn evaluate_command_test(test: &Test, component: Component, flags: &[Flag]) -> Outcome {
+/// Runs `f` with the settings of a component known only by its command line (a static pod:
+/// no environment, no config file).
+fn with_command<R>(component: Component, flags: &[Flag], f: impl FnOnce(&Settings<'_>) -> R) -> R {
     let empty = Default::default();
     let source = CommandSource::StaticPod(String::new());
-    let settings = Settings {
+    f(&Settings {
         flags,
         env: &empty,
         config: None,
@@ -741,8 +740,13 @@ pub(crate) fn evaluate_command_test(test: &Test, component: Component, flags: &[
         source: &source,
         component,
         flags_ignored: false,
-    };
-    evaluate_test(test, &settings)
+    })
+}
+
+/// Evaluates one test of a component from its command line alone (a static pod), as
+/// [`evaluate_command_checks`] does: a fix checks with it that its edit makes the test pass.
+pub(crate) fn evaluate_command_test(test: &Test, component: Component, flags: &[Flag]) -> Outcome {
+    with_command(component, flags, |settings| evaluate_test(test, settings))
 }
 
 /// The Kubernetes version a control-plane image names (`registry.k8s.io/kube-apiserver:v1.33.2`
