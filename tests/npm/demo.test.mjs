@@ -279,3 +279,21 @@ spec:
   await page.waitForFunction(() => [...document.querySelectorAll('section.group h2')].some((h) => h.textContent.startsWith('Deployment shop/web')));
   assert.equal(await webFails(), 3);
 });
+
+test('"Apply fix" on a static pod flag check changes the flag in the editor and the finding goes', async () => {
+  const inPod = (rule) => page.evaluate((rule) => {
+    const group = [...document.querySelectorAll('section.group')].find((g) => g.querySelector('h2').textContent.startsWith('Pod kube-system/kube-apiserver'));
+    return group ? group.querySelectorAll(`.finding.fail[data-rule="${rule}"]`).length : 0;
+  }, rule);
+  await page.click('[data-sample="apiserver"]');
+  await page.check('input[value="cis-k8s"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('section.group h2')].some((h) => h.textContent.startsWith('Pod kube-system/kube-apiserver')));
+  assert.ok((await inPod('CIS-1.2.1')) > 0);
+  const button = page.locator('section.group:has-text("Pod kube-system/kube-apiserver") .finding[data-rule="CIS-1.2.1"] .apply-fix').first();
+  assert.equal(await button.getAttribute('title'), 'set --anonymous-auth=false on kube-apiserver');
+  await button.click();
+  await page.waitForFunction(() => !document.querySelector('section.group .finding.fail[data-rule="CIS-1.2.1"] .apply-fix'));
+  assert.equal(await inPod('CIS-1.2.1'), 0);
+  const text = await page.$eval('.cm-content', (e) => e.innerText);
+  assert.match(text, /- --anonymous-auth=false/);
+});
