@@ -28,6 +28,9 @@ pub struct RuleInfo {
     pub remediation: String,
     /// Full documentation (markdown).
     pub documentation: String,
+    /// Whether some of its failures carry a mechanical fix (`stockade fix`, a result's `fix`);
+    /// false: its remediation text is the fix.
+    pub fixable: bool,
 }
 
 /// [`catalog`], computed once (renderers describe rules from it on every call).
@@ -49,6 +52,7 @@ pub fn catalog() -> Vec<RuleInfo> {
             controls: rule_controls(r),
             remediation: r.remediation.to_owned(),
             documentation: r.documentation(),
+            fixable: crate::rules::FIXABLE_RULES.contains(&r.code),
         })
         .collect();
     let mut seen: Vec<&str> = Vec::new();
@@ -82,6 +86,10 @@ pub fn catalog() -> Vec<RuleInfo> {
             .collect(),
             remediation: check.remediation.clone(),
             documentation: explain_cis(&check.id).unwrap_or_default(),
+            // In some benchmark version (1.2.29's lists differ, both have a fix).
+            fixable: cis::checks()
+                .iter()
+                .any(|c| c.id == check.id && c.fixable()),
         });
     }
     // Manifest controls that no rule decides are reported as `manual` under their own code.
@@ -108,6 +116,7 @@ pub fn catalog() -> Vec<RuleInfo> {
             }],
             remediation: control.manual.clone().unwrap_or_default(),
             documentation: explain(&code).unwrap_or_default(),
+            fixable: false,
             code,
         });
     }
@@ -131,6 +140,10 @@ pub fn catalog() -> Vec<RuleInfo> {
             }],
             remediation: row.remediation.clone(),
             documentation: explain(&row.code()).unwrap_or_default(),
+            // A rule of several components has a row each.
+            fixable: crate::benchmarks::k8s_stig::checks()
+                .iter()
+                .any(|r| r.id == row.id && r.fixable()),
         });
     }
     let cis_start = RULES.len();
@@ -158,6 +171,7 @@ pub fn catalog() -> Vec<RuleInfo> {
             }],
             remediation: check.remediation.clone(),
             documentation: explain(&check.code()).unwrap_or_default(),
+            fixable: false,
         });
     }
     for check in crate::benchmarks::containerd::CHECKS {
@@ -174,6 +188,7 @@ pub fn catalog() -> Vec<RuleInfo> {
             }],
             remediation: check.remediation.to_owned(),
             documentation: explain(&check.code()).unwrap_or_default(),
+            fixable: false,
         });
     }
     for check in crate::benchmarks::os_scan::CHECKS {
@@ -190,6 +205,7 @@ pub fn catalog() -> Vec<RuleInfo> {
             }],
             remediation: check.remediation.to_owned(),
             documentation: explain(&check.code()).unwrap_or_default(),
+            fixable: false,
         });
     }
     out
@@ -275,13 +291,17 @@ fn cis_order(code: &str) -> Vec<u32> {
 /// A rule's documentation as markdown, by code, name, PSA check id or CIS control id.
 pub fn explain(key: &str) -> Option<String> {
     if let Some(r) = find_rule(key) {
-        return Some(format!(
+        let mut text = format!(
             "# {} {}: {}\n\n{}",
             r.code,
             r.name,
             r.title,
             r.documentation()
-        ));
+        );
+        if crate::rules::FIXABLE_RULES.contains(&r.code) {
+            text.push_str(MECHANICAL_FIX);
+        }
+        return Some(text);
     }
     let id = key
         .strip_prefix("CIS-")
@@ -311,6 +331,7 @@ fn explain_stig(key: &str) -> Option<String> {
         k8s_stig::category(first.severity),
         first.severity.as_str()
     );
+    let mut fixable = false;
     for row in &rows {
         text.push_str(&format!("\n## {}\n", row.component.component().binary()));
         let check = match &row.cis {
@@ -331,6 +352,10 @@ fn explain_stig(key: &str) -> Option<String> {
         }
         describe_check(&mut text, check);
         text.push_str(&format!("Fix: {}\n", row.remediation));
+        fixable |= check.fixable();
+    }
+    if fixable {
+        text.push_str(MECHANICAL_FIX);
     }
     Some(text)
 }
@@ -428,8 +453,15 @@ fn explain_cis(id: &str) -> Option<String> {
         describe_check(&mut text, c);
         text.push_str(&format!("Fix: {}\n", c.remediation));
     }
+    if versions.iter().any(|c| c.fixable()) {
+        text.push_str(MECHANICAL_FIX);
+    }
     Some(text)
 }
+
+/// The line that says a rule or check has a mechanical fix.
+const MECHANICAL_FIX: &str = "\nMechanical fix: `stockade fix` applies it (on a control-plane static pod for a \
+     flag check); results carry it as `fix`. Some findings have none: see docs/fix.md.\n";
 
 /// What a CIS (or STIG) check reads and asks: its files, its test, or what to verify by hand.
 fn describe_check(text: &mut String, check: &cis::CheckDef) {

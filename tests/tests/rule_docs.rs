@@ -71,6 +71,12 @@ fn rule_page(info: &RuleInfo) -> String {
     }
     let _ = writeln!(page, "| controls | {} |", cell(&controls(info)));
     let _ = writeln!(page, "| fix | {} |", cell(&info.remediation));
+    if info.fixable {
+        let _ = writeln!(
+            page,
+            "| mechanical fix | [`stockade fix`](../fix.md) applies it; results carry it as `fix` |"
+        );
+    }
     let _ = writeln!(
         page,
         "\nIn the CLI: `stockade explain {}`. [All rules](README.md).\n",
@@ -129,7 +135,7 @@ fn benchmark_page(id: &str, title: &str, checks: &[&RuleInfo], catalog: &[RuleIn
             "| [{code}](#{code}) | {} | {} | {} |",
             cell(&info.title),
             info.severity.as_str(),
-            if stockade_core::fix::is_fixable(&info.code) {
+            if info.fixable {
                 "[`stockade fix`](../fix.md)"
             } else {
                 ""

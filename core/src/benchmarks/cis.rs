@@ -154,6 +154,56 @@ impl CheckDef {
     pub fn in_version(&self, version: CisVersion) -> bool {
         self.only.is_empty() || self.only.iter().any(|v| v == version.label())
     }
+
+    /// Whether a failure of the check can have a mechanical fix: a flag test of a control-plane
+    /// component, fixed on its static pod's command line, whose test names a value to write
+    /// (not only "set", which needs a path the operator chooses).
+    pub fn fixable(&self) -> bool {
+        use crate::facts::plan::Component;
+        matches!(
+            self.component.component(),
+            Component::ApiServer
+                | Component::ControllerManager
+                | Component::Scheduler
+                | Component::Etcd
+        ) && self.test.as_ref().is_some_and(test_fixable)
+    }
+}
+
+/// List elements a fix never adds, and why: the component does not start with them alone.
+pub const NEVER_ADDED: &[(&str, &str, &str)] = &[(
+    "enable-admission-plugins",
+    "EventRateLimit",
+    "EventRateLimit needs its configuration in --admission-control-config-file",
+)];
+
+/// Whether some failure of a test has a value to write (for [`CheckDef::fixable`]).
+fn test_fixable(test: &Test) -> bool {
+    match test {
+        Test::All { all: tests } | Test::Any { any: tests } => tests.iter().any(test_fixable),
+        Test::Item(item) if item.op == Some(Op::Has) => {
+            !NEVER_ADDED.iter().any(|(flag, element, _)| {
+                item.flag.as_deref() == Some(*flag) && item.value.as_deref() == Some(*element)
+            })
+        }
+        Test::Item(item) => {
+            item.flag.is_some()
+                && (item.fix.is_some()
+                    || item.set == Some(false)
+                    || item.default.is_some()
+                    || matches!(
+                        item.op,
+                        Some(
+                            Op::Eq
+                                | Op::Gte
+                                | Op::Lte
+                                | Op::Nothave
+                                | Op::ValidElements
+                                | Op::Loopback
+                        )
+                    ))
+        }
+    }
 }
 
 /// The component names the data uses.

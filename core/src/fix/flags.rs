@@ -169,43 +169,6 @@ fn check_of(
     found.filter(|c| c.component.component() == component && c.test.is_some())
 }
 
-/// List elements a fix never adds, and why: the component does not start with them alone.
-const NEVER_ADDED: &[(&str, &str, &str)] = &[(
-    "enable-admission-plugins",
-    "EventRateLimit",
-    "EventRateLimit needs its configuration in --admission-control-config-file",
-)];
-
-/// Whether a test can have a fix in some command line (for [`is_fixable`]).
-fn test_fixable(test: &Test) -> bool {
-    match test {
-        Test::All { all: tests } | Test::Any { any: tests } => tests.iter().any(test_fixable),
-        Test::Item(item) if item.op == Some(Op::Has) => {
-            !NEVER_ADDED.iter().any(|(flag, element, _)| {
-                item.flag.as_deref() == Some(*flag) && item.value.as_deref() == Some(*element)
-            })
-        }
-        Test::Item(item) => {
-            item.flag.is_some()
-                && (item.fix.is_some()
-                    || item.set == Some(false)
-                    || item.default.is_some()
-                    || matches!(
-                        item.op,
-                        Some(
-                            Op::Eq
-                                | Op::Gte
-                                | Op::Lte
-                                | Op::Has
-                                | Op::Nothave
-                                | Op::ValidElements
-                                | Op::Loopback
-                        )
-                    ))
-        }
-    }
-}
-
 /// Whether the rule code names a CIS or STIG flag check of a control-plane component that has a
 /// fix for some of its findings on a static pod.
 pub(super) fn is_fixable(rule: &str) -> bool {
@@ -216,8 +179,7 @@ pub(super) fn is_fixable(rule: &str) -> bool {
             cis::checks()
                 .iter()
                 .chain(k8s_stig::checks())
-                .filter(|c| control_plane(c.component.component()))
-                .filter(|c| c.test.as_ref().is_some_and(test_fixable))
+                .filter(|c| c.fixable())
                 .map(CheckDef::code)
                 .collect()
         })
@@ -711,7 +673,7 @@ fn veto(
         .iter()
         .filter_map(|p| container.at([*p, "httpGet"]))
         .collect();
-    for (flag, element, why) in NEVER_ADDED {
+    for (flag, element, why) in cis::NEVER_ADDED {
         let has = |flags: &[Flag]| match value(flags, flag) {
             Some(Value::List(l)) => l.iter().any(|e| e == element),
             _ => false,

@@ -30,12 +30,7 @@ use crate::report::{CheckResult, Status};
 use cst::{CNode, Kind};
 use saphyr_parser::ScalarStyle;
 
-/// The rules that have a mechanical fix (for some of their findings: a finding whose remedy is
-/// not mechanical, such as a capability that must not be added, has none).
-pub const FIXABLE_RULES: &[&str] = &[
-    "PSS002", "PSS003", "PSS006", "PSS010", "PSS102", "PSS103", "PSS105", "PSS106", "PSS107",
-    "WKL001", "WKL004", "WKL006", "IMG004", "RBAC005",
-];
+pub use crate::rules::FIXABLE_RULES;
 
 /// Whether `rule` has a mechanical fix for (some of) its findings: a rule of
 /// [`FIXABLE_RULES`], or a CIS Kubernetes or DISA STIG flag check of a control-plane component

@@ -393,3 +393,14 @@ fn run_as_non_root_is_not_added_to_a_container_that_runs_as_uid_0() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  containers:\n  - name: app\n    image: nginx:1.0\n    securityContext:\n      runAsUser: 1000\n      runAsNonRoot: true\n",
     );
 }
+
+#[test]
+fn the_catalog_says_which_rules_and_checks_have_a_fix() {
+    let catalog = crate::catalog();
+    for info in &catalog {
+        assert_eq!(info.fixable, is_fixable(&info.code), "{}", info.code);
+    }
+    assert!(catalog.iter().any(|i| i.code == "CIS-1.2.1" && i.fixable));
+    assert!(catalog.iter().any(|i| i.code == "PSS102" && i.fixable));
+    assert!(catalog.iter().any(|i| i.code == "PSS101" && !i.fixable));
+}

@@ -105,6 +105,7 @@ fn plugin_rule(report: &Report, id: &str) -> Option<RuleInfo> {
         controls: rule.controls.clone(),
         remediation: rule.remediation.to_string(),
         documentation,
+        fixable: false,
     })
 }
 

@@ -129,6 +129,13 @@ pub static RULES: &[&Rule] = &[
     &workload::added_capabilities::RULE,
 ];
 
+/// The rules that have a mechanical fix (for some of their findings: a finding whose remedy is
+/// not mechanical, such as a capability that must not be added, has none).
+pub const FIXABLE_RULES: &[&str] = &[
+    "PSS002", "PSS003", "PSS006", "PSS010", "PSS102", "PSS103", "PSS105", "PSS106", "PSS107",
+    "WKL001", "WKL004", "WKL006", "IMG004", "RBAC005",
+];
+
 /// Finds a rule by code (`PSS003`, case-insensitive), name (`privileged`) or PSA check id.
 pub fn find_rule(key: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| {
