@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release --locked -p stockade
 cargo bench --locked -p stockade-core --bench engine -- --warm-up-time 2 --measurement-time 8
+cargo bench --locked -p stockade-core --bench fix -- --warm-up-time 2 --measurement-time 8
 node scripts/build-npm.mjs
 node bench/wasm.mjs 7
 python3 bench/compare.py

@@ -657,6 +657,7 @@ pub(crate) fn evaluate_check(check: &CheckDef, view: &NodeView<'_>) -> Outcome {
             component,
             flags_ignored: flags::config_replaces_flags(component)
                 .is_some_and(|config| running.flag(config).is_some()),
+            status_only: false,
         };
         return evaluate_test(test, &settings);
     }
@@ -739,8 +740,23 @@ pub(crate) fn evaluate_command_checks<'c>(
     component: Component,
     flags: &[Flag],
 ) -> Vec<(&'c CheckDef, Outcome)> {
-    with_command(component, flags, |settings| {
+    with_command(component, flags, false, |settings| {
         evaluate_command_checks_with(checks, settings)
+    })
+}
+
+/// The statuses of [`evaluate_command_checks`], without their messages (a fix verifies its
+/// edit against many checks, many times).
+pub(crate) fn command_statuses<'c>(
+    checks: impl Iterator<Item = &'c CheckDef>,
+    component: Component,
+    flags: &[Flag],
+) -> Vec<(&'c CheckDef, Status)> {
+    with_command(component, flags, true, |settings| {
+        evaluate_command_checks_with(checks, settings)
+            .into_iter()
+            .map(|(c, o)| (c, o.status))
+            .collect()
     })
 }
 
@@ -779,7 +795,12 @@ fn evaluate_command_checks_with<'c>(
 
 /// Runs `f` with the settings of a component known only by its command line (a static pod:
 /// no environment, no config file).
-fn with_command<R>(component: Component, flags: &[Flag], f: impl FnOnce(&Settings<'_>) -> R) -> R {
+fn with_command<R>(
+    component: Component,
+    flags: &[Flag],
+    status_only: bool,
+    f: impl FnOnce(&Settings<'_>) -> R,
+) -> R {
     let empty = Default::default();
     let source = CommandSource::StaticPod(String::new());
     f(&Settings {
@@ -790,13 +811,17 @@ fn with_command<R>(component: Component, flags: &[Flag], f: impl FnOnce(&Setting
         source: &source,
         component,
         flags_ignored: false,
+        status_only,
     })
 }
 
-/// Evaluates one test of a component from its command line alone (a static pod), as
-/// [`evaluate_command_checks`] does: a fix checks with it that its edit makes the test pass.
-pub(crate) fn evaluate_command_test(test: &Test, component: Component, flags: &[Flag]) -> Outcome {
-    with_command(component, flags, |settings| evaluate_test(test, settings))
+/// The status of one test of a component from its command line alone (a static pod), as
+/// [`evaluate_command_checks`] decides it: a fix checks with it that its edit makes the test
+/// pass.
+pub(crate) fn command_test_status(test: &Test, component: Component, flags: &[Flag]) -> Status {
+    with_command(component, flags, true, |settings| {
+        evaluate_test(test, settings).status
+    })
 }
 
 /// The Kubernetes version a control-plane image names (`registry.k8s.io/kube-apiserver:v1.33.2`
@@ -828,6 +853,9 @@ struct Settings<'a> {
     component: Component,
     /// The component runs with a config file and ignores its flags then (kube-proxy).
     flags_ignored: bool,
+    /// Only the status is wanted (a fix verifying its edit, many times over): no message,
+    /// expected or actual text is written.
+    status_only: bool,
 }
 
 impl Settings<'_> {
@@ -1119,8 +1147,36 @@ fn combine(outcomes: Vec<Outcome>, all: bool) -> Outcome {
     out
 }
 
+/// Whether a setting found passes a test item.
+fn item_passes(item: &TestItem, found: &Found) -> bool {
+    let want = item.value.as_deref().unwrap_or_default();
+    match (item.set, item.op) {
+        (Some(false), _) => !found.is_set(),
+        (Some(true), None) | (None, None) => found.is_set(),
+        (Some(true), Some(op)) => {
+            found.is_set() && found.value().is_some_and(|v| compare_value(op, v, want))
+        }
+        (None, Some(op)) => found.value().is_some_and(|v| compare_value(op, v, want)),
+    }
+}
+
 fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
     let found = lookup(item, s);
+    if s.status_only {
+        let status = match (&s.config_unknown, &item.config, &found) {
+            (_, _, Found::Invalid { .. }) => Status::Fail,
+            (Some(unknown), Some(_), f) if !matches!(f, Found::Flag { .. }) => {
+                if unknown.collection_error {
+                    Status::Error
+                } else {
+                    Status::Warn
+                }
+            }
+            _ if item_passes(item, &found) => Status::Pass,
+            _ => Status::Fail,
+        };
+        return Outcome::simple(status, String::new(), Evidence::Node);
+    }
     let subject = describe_setting(item, s.binary());
     if let (Some(unknown), Some(_), false) = (
         &s.config_unknown,
@@ -1173,14 +1229,7 @@ fn evaluate_item(item: &TestItem, s: &Settings<'_>) -> Outcome {
         (Found::Default { value }, Some(_)) => format!("not set (default {})", describe(value)),
         _ => found.value().map_or_else(|| "not set".to_owned(), describe),
     };
-    let pass = match (item.set, item.op) {
-        (Some(false), _) => !found.is_set(),
-        (Some(true), None) | (None, None) => found.is_set(),
-        (Some(true), Some(op)) => {
-            found.is_set() && found.value().is_some_and(|v| compare_value(op, v, &want))
-        }
-        (None, Some(op)) => found.value().is_some_and(|v| compare_value(op, v, &want)),
-    };
+    let pass = item_passes(item, &found);
     // A list flag given several times: point at the occurrence that decided a `nothave` failure.
     if let (Found::Flag { count, .. }, Some(Op::Nothave), false, Some(flag)) =
         (&found, item.op, pass, item.flag.as_deref())
@@ -1840,6 +1889,7 @@ mod tests {
             source: &source,
             component: Component::ApiServer,
             flags_ignored: false,
+            status_only: false,
         };
         evaluate_test(&test, &s)
     }

@@ -524,7 +524,7 @@ fn flags_of(args: &[Arg]) -> Vec<Flag> {
 }
 
 fn passes(test: &Test, component: Component, flags: &[Flag]) -> bool {
-    cis::evaluate_command_test(test, component, flags).status == Status::Pass
+    cis::command_test_status(test, component, flags) == Status::Pass
 }
 
 fn passes_with(item: &TestItem, component: Component, argv: &[String], changes: &[Change]) -> bool {
@@ -637,18 +637,66 @@ fn derive_item(
     }
 }
 
-/// Statuses of every CIS and STIG flag check of the component (by check code and control).
-fn statuses(component: Component, flags: &[Flag], version: CisVersion) -> Vec<(String, Status)> {
-    let mut out: Vec<(String, Status)> = cis::evaluate_command(component, flags, version)
-        .into_iter()
-        .map(|(c, o)| (c.code(), o.status))
-        .collect();
-    out.extend(
-        k8s_stig::evaluate_command(component, flags, version)
+/// Whether a test reads one of `names`.
+fn reads_any(test: &Test, names: &[&str]) -> bool {
+    match test {
+        Test::All { all: tests } | Test::Any { any: tests } => {
+            tests.iter().any(|t| reads_any(t, names))
+        }
+        Test::Item(item) => item.flag.as_deref().is_some_and(|f| names.contains(&f)),
+    }
+}
+
+/// Every CIS check and STIG rule with a test at a CIS version, keyed by code (and the STIG
+/// rule's Vuln ID): built once, since a fix is verified against them many times.
+fn tested_checks(version: CisVersion) -> &'static [(String, &'static CheckDef)] {
+    type Table = Vec<(CisVersion, Vec<(String, &'static CheckDef)>)>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        [CisVersion::V1_11, CisVersion::V1_12]
             .into_iter()
-            .map(|(row, c, o)| (format!("{} {}", row.id, c.code()), o.status)),
-    );
-    out
+            .map(|v| {
+                let cis = cis::checks()
+                    .iter()
+                    .filter(|c| c.in_version(v) && c.test.is_some())
+                    .map(|c| (c.code(), c));
+                let stig = k8s_stig::checks().iter().filter_map(|row| {
+                    let check = k8s_stig::implementation(row, v).filter(|c| c.test.is_some())?;
+                    Some((format!("{} {}", row.id, check.code()), check))
+                });
+                (v, cis.chain(stig).collect())
+            })
+            .collect()
+    });
+    table
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map_or(&[], |(_, checks)| checks.as_slice())
+}
+
+/// Statuses of the CIS and STIG flag checks of the component that read one of `names` (by check
+/// code and control): a change of those flags can change no other check's status.
+fn statuses(
+    component: Component,
+    flags: &[Flag],
+    version: CisVersion,
+    names: &[&str],
+) -> Vec<(&'static str, Status)> {
+    tested_checks(version)
+        .iter()
+        .filter(|(_, c)| {
+            c.component.component() == component
+                && (c.test.as_ref().is_some_and(|t| reads_any(t, names))
+                    || c.configured_by
+                        .as_deref()
+                        .is_some_and(|f| names.contains(&f)))
+        })
+        .flat_map(|(key, c)| {
+            cis::command_statuses(std::iter::once(*c), component, flags)
+                .into_iter()
+                .map(move |(_, status)| (key.as_str(), status))
+        })
+        .collect()
 }
 
 /// Why a change that makes the check pass would break the control plane as written, if it would.
@@ -746,7 +794,6 @@ pub(super) fn plan_group(container: &CNode, results: &[&CheckResult]) -> Option<
             .0
         });
     let before_flags = parse_flags(&argv);
-    let before = statuses(component, &before_flags, version);
     let mut accepted: Vec<Change> = Vec::new();
     // The results fixed so far (indexes into `results`) and their tests.
     let mut fixed: Vec<(usize, &Test)> = Vec::new();
@@ -795,7 +842,11 @@ pub(super) fn plan_group(container: &CNode, results: &[&CheckResult]) -> Option<
             {
                 continue;
             }
-            let after = statuses(component, &after_flags, version);
+            // Only the checks of the flags the changes touch can change.
+            let mut names: Vec<&str> = candidate.iter().map(Change::flag).collect();
+            names.dedup();
+            let before = statuses(component, &before_flags, version, &names);
+            let after = statuses(component, &after_flags, version, &names);
             let worse = before.iter().any(|(code, status)| {
                 *status == Status::Pass
                     && after.iter().any(|(c, s)| c == code && *s != Status::Pass)
@@ -839,14 +890,18 @@ fn flag_names(test: &Test, out: &mut Vec<String>) {
 }
 
 /// The flags a result's check reads (to find the other failing checks of the same flags).
-pub(super) fn flags_read(result: &CheckResult) -> Vec<String> {
-    let mut out = Vec::new();
-    let rule = result.rule.as_str();
-    let rows = cis::checks().iter().chain(k8s_stig::checks());
-    for check in rows.filter(|c| c.code() == rule) {
-        if let Some(test) = &check.test {
-            flag_names(test, &mut out);
+pub(super) fn flags_read(result: &CheckResult) -> &'static [String] {
+    static READ: std::sync::OnceLock<std::collections::BTreeMap<String, Vec<String>>> =
+        std::sync::OnceLock::new();
+    READ.get_or_init(|| {
+        let mut map: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for check in cis::checks().iter().chain(k8s_stig::checks()) {
+            if let Some(test) = &check.test {
+                flag_names(test, map.entry(check.code()).or_default());
+            }
         }
-    }
-    out
+        map
+    })
+    .get(result.rule.as_str())
+    .map_or(&[], Vec::as_slice)
 }

@@ -1447,8 +1447,8 @@ pub fn attach(results: &mut [CheckResult], files: &[&crate::input::SourceFile<'_
                 group.extend(wanted.iter().filter(|j| **j != i).filter_map(|j| {
                     let other = results.get(*j)?;
                     (flags::is_flag_result(other)
-                        && other.resource == result.resource
                         && other.container == result.container
+                        && other.resource == result.resource
                         && flags::flags_read(other).iter().any(|f| reads.contains(f)))
                     .then_some(other)
                 }));
