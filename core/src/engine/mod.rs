@@ -112,6 +112,44 @@ pub fn evaluate_stream(
     executor: &dyn Executor,
     facts: &mut dyn Iterator<Item = Piece>,
 ) -> Report {
+    run(input, options, executor, facts, None, true)
+}
+
+/// [`evaluate`] of one manifest file, `text`, that is the pretty-printed JSON
+/// (`serde_json::to_string_pretty`) of `object`: admission's evaluation of a request's object.
+/// The report is the one [`evaluate`] gives, except that no result carries its fix (admission
+/// does not offer them) and the object's tree is built from `object` rather than read back from
+/// the text, where that gives the same tree ([`crate::input::json_tree`]).
+pub(crate) fn evaluate_object(
+    name: &str,
+    text: &str,
+    object: &serde_json::Value,
+    options: &Options,
+) -> Report {
+    let input = Input {
+        files: vec![SourceFile { name, text }],
+        ..Input::default()
+    };
+    run(
+        &input,
+        options,
+        &Sequential,
+        &mut std::iter::empty(),
+        Some(object),
+        false,
+    )
+}
+
+/// The five stages. `object`: the JSON value every manifest file of the input prints
+/// ([`evaluate_object`]); `fixes`: whether failing results get their fix.
+fn run(
+    input: &Input<'_>,
+    options: &Options,
+    executor: &dyn Executor,
+    facts: &mut dyn Iterator<Item = Piece>,
+    object: Option<&serde_json::Value>,
+    fixes: bool,
+) -> Report {
     // 1. Gather: the report's frame, plugin findings by object, the files sorted by what they
     //    hold (manifests, node facts, image reports), image reports read.
     let selections = gather::selections(options);
@@ -121,13 +159,14 @@ pub fn evaluate_stream(
     let files = gather::sort_files(input, options, &mut report);
 
     // 2. Objects: each manifest file is a job that parses it and evaluates its objects.
-    let context = objects::FileContext::new(
+    let mut context = objects::FileContext::new(
         options,
         &selections,
         &runs,
         &files.images,
         !plugins.by_resource.is_empty(),
     );
+    context.object = object;
     let mut scans = objects::scan_files(&files.manifests, &context, executor);
     let (index, objects) = merge::index_objects(&mut report, &mut scans);
 
@@ -170,7 +209,9 @@ pub fn evaluate_stream(
         options,
     );
     // Every failing result of a fixable rule gets the edit that makes it pass.
-    crate::fix::attach(&mut report.results, &files.manifests);
+    if fixes {
+        crate::fix::attach(&mut report.results, &files.manifests);
+    }
     report
 }
 

@@ -14,7 +14,7 @@ use super::{Executor, Options};
 use crate::benchmarks::manifest::ControlDef;
 use crate::benchmarks::{Benchmark, Selection, pss_checks};
 use crate::input::SourceFile;
-use crate::input::manifest::{Resource, parse_manifests};
+use crate::input::manifest::{Resource, parse_json_object, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::policy::{Exemption, annotation_exemptions};
 use crate::report::{
@@ -33,6 +33,9 @@ pub(super) struct FileContext<'a> {
     pub(super) pss_runs: Vec<PssRun>,
     pub(super) pss_passes: PssPasses,
     pub(super) keep_trees: bool,
+    /// The JSON value that every manifest file prints, when the caller has it (admission):
+    /// its tree is built from the value instead of read from the text.
+    pub(super) object: Option<&'a serde_json::Value>,
 }
 
 impl<'a> FileContext<'a> {
@@ -57,6 +60,7 @@ impl<'a> FileContext<'a> {
                 .collect(),
             pss_passes: PssPasses::new(),
             keep_trees,
+            object: None,
         }
     }
 }
@@ -110,7 +114,10 @@ pub(super) struct ScannedResource {
 pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
     let options = context.options;
     let settings = &options.policy.settings;
-    let parsed = parse_manifests(file.name, file.text, options.limits);
+    let parsed = match context.object {
+        Some(object) => parse_json_object(file.name, file.text, object, options.limits),
+        None => parse_manifests(file.name, file.text, options.limits),
+    };
     let mut scan = FileScan {
         summary: InputSummary {
             file: file.name.to_owned(),
