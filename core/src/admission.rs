@@ -37,12 +37,13 @@
 //!   `admission.maxRequestBytes`) gives an error decision (rejected, code 400) saying why.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::engine::{Options, evaluate_object};
+use crate::engine::{Options, Plan, evaluate_object};
 use crate::policy::{
     AdmissionExemptions, AnnotationPolicy, EXEMPT_ANNOTATION, OptionsSpec, PolicyError,
 };
@@ -82,6 +83,8 @@ impl Mode {
 struct ModePolicy {
     mode: Mode,
     options: Options,
+    /// What every evaluation with `options` prepares, prepared once.
+    plan: Arc<Plan>,
     threshold: Severity,
 }
 
@@ -161,6 +164,7 @@ impl AdmissionPolicy {
             })?;
             modes.push(ModePolicy {
                 mode,
+                plan: Arc::new(Plan::new(&options)),
                 options,
                 threshold: mode_spec.severity.unwrap_or(default_threshold),
             });
@@ -642,9 +646,9 @@ impl Printed<'_> {
     }
 }
 
-fn scan(name: &str, object: &Printed<'_>, options: &Options) -> Scan {
+fn scan(name: &str, object: &Printed<'_>, mode: &ModePolicy) -> Scan {
     // The report `evaluate` gives for the text, less the fixes (not offered at admission).
-    let report = evaluate_object(name, &object.text, object.object, options);
+    let report = evaluate_object(name, &object.text, object.object, &mode.options, &mode.plan);
     let mut out = Scan {
         failing: Vec::new(),
         errors: Vec::new(),
@@ -696,11 +700,11 @@ fn evaluate_modes(
         {
             continue;
         }
-        let new = scan(name, &printed, &mode.options);
+        let new = scan(name, &printed, mode);
         if !new.errors.is_empty() {
             return Decision::error(uid, new.errors.join("; "));
         }
-        let was = printed_old.as_ref().map(|o| scan(name, o, &mode.options));
+        let was = printed_old.as_ref().map(|o| scan(name, o, mode));
         scans.push((&mode.options, new, was));
     }
     let annotated = object

@@ -112,7 +112,43 @@ pub fn evaluate_stream(
     executor: &dyn Executor,
     facts: &mut dyn Iterator<Item = Piece>,
 ) -> Report {
-    run(input, options, executor, facts, None, true)
+    run(input, options, executor, facts, None, None, true)
+}
+
+/// What an evaluation prepares from its options alone, before reading any input: the
+/// benchmarks to run, each manifest benchmark's rules and controls, each PSS run's checks, the
+/// messages of PSS passes. Admission prepares it once per policy ([`evaluate_object`]).
+pub(crate) struct Plan {
+    selections: Vec<crate::benchmarks::Selection>,
+    runs: Vec<objects::ManifestRun>,
+    pss_runs: Vec<objects::PssRun>,
+    pss_passes: objects::PssPasses,
+}
+
+impl Plan {
+    /// The plan of an evaluation with `options`.
+    pub(crate) fn new(options: &Options) -> Plan {
+        let selections = gather::selections(options);
+        let runs = objects::manifest_runs(&selections, &options.policy.filter);
+        let pss_runs = selections
+            .iter()
+            .filter_map(|s| objects::PssRun::new(*s, &options.policy.filter))
+            .collect();
+        Plan {
+            selections,
+            runs,
+            pss_runs,
+            pss_passes: objects::PssPasses::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("selections", &self.selections)
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`evaluate`] of one manifest file, `text`, that is the pretty-printed JSON
@@ -120,11 +156,14 @@ pub fn evaluate_stream(
 /// The report is the one [`evaluate`] gives, except that no result carries its fix (admission
 /// does not offer them) and the object's tree is built from `object` rather than read back from
 /// the text, where that gives the same tree ([`crate::input::json_tree`]).
+///
+/// `plan` is [`Plan::new`]`(options)`, made once for any number of objects.
 pub(crate) fn evaluate_object(
     name: &str,
     text: &str,
     object: &serde_json::Value,
     options: &Options,
+    plan: &Plan,
 ) -> Report {
     let input = Input {
         files: vec![SourceFile { name, text }],
@@ -135,34 +174,43 @@ pub(crate) fn evaluate_object(
         options,
         &Sequential,
         &mut std::iter::empty(),
+        Some(plan),
         Some(object),
         false,
     )
 }
 
-/// The five stages. `object`: the JSON value every manifest file of the input prints
-/// ([`evaluate_object`]); `fixes`: whether failing results get their fix.
+/// The five stages. `plan`: [`Plan::new`]`(options)` if the caller has it; `object`: the JSON
+/// value every manifest file of the input prints ([`evaluate_object`]); `fixes`: whether
+/// failing results get their fix.
 fn run(
     input: &Input<'_>,
     options: &Options,
     executor: &dyn Executor,
     facts: &mut dyn Iterator<Item = Piece>,
+    plan: Option<&Plan>,
     object: Option<&serde_json::Value>,
     fixes: bool,
 ) -> Report {
     // 1. Gather: the report's frame, plugin findings by object, the files sorted by what they
     //    hold (manifests, node facts, image reports), image reports read.
-    let selections = gather::selections(options);
-    let mut report = gather::new_report(&selections, input);
-    let runs = objects::manifest_runs(&selections, &options.policy.filter);
+    let planned;
+    let plan = match plan {
+        Some(plan) => plan,
+        None => {
+            planned = Plan::new(options);
+            &planned
+        }
+    };
+    let (selections, runs) = (&plan.selections, &plan.runs);
+    let mut report = gather::new_report(selections, input);
     let mut plugins = gather::plugin_findings(input, &mut report);
     let files = gather::sort_files(input, options, &mut report);
 
     // 2. Objects: each manifest file is a job that parses it and evaluates its objects.
     let mut context = objects::FileContext::new(
         options,
-        &selections,
-        &runs,
+        plan,
         &files.images,
         !plugins.by_resource.is_empty(),
     );
@@ -178,7 +226,7 @@ fn run(
     plugins.place(objects, input, &mut later);
     let first_file = report.inputs.first().map(|i| i.file.clone());
     cluster::cross_object_results(
-        &runs,
+        runs,
         &index,
         &files.images,
         &options.policy.settings,
@@ -192,7 +240,7 @@ fn run(
         .flat_map(|file| nodes::facts_pieces(file, options.limits))
         .chain(facts);
     let nodes = nodes::NodeContext {
-        selections: &selections,
+        selections,
         options,
         os_scans: &files.os_scans,
     };

@@ -30,8 +30,8 @@ pub(super) struct FileContext<'a> {
     pub(super) selections: &'a [Selection],
     pub(super) runs: &'a [ManifestRun],
     pub(super) images: &'a crate::rules::manifest::Images,
-    pub(super) pss_runs: Vec<PssRun>,
-    pub(super) pss_passes: PssPasses,
+    pub(super) pss_runs: &'a [PssRun],
+    pub(super) pss_passes: &'a PssPasses,
     pub(super) keep_trees: bool,
     /// The JSON value that every manifest file prints, when the caller has it (admission):
     /// its tree is built from the value instead of read from the text.
@@ -44,21 +44,17 @@ impl<'a> FileContext<'a> {
     /// only when there are findings.
     pub(super) fn new(
         options: &'a Options,
-        selections: &'a [Selection],
-        runs: &'a [ManifestRun],
+        plan: &'a super::Plan,
         images: &'a Images,
         keep_trees: bool,
     ) -> FileContext<'a> {
         FileContext {
             options,
-            selections,
-            runs,
+            selections: &plan.selections,
+            runs: &plan.runs,
             images,
-            pss_runs: selections
-                .iter()
-                .filter_map(|s| PssRun::new(*s, &options.policy.filter))
-                .collect(),
-            pss_passes: PssPasses::new(),
+            pss_runs: &plan.pss_runs,
+            pss_passes: &plan.pss_passes,
             keep_trees,
             object: None,
         }
@@ -168,7 +164,7 @@ pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> Fil
             let pss_run = context.pss_runs.iter().find(|r| r.selection == *selection);
             match (pss_run, &pod) {
                 (Some(run), Some(pod)) => {
-                    evaluate_benchmark(&resource, pod, run, &context.pss_passes, results);
+                    evaluate_benchmark(&resource, pod, run, context.pss_passes, results);
                 }
                 (None, _)
                     if matches!(selection.benchmark, Benchmark::CisK8s | Benchmark::K8sStig) =>
@@ -189,7 +185,7 @@ pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> Fil
                         let findings = match &mapped.rule.kind {
                             RuleKind::Pss(check) => match &pod {
                                 Some(pod) => {
-                                    pss_findings(mapped.rule, check, pod, &context.pss_passes)
+                                    pss_findings(mapped.rule, check, pod, context.pss_passes)
                                 }
                                 None => Vec::new(),
                             },

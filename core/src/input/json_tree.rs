@@ -117,7 +117,8 @@ fn plain_string(s: &str) -> Option<&str> {
             '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
         )
     };
-    (!s.chars().any(special)).then_some(s)
+    // Below DEL every byte is a character printed as is or escaped.
+    (s.bytes().all(|b| b < 0x7f) || !s.chars().any(special)).then_some(s)
 }
 
 /// Columns a key takes once printed: quotes, and escapes (`\"`, `\\`, `\n`, `\u0001`).
