@@ -12,8 +12,8 @@
 //! 4. [`nodes`]: the node benchmarks on facts (streamed, a batch of nodes at a time, on the
 //!    [`Executor`]'s threads; with several nodes, a fleet view), and CIS on control-plane
 //!    static pods;
-//! 5. [`merge`]: the results in input order, then owners, the policy and admission; last, each
-//!    failing result of a fixable rule gets its fix ([`crate::fix`]).
+//! 5. [`merge`]: the results in input order, then owners, the policy and admission; then the
+//!    summary; last, each failing result of a fixable rule gets its fix ([`crate::fix`]).
 
 mod cluster;
 mod gather;
@@ -153,8 +153,8 @@ impl std::fmt::Debug for Plan {
 
 /// [`evaluate`] of one manifest file, `text`, that is the pretty-printed JSON
 /// (`serde_json::to_string_pretty`) of `object`: admission's evaluation of a request's object.
-/// The report is the one [`evaluate`] gives, except that no result carries its fix (admission
-/// does not offer them) and the object's tree is built from `object` rather than read back from
+/// The report is the one [`evaluate`] gives, except that it has no summary or scores and no
+/// result carries its fix (admission reads only the results and errors), and the object's tree is built from `object` rather than read back from
 /// the text, where that gives the same tree ([`crate::input::json_tree`]).
 ///
 /// `plan` is [`Plan::new`]`(options)`, made once for any number of objects.
@@ -181,8 +181,9 @@ pub(crate) fn evaluate_object(
 }
 
 /// The five stages. `plan`: [`Plan::new`]`(options)` if the caller has it; `object`: the JSON
-/// value every manifest file of the input prints ([`evaluate_object`]); `fixes`: whether
-/// failing results get their fix.
+/// value every manifest file of the input prints ([`evaluate_object`]); `complete`: whether the
+/// report gets its summary and scores and each failing result its fix (admission reads only
+/// the results and errors).
 fn run(
     input: &Input<'_>,
     options: &Options,
@@ -190,7 +191,7 @@ fn run(
     facts: &mut dyn Iterator<Item = Piece>,
     plan: Option<&Plan>,
     object: Option<&serde_json::Value>,
-    fixes: bool,
+    complete: bool,
 ) -> Report {
     // 1. Gather: the report's frame, plugin findings by object, the files sorted by what they
     //    hold (manifests, node facts, image reports), image reports read.
@@ -256,8 +257,9 @@ fn run(
         input,
         options,
     );
-    // Every failing result of a fixable rule gets the edit that makes it pass.
-    if fixes {
+    if complete {
+        report.summarize();
+        // Every failing result of a fixable rule gets the edit that makes it pass.
         crate::fix::attach(&mut report.results, &files.manifests);
     }
     report
