@@ -370,20 +370,18 @@ pub fn admit_value(request: &Value, policy: &AdmissionPolicy) -> Decision {
         .get("uid")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    fn read<T: serde::de::DeserializeOwned>(request: &Value, uid: &str) -> Result<T, Decision> {
+    /// The request's fields, or why they are invalid.
+    fn read<T: serde::de::DeserializeOwned>(request: &Value) -> Result<T, String> {
         serde_path_to_error::deserialize(request).map_err(|e| {
             let path = e.path().to_string();
-            Decision::error(
-                uid,
-                format!("invalid AdmissionRequest at `{path}`: {}", e.inner()),
-            )
+            format!("invalid AdmissionRequest at `{path}`: {}", e.inner())
         })
     }
     if request.is_object() {
         // The objects are read in place: copying them was a tenth of a review's time.
-        let fields: Request<IgnoredAny> = match read(request, uid) {
+        let fields: Request<IgnoredAny> = match read(request) {
             Ok(r) => r,
-            Err(decision) => return decision,
+            Err(cause) => return Decision::error(uid, cause),
         };
         // At most one spelling is there (both is an error above).
         let old = request
@@ -398,9 +396,9 @@ pub fn admit_value(request: &Value, policy: &AdmissionPolicy) -> Decision {
         )
     } else {
         // A request written as a list of its fields in order, which serde reads too.
-        let request: Request<Value> = match read(request, uid) {
+        let request: Request<Value> = match read(request) {
             Ok(r) => r,
-            Err(decision) => return decision,
+            Err(cause) => return Decision::error(uid, cause),
         };
         decide(&request, &request.object, &request.old_object, policy)
     }
