@@ -12,13 +12,30 @@
 # 3. Faults (bench/serve/faults.py): malformed JSON, wrong apiVersion, 50 MB body, slowloris,
 #    half-open TLS, clients leaving mid-request, 10,000 connections at once. Then, under wrk
 #    load: the certificate swapped, an invalid policy swapped in, and SIGTERM.
+#
+# Environment (all optional):
+#   SERVE_PHASES  the phases to run, of `load soak faults` (default: all three); `load` alone
+#                 is the latency measurement.
+#   SERVE_BIN     a stockade binary to run instead of building this tree's (to compare builds).
+#   SERVE_PIN=1   the server pinned to CPU 0 and wrk to CPU 1 (taskset), so that the two do not
+#                 share a core: the server then has one core, and its latency is its own.
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
 SOAK=${1:-300}
 command -v wrk >/dev/null || { echo "bench/serve.sh needs wrk (apt-get install wrk)" >&2; exit 2; }
-cargo build --release --locked -q -p stockade --bin stockade
-BIN=$PWD/target/release/stockade
+PHASES=" ${SERVE_PHASES:-load soak faults} "
+phase() { [[ $PHASES == *" $1 "* ]]; }
+if [ -n "${SERVE_BIN:-}" ]; then
+  BIN=$SERVE_BIN
+else
+  cargo build --release --locked -q -p stockade --bin stockade
+  BIN=$PWD/target/release/stockade
+fi
+SERVER_PIN=() WRK_PIN=()
+if [ "${SERVE_PIN:-}" = 1 ]; then
+  SERVER_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
+fi
 OUT=$PWD/target/bench-serve
 rm -rf "$OUT" && mkdir -p "$OUT/tls"
 python3 bench/serve/reviews.py "$OUT"
@@ -46,7 +63,7 @@ cp "$OUT/stockade.yaml" "$OUT/good-policy.yaml"
 
 PID=
 start_server() {
-  "$BIN" serve --listen 127.0.0.1:0 --tls-cert "$OUT/tls/tls.crt" --tls-key "$OUT/tls/tls.key" \
+  "${SERVER_PIN[@]}" "$BIN" serve --listen 127.0.0.1:0 --tls-cert "$OUT/tls/tls.crt" --tls-key "$OUT/tls/tls.key" \
     --config "$OUT/stockade.yaml" --reload-interval 1s "$@" >"$OUT/serve.log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do
@@ -63,24 +80,31 @@ metric() { curl -sk "https://$ADDR/metrics" | awk -v m="$1" '$1 == m {print $2}'
 load() { # CONNECTIONS SECONDS [extra wrk args]
   local c=$1 d=$2; shift 2
   local t=$(( c < 2 ? 1 : 2 ))
-  wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s bench/serve/review.lua "$@" "https://$ADDR/validate" | tail -1
+  "${WRK_PIN[@]}" wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s bench/serve/review.lua "$@" "https://$ADDR/validate" | tail -1
 }
 
 echo "# stockade serve bench: $(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $(wrk -v 2>&1 | head -1)"
+echo "# binary $BIN; phases:$PHASES; $([ "${SERVE_PIN:-}" = 1 ] && echo "server pinned to CPU 0, wrk to CPU 1" || echo "not pinned")"
 start_server
+if phase load; then
 echo "## load (20 s each; latency in ms, at wrk)"
 load 16 5 >/dev/null # warm-up
 for c in 1 16 128; do
   echo "connections=$c $(load "$c" 20) load=$(cut -d' ' -f1 /proc/loadavg)"
 done
 echo "rss_after_load: $(rss)"
+fi
+if ! phase soak && ! phase faults; then stop_server; exit 0; fi
+if phase soak; then
 echo "## soak ($SOAK s, 16 connections, 20 ms pause between requests)"
 echo "rss_start: $(rss)"
 echo "soak $(SERVE_DELAY_MS=20 load 16 "$SOAK")"
 echo "rss_end: $(rss)"
 echo "server_errors_total: $(curl -sk "https://$ADDR/metrics" | grep '^stockade_serve_errors_total' | tr '\n' ' ')"
+fi
 stop_server
+phase faults || exit 0
 
 echo "## faults"
 start_server

@@ -173,7 +173,15 @@ impl ImageReport {
 
 /// Whether a file is an image report (by its first bytes), and which kind.
 pub fn detect(text: &str) -> Option<Format> {
-    let head: String = text.chars().take(4096).collect();
+    // The first 4096 characters, borrowed (all of a text of at most 4096 bytes).
+    let head = if text.len() <= 4096 {
+        text
+    } else {
+        text.char_indices()
+            .nth(4096)
+            .and_then(|(end, _)| text.get(..end))
+            .unwrap_or(text)
+    };
     let start = head.trim_start();
     if start.starts_with('[') {
         // Trivy before schema version 2 wrote a bare list of results.

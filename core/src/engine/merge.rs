@@ -2,6 +2,7 @@
 //! its own results, then the results of stages 3 and 4. What reads every result runs last:
 //! RBAC results name who holds a role, owned objects fold into their controller, the policy
 //! applies its exemptions, severities and baseline, and PSA's namespace verdicts are decided.
+//! (The summary follows, in [`super::run`].)
 
 use std::collections::BTreeMap;
 
@@ -93,6 +94,5 @@ pub(super) fn merge(
     );
     report.admission = super::cluster::admission(&workloads, &mut report.errors);
     report.errors.sort();
-    report.summarize();
     report
 }

@@ -12,8 +12,8 @@
 //! 4. [`nodes`]: the node benchmarks on facts (streamed, a batch of nodes at a time, on the
 //!    [`Executor`]'s threads; with several nodes, a fleet view), and CIS on control-plane
 //!    static pods;
-//! 5. [`merge`]: the results in input order, then owners, the policy and admission; last, each
-//!    failing result of a fixable rule gets its fix ([`crate::fix`]).
+//! 5. [`merge`]: the results in input order, then owners, the policy and admission; then the
+//!    summary; last, each failing result of a fixable rule gets its fix ([`crate::fix`]).
 
 mod cluster;
 mod gather;
@@ -112,22 +112,110 @@ pub fn evaluate_stream(
     executor: &dyn Executor,
     facts: &mut dyn Iterator<Item = Piece>,
 ) -> Report {
+    run(input, options, executor, facts, None, None, true)
+}
+
+/// What an evaluation prepares from its options alone, before reading any input: the
+/// benchmarks to run, each manifest benchmark's rules and controls, each PSS run's checks, the
+/// messages of PSS passes. Admission prepares it once per policy ([`evaluate_object`]).
+pub(crate) struct Plan {
+    selections: Vec<crate::benchmarks::Selection>,
+    runs: Vec<objects::ManifestRun>,
+    pss_runs: Vec<objects::PssRun>,
+    pss_passes: objects::PssPasses,
+}
+
+impl Plan {
+    /// The plan of an evaluation with `options`.
+    pub(crate) fn new(options: &Options) -> Plan {
+        let selections = gather::selections(options);
+        let runs = objects::manifest_runs(&selections, &options.policy.filter);
+        let pss_runs = selections
+            .iter()
+            .filter_map(|s| objects::PssRun::new(*s, &options.policy.filter))
+            .collect();
+        Plan {
+            selections,
+            runs,
+            pss_runs,
+            pss_passes: objects::PssPasses::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("selections", &self.selections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`evaluate`] of one manifest file, `text`, that is the pretty-printed JSON
+/// (`serde_json::to_string_pretty`) of `object`: admission's evaluation of a request's object.
+/// The report is the one [`evaluate`] gives, except that it has no summary or scores and no
+/// result carries its fix (admission reads only the results and errors), and the object's tree is built from `object` rather than read back from
+/// the text, where that gives the same tree ([`crate::input::json_tree`]).
+///
+/// `plan` is [`Plan::new`]`(options)`, made once for any number of objects.
+pub(crate) fn evaluate_object(
+    name: &str,
+    text: &str,
+    object: &serde_json::Value,
+    options: &Options,
+    plan: &Plan,
+) -> Report {
+    let input = Input {
+        files: vec![SourceFile { name, text }],
+        ..Input::default()
+    };
+    run(
+        &input,
+        options,
+        &Sequential,
+        &mut std::iter::empty(),
+        Some(plan),
+        Some(object),
+        false,
+    )
+}
+
+/// The five stages. `plan`: [`Plan::new`]`(options)` if the caller has it; `object`: the JSON
+/// value every manifest file of the input prints ([`evaluate_object`]); `complete`: whether the
+/// report gets its summary and scores and each failing result its fix (admission reads only
+/// the results and errors).
+fn run(
+    input: &Input<'_>,
+    options: &Options,
+    executor: &dyn Executor,
+    facts: &mut dyn Iterator<Item = Piece>,
+    plan: Option<&Plan>,
+    object: Option<&serde_json::Value>,
+    complete: bool,
+) -> Report {
     // 1. Gather: the report's frame, plugin findings by object, the files sorted by what they
     //    hold (manifests, node facts, image reports), image reports read.
-    let selections = gather::selections(options);
-    let mut report = gather::new_report(&selections, input);
-    let runs = objects::manifest_runs(&selections, &options.policy.filter);
+    let planned;
+    let plan = match plan {
+        Some(plan) => plan,
+        None => {
+            planned = Plan::new(options);
+            &planned
+        }
+    };
+    let (selections, runs) = (&plan.selections, &plan.runs);
+    let mut report = gather::new_report(selections, input);
     let mut plugins = gather::plugin_findings(input, &mut report);
     let files = gather::sort_files(input, options, &mut report);
 
     // 2. Objects: each manifest file is a job that parses it and evaluates its objects.
-    let context = objects::FileContext::new(
+    let mut context = objects::FileContext::new(
         options,
-        &selections,
-        &runs,
+        plan,
         &files.images,
         !plugins.by_resource.is_empty(),
     );
+    context.object = object;
     let mut scans = objects::scan_files(&files.manifests, &context, executor);
     let (index, objects) = merge::index_objects(&mut report, &mut scans);
 
@@ -139,7 +227,7 @@ pub fn evaluate_stream(
     plugins.place(objects, input, &mut later);
     let first_file = report.inputs.first().map(|i| i.file.clone());
     cluster::cross_object_results(
-        &runs,
+        runs,
         &index,
         &files.images,
         &options.policy.settings,
@@ -153,7 +241,7 @@ pub fn evaluate_stream(
         .flat_map(|file| nodes::facts_pieces(file, options.limits))
         .chain(facts);
     let nodes = nodes::NodeContext {
-        selections: &selections,
+        selections,
         options,
         os_scans: &files.os_scans,
     };
@@ -169,8 +257,11 @@ pub fn evaluate_stream(
         input,
         options,
     );
-    // Every failing result of a fixable rule gets the edit that makes it pass.
-    crate::fix::attach(&mut report.results, &files.manifests);
+    if complete {
+        report.summarize();
+        // Every failing result of a fixable rule gets the edit that makes it pass.
+        crate::fix::attach(&mut report.results, &files.manifests);
+    }
     report
 }
 

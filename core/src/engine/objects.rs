@@ -14,7 +14,7 @@ use super::{Executor, Options};
 use crate::benchmarks::manifest::ControlDef;
 use crate::benchmarks::{Benchmark, Selection, pss_checks};
 use crate::input::SourceFile;
-use crate::input::manifest::{Resource, parse_manifests};
+use crate::input::manifest::{Resource, parse_json_object, parse_manifests};
 use crate::input::pod::{Pod, decode_pod};
 use crate::policy::{Exemption, annotation_exemptions};
 use crate::report::{
@@ -30,9 +30,12 @@ pub(super) struct FileContext<'a> {
     pub(super) selections: &'a [Selection],
     pub(super) runs: &'a [ManifestRun],
     pub(super) images: &'a crate::rules::manifest::Images,
-    pub(super) pss_runs: Vec<PssRun>,
-    pub(super) pss_passes: PssPasses,
+    pub(super) pss_runs: &'a [PssRun],
+    pub(super) pss_passes: &'a PssPasses,
     pub(super) keep_trees: bool,
+    /// The JSON value that every manifest file prints, when the caller has it (admission):
+    /// its tree is built from the value instead of read from the text.
+    pub(super) object: Option<&'a serde_json::Value>,
 }
 
 impl<'a> FileContext<'a> {
@@ -41,22 +44,19 @@ impl<'a> FileContext<'a> {
     /// only when there are findings.
     pub(super) fn new(
         options: &'a Options,
-        selections: &'a [Selection],
-        runs: &'a [ManifestRun],
+        plan: &'a super::Plan,
         images: &'a Images,
         keep_trees: bool,
     ) -> FileContext<'a> {
         FileContext {
             options,
-            selections,
-            runs,
+            selections: &plan.selections,
+            runs: &plan.runs,
             images,
-            pss_runs: selections
-                .iter()
-                .filter_map(|s| PssRun::new(*s, &options.policy.filter))
-                .collect(),
-            pss_passes: PssPasses::new(),
+            pss_runs: &plan.pss_runs,
+            pss_passes: &plan.pss_passes,
             keep_trees,
+            object: None,
         }
     }
 }
@@ -110,7 +110,10 @@ pub(super) struct ScannedResource {
 pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> FileScan {
     let options = context.options;
     let settings = &options.policy.settings;
-    let parsed = parse_manifests(file.name, file.text, options.limits);
+    let parsed = match context.object {
+        Some(object) => parse_json_object(file.name, file.text, object, options.limits),
+        None => parse_manifests(file.name, file.text, options.limits),
+    };
     let mut scan = FileScan {
         summary: InputSummary {
             file: file.name.to_owned(),
@@ -161,7 +164,7 @@ pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> Fil
             let pss_run = context.pss_runs.iter().find(|r| r.selection == *selection);
             match (pss_run, &pod) {
                 (Some(run), Some(pod)) => {
-                    evaluate_benchmark(&resource, pod, run, &context.pss_passes, results);
+                    evaluate_benchmark(&resource, pod, run, context.pss_passes, results);
                 }
                 (None, _)
                     if matches!(selection.benchmark, Benchmark::CisK8s | Benchmark::K8sStig) =>
@@ -182,7 +185,7 @@ pub(super) fn scan_file(file: &SourceFile<'_>, context: &FileContext<'_>) -> Fil
                         let findings = match &mapped.rule.kind {
                             RuleKind::Pss(check) => match &pod {
                                 Some(pod) => {
-                                    pss_findings(mapped.rule, check, pod, &context.pss_passes)
+                                    pss_findings(mapped.rule, check, pod, context.pss_passes)
                                 }
                                 None => Vec::new(),
                             },

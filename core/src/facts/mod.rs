@@ -458,7 +458,12 @@ pub fn parse_facts_at(
 
 /// Whether a file is a node facts document (by its kind and apiVersion near the top).
 pub(crate) fn looks_like_facts(text: &str) -> bool {
-    let head: String = text.chars().take(512).collect();
+    // The first 512 characters, borrowed.
+    let head = text
+        .char_indices()
+        .nth(512)
+        .and_then(|(end, _)| text.get(..end))
+        .unwrap_or(text);
     API_VERSIONS.iter().any(|v| head.contains(v)) && head.contains(&format!("\"{}\"", KIND))
 }
 

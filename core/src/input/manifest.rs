@@ -117,6 +117,31 @@ pub fn parse_manifests(file: &str, text: &str, limits: Limits) -> ParsedFile {
     parsed
 }
 
+/// [`parse_manifests`] of `text`, the pretty-printed JSON (`serde_json::to_string_pretty`) of
+/// `object`, with the object's tree built from `object` instead of read from the text
+/// ([`super::json_tree`]); where that tree could differ from the one read, the text is read.
+pub(crate) fn parse_json_object(
+    file: &str,
+    text: &str,
+    object: &serde_json::Value,
+    limits: Limits,
+) -> ParsedFile {
+    // A JSON stream of one value, without a BOM, within the size limit: one document, the
+    // whole text, with no `# Source:` comment.
+    let one_document = text.len() <= limits.max_file_size && limits.max_documents > 0;
+    match super::json_tree::pretty_tree(object, limits) {
+        Some(root) if one_document && yaml::is_json_stream(text) => {
+            let mut parsed = ParsedFile {
+                documents: 1,
+                ..ParsedFile::default()
+            };
+            collect_objects(file, 0, String::new(), None, root, &mut parsed);
+            parsed
+        }
+        _ => parse_manifests(file, text, limits),
+    }
+}
+
 fn helm_source(chunk: &str) -> Option<String> {
     chunk
         .lines()

@@ -1,5 +1,6 @@
 //! Reading input text: YAML with positions, manifests, and the pod model the checks read.
 
+pub(crate) mod json_tree;
 pub mod manifest;
 pub mod pod;
 pub mod serde_errors;

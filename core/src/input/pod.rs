@@ -19,18 +19,25 @@ pub struct Loc {
 impl Loc {
     /// The location of `key` inside this one.
     pub fn child(&self, key: &str, pos: Pos) -> Loc {
-        Loc {
-            pointer: format!("{}/{}", self.pointer, escape_pointer(key)),
-            pos,
+        // Built in place: a pod's decoding makes one for nearly every field.
+        let mut pointer = String::with_capacity(self.pointer.len() + 1 + key.len());
+        pointer.push_str(&self.pointer);
+        pointer.push('/');
+        if key.contains(['~', '/']) {
+            pointer.push_str(&escape_pointer(key));
+        } else {
+            pointer.push_str(key);
         }
+        Loc { pointer, pos }
     }
 
     /// The location of item `index` inside this one.
     pub fn index(&self, index: usize, pos: Pos) -> Loc {
-        Loc {
-            pointer: format!("{}/{index}", self.pointer),
-            pos,
-        }
+        use std::fmt::Write;
+        let mut pointer = String::with_capacity(self.pointer.len() + 4);
+        pointer.push_str(&self.pointer);
+        let _ = write!(pointer, "/{index}");
+        Loc { pointer, pos }
     }
 }
 
