@@ -651,7 +651,9 @@ fn k8s_stig_on_node_facts_explain_and_version_pin() {
         .args(["scan", "--facts", "x.json", "-b", "k8s-stig@v2r5"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("v2r4 (Version 2, Release 4), v2r6"))
+        .stderr(predicate::str::contains(
+            "v2r4 (Version 2, Release 4), v2r6",
+        ))
         .stderr(predicate::str::contains("V2R5"));
     // V2R6 (also `latest`) runs without the rules it removed.
     let v2r6 = json_of(&common::failing_scan(stockade().args([
