@@ -331,6 +331,25 @@ fn explain_stig(key: &str) -> Option<String> {
         k8s_stig::category(first.severity),
         first.severity.as_str()
     );
+    let releases = k8s_stig::releases_of(first);
+    if releases.len() < k8s_stig::StigVersion::ALL.len() {
+        let name = |v: &k8s_stig::StigVersion| v.label().to_ascii_uppercase();
+        let missing: Vec<String> = k8s_stig::StigVersion::ALL
+            .iter()
+            .filter(|v| !releases.contains(v))
+            .map(name)
+            .collect();
+        text.push_str(&format!(
+            "Releases: {} (not in {}: `-b k8s-stig@{}` does not evaluate it).\n",
+            releases.iter().map(name).collect::<Vec<_>>().join(", "),
+            missing.join(", "),
+            k8s_stig::StigVersion::ALL
+                .iter()
+                .find(|v| !releases.contains(v))
+                .map(|v| v.label())
+                .unwrap_or_default()
+        ));
+    }
     let mut fixable = false;
     for row in &rows {
         text.push_str(&format!("\n## {}\n", row.component.component().binary()));

@@ -352,3 +352,178 @@ fn explain_finds_rules_by_vuln_id_and_rule_version() {
         stockade_core::explain("V-242408").expect("V-242408")
     );
 }
+
+// ---- Releases: V2R6 beside V2R4 ----
+
+/// `(Vuln ID, rule version, severity)` of every rule of a release, on nodes and manifests, from
+/// the data.
+fn release_rules(release: k8s_stig::StigVersion) -> BTreeSet<(String, String, String)> {
+    let nodes = k8s_stig::checks_in(release).map(|r| {
+        (
+            r.id.clone(),
+            r.stig.clone().unwrap_or_default(),
+            r.severity.as_str().to_owned(),
+        )
+    });
+    let manifests = manifest::controls()
+        .iter()
+        .filter(|c| c.in_benchmark("k8s-stig", release.label()))
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.stig.clone().unwrap_or_default(),
+                c.severity
+                    .map(|s| s.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        });
+    nodes.chain(manifests).collect()
+}
+
+/// The data's V2R6 is DISA's: the same Vuln IDs, rule versions and categories as the rule list
+/// transcribed from the V2R6 XCCDF (`fixtures/stig/v2r6-rules.txt`), and V2R4's minus the two
+/// rules V2R6 removed.
+#[test]
+fn v2r6_rule_list_is_disas() {
+    use k8s_stig::StigVersion;
+    let published: BTreeSet<(String, String, String)> = read("stig/v2r6-rules.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 5, "{l}");
+            (f[0].to_owned(), f[1].to_owned(), f[2].to_owned())
+        })
+        .collect();
+    assert_eq!(published.len(), 92);
+    let high = published.iter().filter(|(_, _, s)| s == "high").count();
+    assert_eq!((high, published.len() - high), (18, 74));
+    let v2r6 = release_rules(StigVersion::V2r6);
+    let only_data: Vec<_> = v2r6.difference(&published).collect();
+    let only_disa: Vec<_> = published.difference(&v2r6).collect();
+    assert!(
+        only_data.is_empty() && only_disa.is_empty(),
+        "not in V2R6: {only_data:?}; missing: {only_disa:?}"
+    );
+    let v2r4 = release_rules(StigVersion::V2r4);
+    assert_eq!(v2r4.len(), 94);
+    let removed: Vec<&str> = v2r4
+        .difference(&v2r6)
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    assert_eq!(removed, ["V-242386", "V-242388"]);
+    assert!(v2r6.is_subset(&v2r4));
+}
+
+fn status_lines(report: &Report) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .flat_map(|r| {
+            r.controls
+                .iter()
+                .map(|c| format!("{} {} {}", c.id, r.rule, r.status.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// No rule V2R6 keeps changed what it checks, so each node fixture gives, under V2R6, V2R4's
+/// expected results without the rules V2R6 removed, labelled `k8s-stig@v2r6`; `@latest` is V2R6.
+#[test]
+fn v2r6_on_node_fixtures_is_v2r4_without_the_removed_rules() {
+    let removed = |line: &&str| line.starts_with("V-242386 ") || line.starts_with("V-242388 ");
+    for name in PASSING_NODES.iter().chain(FAILING_NODES) {
+        let expected = read(&format!("nodes/{name}.stig-expected"));
+        let want: Vec<&str> = expected.lines().filter(|l| !removed(l)).collect();
+        for selection in ["k8s-stig@v2r6", "k8s-stig@latest"] {
+            let report = scan(&[name], &[], &[selection]);
+            assert_eq!(status_lines(&report), want, "{name} {selection}");
+            assert!(
+                report
+                    .results
+                    .iter()
+                    .all(|r| r.benchmark == "k8s-stig@v2r6"),
+                "{name}"
+            );
+            assert_eq!(report.benchmarks[0].id, "k8s-stig@v2r6");
+            assert_eq!(report.benchmarks[0].title, "DISA Kubernetes STIG (V2R6)");
+        }
+    }
+    // The control-plane fixture fails both removed rules under V2R4 (so the difference is real).
+    let v2r4 = read("nodes/stig-control-plane-fail.stig-expected");
+    for id in ["V-242386", "V-242388"] {
+        assert!(
+            v2r4.lines()
+                .any(|l| l.starts_with(&format!("{id} ")) && l.ends_with(" fail")),
+            "{id}"
+        );
+    }
+}
+
+/// On static pods: V2R6 evaluates the same flag rules, less the insecure port and bind address.
+#[test]
+fn v2r6_on_static_pods_drops_the_removed_rules_only() {
+    let lines = |release: &str, file: &str| -> Vec<String> {
+        status_lines(&scan(&[], &[file], &[release]))
+    };
+    for file in ["static-pods-pass.yaml", "static-pods-fail.yaml"] {
+        let v2r4 = lines("k8s-stig@v2r4", file);
+        let v2r6 = lines("k8s-stig@v2r6", file);
+        let want: Vec<&String> = v2r4
+            .iter()
+            .filter(|l| !l.starts_with("V-242386 ") && !l.starts_with("V-242388 "))
+            .collect();
+        assert!(want.len() < v2r4.len() || file.contains("pass"), "{file}");
+        assert_eq!(v2r6.iter().collect::<Vec<_>>(), want, "{file}");
+    }
+    let bad = scan(&[], &["static-pods-fail.yaml"], &["k8s-stig@v2r4"]);
+    assert!(
+        status_lines(&bad)
+            .iter()
+            .any(|l| l.starts_with("V-242388 ") && l.ends_with(" fail"))
+    );
+}
+
+/// Scores per category follow the release: V2R6 has two CAT I rules fewer, both failed by the
+/// control-plane fixture under V2R4.
+#[test]
+fn v2r6_scores_per_category() {
+    let scores = |release: &str| {
+        let report = scan(&["stig-control-plane-fail"], &[], &[release]);
+        let score = report
+            .scores
+            .iter()
+            .find(|s| s.benchmark == release)
+            .expect("a STIG score")
+            .clone();
+        let md = markdown::render(&report);
+        assert!(md.contains(&format!("| {release} CAT I | ")), "{md}");
+        score
+    };
+    let v2r4 = scores("k8s-stig@v2r4");
+    let v2r6 = scores("k8s-stig@v2r6");
+    let cat = |s: &stockade_core::report::score::BenchmarkScore, name: &str| {
+        s.sections
+            .iter()
+            .find(|x| x.section == name)
+            .map(|x| x.controls)
+            .expect(name)
+    };
+    assert_eq!(cat(&v2r4, "CAT I"), cat(&v2r6, "CAT I") + 2);
+    assert_eq!(cat(&v2r4, "CAT II"), cat(&v2r6, "CAT II"));
+    assert_eq!(v2r4.controls, v2r6.controls + 2);
+}
+
+/// `explain` says which releases have a rule V2R6 removed.
+#[test]
+fn explain_names_the_releases_of_a_removed_rule() {
+    let removed = stockade_core::explain("V-242386").expect("V-242386");
+    assert!(
+        removed.contains("Releases: V2R4 (not in V2R6: `-b k8s-stig@v2r6` does not evaluate it)"),
+        "{removed}"
+    );
+    let kept = stockade_core::explain("V-242378").expect("V-242378");
+    assert!(!kept.contains("Releases:"), "{kept}");
+}

@@ -143,7 +143,7 @@ struct ScanArgs {
     /// `latest` or `v1.N`), cis-k8s (VERSION 1.11 or 1.12; by default picked from each node's
     /// Kubernetes version), nsa-cisa, image-hygiene, cis-ubuntu (VERSION l1 or l2: the Level 1
     /// or Level 2 - Server profile; l1 by default), containerd, k8s-stig (the DISA Kubernetes
-    /// STIG; VERSION v2r4). Overrides the policy file's `benchmarks`. Default:
+    /// STIG; VERSION v2r4 (the default), v2r6 or latest). Overrides the policy file's `benchmarks`. Default:
     /// pss-restricted@latest and cis-k8s.
     #[arg(long = "benchmark", short = 'b', value_name = "ID[@VERSION]")]
     benchmarks: Vec<Selection>,

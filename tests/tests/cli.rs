@@ -646,4 +646,31 @@ fn k8s_stig_on_node_facts_explain_and_version_pin() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("v2r4"));
+    // V2R5 is not verified: refused, naming the releases that are.
+    stockade()
+        .args(["scan", "--facts", "x.json", "-b", "k8s-stig@v2r5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "v2r4 (Version 2, Release 4), v2r6",
+        ))
+        .stderr(predicate::str::contains("V2R5"));
+    // V2R6 (also `latest`) runs without the rules it removed.
+    let v2r6 = json_of(&common::failing_scan(stockade().args([
+        "scan",
+        "--facts",
+        "core/tests/fixtures/nodes/stig-control-plane-fail.json",
+        "-b",
+        "k8s-stig@latest",
+        "-f",
+        "json",
+    ])));
+    assert_eq!(v2r6["benchmarks"][0]["id"], "k8s-stig@v2r6");
+    let v2r6_results = v2r6["results"].as_array().expect("results");
+    assert_eq!(v2r6_results.len() + 2, results.len());
+    assert!(
+        v2r6_results
+            .iter()
+            .all(|r| r["controls"][0]["id"] != "V-242386" && r["benchmark"] == "k8s-stig@v2r6")
+    );
 }

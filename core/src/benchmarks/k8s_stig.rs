@@ -15,11 +15,108 @@ use crate::facts::argv::Flag;
 use crate::facts::plan::{Component, NodeView};
 use crate::rules::Severity;
 
-/// The STIG release this data follows (Version 2, Release 4).
+/// The release a bare `k8s-stig` selects (Version 2, Release 4): see [`StigVersion::DEFAULT`].
 pub const VERSION: &str = "v2r4";
 
-/// The run label results carry.
+/// The run label results of the default release carry.
 pub const LABEL: &str = "k8s-stig@v2r4";
+
+/// A release of the STIG whose complete rule list was verified (`docs/k8s-stig.md` says
+/// against which sources). A row of `k8s_stig.yaml` with `only:` exists in the releases it
+/// names; the others exist in every release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StigVersion {
+    /// Version 2, Release 4: 94 rules.
+    V2r4,
+    /// Version 2, Release 6 (benchmark date 1 April 2026): 92 rules, V2R4's without V-242386
+    /// and V-242388 (the API server's insecure port and bind address, flags Kubernetes
+    /// removed in 1.24).
+    V2r6,
+}
+
+impl StigVersion {
+    /// Every verified release, oldest first.
+    pub const ALL: &'static [StigVersion] = &[StigVersion::V2r4, StigVersion::V2r6];
+
+    /// What a bare `k8s-stig` selects: the release existing reports were built with.
+    pub const DEFAULT: StigVersion = StigVersion::V2r4;
+
+    /// What `k8s-stig@latest` selects: the newest verified release.
+    pub const NEWEST: StigVersion = StigVersion::V2r6;
+
+    /// `v2r4`: the version after `@` and in `only:` lists.
+    pub fn label(self) -> &'static str {
+        match self {
+            StigVersion::V2r4 => "v2r4",
+            StigVersion::V2r6 => "v2r6",
+        }
+    }
+
+    /// `k8s-stig@v2r4`: the run label its results carry.
+    pub fn run_label(self) -> &'static str {
+        match self {
+            StigVersion::V2r4 => "k8s-stig@v2r4",
+            StigVersion::V2r6 => "k8s-stig@v2r6",
+        }
+    }
+
+    /// The run's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            StigVersion::V2r4 => "DISA Kubernetes STIG (V2R4)",
+            StigVersion::V2r6 => "DISA Kubernetes STIG (V2R6)",
+        }
+    }
+
+    /// `Version 2, Release 4`.
+    pub fn release(self) -> &'static str {
+        match self {
+            StigVersion::V2r4 => "Version 2, Release 4",
+            StigVersion::V2r6 => "Version 2, Release 6",
+        }
+    }
+
+    /// `latest`, `v2r6`, `V2R6` or `2r6`; `None` for a release that is not verified.
+    pub fn parse(text: &str) -> Option<StigVersion> {
+        if text.eq_ignore_ascii_case("latest") {
+            return Some(StigVersion::NEWEST);
+        }
+        let lower = text.to_ascii_lowercase();
+        let bare = lower.strip_prefix('v').unwrap_or(&lower);
+        StigVersion::ALL
+            .iter()
+            .copied()
+            .find(|v| v.label().get(1..) == Some(bare))
+    }
+
+    /// The verified releases, for messages: `v2r4 (Version 2, Release 4), v2r6 (...)`.
+    pub fn known() -> String {
+        StigVersion::ALL
+            .iter()
+            .map(|v| format!("{} ({})", v.label(), v.release()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Whether a row exists in a release (`only:` empty, or naming it).
+pub fn in_release(row: &CheckDef, version: StigVersion) -> bool {
+    row.only.is_empty() || row.only.iter().any(|v| v == version.label())
+}
+
+/// The releases a row exists in.
+pub fn releases_of(row: &CheckDef) -> Vec<StigVersion> {
+    StigVersion::ALL
+        .iter()
+        .copied()
+        .filter(|v| in_release(row, *v))
+        .collect()
+}
+
+/// The rows of one release.
+pub fn checks_in(version: StigVersion) -> impl Iterator<Item = &'static CheckDef> {
+    checks().iter().filter(move |row| in_release(row, version))
+}
 
 /// The STIG's rules on nodes and static pods (parsed once from the compiled-in data).
 pub fn checks() -> &'static [CheckDef] {
@@ -67,13 +164,22 @@ pub fn implementation(row: &'static CheckDef, version: CisVersion) -> Option<&'s
     }
 }
 
-/// Evaluates every rule on a node: each STIG row, the check that decided it, its outcome.
+/// Evaluates every rule of the default release on a node: each STIG row, the check that
+/// decided it, its outcome.
 pub fn evaluate_node(
     view: &NodeView<'_>,
     version: CisVersion,
 ) -> Vec<(&'static CheckDef, &'static CheckDef, Outcome)> {
-    checks()
-        .iter()
+    evaluate_node_in(view, version, StigVersion::DEFAULT)
+}
+
+/// Evaluates every rule of a release on a node (CIS-decided rules at CIS `version`).
+pub fn evaluate_node_in(
+    view: &NodeView<'_>,
+    version: CisVersion,
+    release: StigVersion,
+) -> Vec<(&'static CheckDef, &'static CheckDef, Outcome)> {
+    checks_in(release)
         .filter_map(|row| {
             let check = implementation(row, version)?;
             Some((row, check, cis::evaluate_check(check, view)))
@@ -81,15 +187,24 @@ pub fn evaluate_node(
         .collect()
 }
 
-/// Evaluates the flag rules of a component whose command line is known but whose node is not
-/// (a static pod manifest scanned as a file).
+/// Evaluates the flag rules of the default release on a component whose command line is known
+/// but whose node is not (a static pod manifest scanned as a file).
 pub fn evaluate_command(
     component: Component,
     flags: &[Flag],
     version: CisVersion,
 ) -> Vec<(&'static CheckDef, &'static CheckDef, Outcome)> {
-    checks()
-        .iter()
+    evaluate_command_in(component, flags, version, StigVersion::DEFAULT)
+}
+
+/// Evaluates the flag rules of a release on a component's command line.
+pub fn evaluate_command_in(
+    component: Component,
+    flags: &[Flag],
+    version: CisVersion,
+    release: StigVersion,
+) -> Vec<(&'static CheckDef, &'static CheckDef, Outcome)> {
+    checks_in(release)
         .filter_map(|row| Some((row, implementation(row, version)?)))
         .flat_map(|(row, check)| {
             cis::evaluate_command_checks(std::iter::once(check), component, flags)
@@ -133,7 +248,14 @@ mod tests {
                 "{}: CAT I maps to high",
                 r.id
             );
-            assert!(r.only.is_empty(), "{}: one release, no version rows", r.id);
+            assert!(
+                r.only
+                    .iter()
+                    .all(|v| StigVersion::ALL.iter().any(|k| k.label() == v)),
+                "{}: `only` names verified releases: {:?}",
+                r.id,
+                r.only
+            );
             let ways = usize::from(r.cis.is_some())
                 + usize::from(r.test.is_some())
                 + usize::from(r.files.is_some())

@@ -88,7 +88,6 @@ impl Benchmark {
             Benchmark::ImageHygiene => Some("1"),
             Benchmark::CisUbuntu => Some(cis_ubuntu::VERSION),
             Benchmark::Containerd => Some("1"),
-            Benchmark::K8sStig => Some(k8s_stig::VERSION),
             _ => None,
         }
     }
@@ -135,10 +134,19 @@ pub fn catalog() -> Vec<BenchmarkInfo> {
                     ],
                     format!("{} (l1: Level 1 - Server)", cis_ubuntu::VERSION),
                 ),
-                Benchmark::NsaCisa
-                | Benchmark::ImageHygiene
-                | Benchmark::Containerd
-                | Benchmark::K8sStig => {
+                Benchmark::K8sStig => (
+                    k8s_stig::StigVersion::ALL
+                        .iter()
+                        .map(|v| v.label().to_owned())
+                        .chain(std::iter::once("latest".to_owned()))
+                        .collect(),
+                    format!(
+                        "{} (latest: {})",
+                        k8s_stig::StigVersion::DEFAULT.label(),
+                        k8s_stig::StigVersion::NEWEST.label()
+                    ),
+                ),
+                Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
                     let v = b.single_version().unwrap_or_default().to_owned();
                     (vec![v.clone()], v)
                 }
@@ -171,6 +179,8 @@ pub enum BenchmarkVersion {
     Single,
     /// CIS Ubuntu's profile: 1 (Level 1 - Server, the default) or 2 (Level 2 - Server).
     UbuntuLevel(u8),
+    /// A DISA Kubernetes STIG release.
+    Stig(k8s_stig::StigVersion),
 }
 
 /// A benchmark at a version, as selected with `--benchmark ID[@VERSION]`.
@@ -213,7 +223,12 @@ impl Selection {
                 self.benchmark.id().to_owned(),
                 self.benchmark.single_version().unwrap_or_default(),
             ),
-            (Benchmark::K8sStig, _) => (k8s_stig::LABEL.to_owned(), k8s_stig::VERSION),
+            (Benchmark::K8sStig, _) => {
+                let v = self
+                    .stig_version()
+                    .unwrap_or(k8s_stig::StigVersion::DEFAULT);
+                (v.run_label().to_owned(), v.label())
+            }
             _ => return None,
         };
         let controls = manifest::controls()
@@ -232,8 +247,21 @@ impl Selection {
         }
     }
 
-    /// The run's title: the benchmark's, with the CIS Ubuntu profile that was selected.
+    /// The DISA Kubernetes STIG release, for `k8s-stig`.
+    pub fn stig_version(&self) -> Option<k8s_stig::StigVersion> {
+        match (self.benchmark, self.version) {
+            (Benchmark::K8sStig, BenchmarkVersion::Stig(v)) => Some(v),
+            (Benchmark::K8sStig, _) => Some(k8s_stig::StigVersion::DEFAULT),
+            _ => None,
+        }
+    }
+
+    /// The run's title: the benchmark's, with the CIS Ubuntu profile or the STIG release that
+    /// was selected.
     pub fn title(&self) -> &'static str {
+        if let Some(v) = self.stig_version() {
+            return v.title();
+        }
         match self.ubuntu_level() {
             Some(2) => "CIS Ubuntu Linux 22.04 LTS Benchmark (Level 2 - Server)",
             _ => self.benchmark.title(),
@@ -259,9 +287,9 @@ impl Selection {
 
 impl fmt::Display for Selection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.benchmark == Benchmark::K8sStig {
-            // One release is known: the run is named with it, as its results are.
-            return f.write_str(k8s_stig::LABEL);
+        if let Some(v) = self.stig_version() {
+            // The run is named with its release, as its results are.
+            return f.write_str(v.run_label());
         }
         match self.version {
             BenchmarkVersion::Pss(v) => write!(f, "{}@{}", self.benchmark.id(), v.label()),
@@ -271,7 +299,8 @@ impl fmt::Display for Selection {
             }
             BenchmarkVersion::Cis(None)
             | BenchmarkVersion::Single
-            | BenchmarkVersion::UbuntuLevel(_) => f.write_str(self.benchmark.id()),
+            | BenchmarkVersion::UbuntuLevel(_)
+            | BenchmarkVersion::Stig(_) => f.write_str(self.benchmark.id()),
         }
     }
 }
@@ -296,6 +325,12 @@ pub enum SelectionError {
         "invalid CIS Ubuntu Benchmark version `{0}`: expected l1 (Level 1 - Server), l2 (Level 2 - Server), 2.0.0, 2.0.0-l1, 2.0.0-l2 or latest"
     )]
     InvalidUbuntuVersion(String),
+    /// Not a DISA Kubernetes STIG release whose rule list is verified.
+    #[error(
+        "invalid DISA Kubernetes STIG release `{0}`: expected {known} or latest (other releases, V2R5 among them, are not supported: their complete rule lists are not verified; see docs/k8s-stig.md)",
+        known = k8s_stig::StigVersion::known()
+    )]
+    InvalidStigVersion(String),
 }
 
 impl FromStr for Selection {
@@ -334,22 +369,11 @@ impl FromStr for Selection {
                     _ => return Err(SelectionError::InvalidUbuntuVersion(v.to_owned())),
                 })
             }
-            Benchmark::K8sStig => match version {
-                None => BenchmarkVersion::Single,
-                Some(v)
-                    if v.eq_ignore_ascii_case("latest")
-                        || v.eq_ignore_ascii_case(k8s_stig::VERSION)
-                        || v.eq_ignore_ascii_case(&k8s_stig::VERSION[1..]) =>
-                {
-                    BenchmarkVersion::Single
-                }
-                Some(_) => {
-                    return Err(SelectionError::InvalidSingleVersion(
-                        id.to_owned(),
-                        format!("{} (Version 2, Release 4)", k8s_stig::VERSION),
-                    ));
-                }
-            },
+            Benchmark::K8sStig => BenchmarkVersion::Stig(match version {
+                None => k8s_stig::StigVersion::DEFAULT,
+                Some(v) => k8s_stig::StigVersion::parse(v)
+                    .ok_or_else(|| SelectionError::InvalidStigVersion(v.to_owned()))?,
+            }),
             Benchmark::NsaCisa | Benchmark::ImageHygiene | Benchmark::Containerd => {
                 let only = benchmark.single_version().unwrap_or_default();
                 match version {
@@ -507,33 +531,73 @@ mod tests {
     }
 
     #[test]
-    fn k8s_stig_is_pinned_to_its_release() {
-        for text in [
-            "k8s-stig",
-            "k8s-stig@v2r4",
-            "k8s-stig@V2R4",
-            "k8s-stig@2r4",
-            "k8s-stig@latest",
+    fn k8s_stig_is_pinned_to_a_verified_release() {
+        for (text, want, title) in [
+            ("k8s-stig", "k8s-stig@v2r4", "DISA Kubernetes STIG (V2R4)"),
+            (
+                "k8s-stig@v2r4",
+                "k8s-stig@v2r4",
+                "DISA Kubernetes STIG (V2R4)",
+            ),
+            (
+                "k8s-stig@V2R4",
+                "k8s-stig@v2r4",
+                "DISA Kubernetes STIG (V2R4)",
+            ),
+            (
+                "k8s-stig@2r4",
+                "k8s-stig@v2r4",
+                "DISA Kubernetes STIG (V2R4)",
+            ),
+            (
+                "k8s-stig@v2r6",
+                "k8s-stig@v2r6",
+                "DISA Kubernetes STIG (V2R6)",
+            ),
+            (
+                "k8s-stig@V2R6",
+                "k8s-stig@v2r6",
+                "DISA Kubernetes STIG (V2R6)",
+            ),
+            (
+                "k8s-stig@latest",
+                "k8s-stig@v2r6",
+                "DISA Kubernetes STIG (V2R6)",
+            ),
         ] {
             let s: Selection = text.parse().expect(text);
             assert_eq!(s.benchmark, Benchmark::K8sStig, "{text}");
-            assert_eq!(s.to_string(), "k8s-stig@v2r4", "{text}");
+            assert_eq!(s.to_string(), want, "{text}");
+            assert_eq!(s.title(), title, "{text}");
             let (label, controls) = s.manifest_controls().expect("manifest controls");
-            assert_eq!(label, "k8s-stig@v2r4");
+            assert_eq!(label, want);
+            // The workload rules are the same in both releases.
+            assert_eq!(controls.len(), 10, "{text}");
             assert!(controls.iter().any(|c| c.id == "V-242415"));
         }
-        for bad in ["k8s-stig@v2r6", "k8s-stig@v1r11", "k8s-stig@1.12"] {
+        for bad in [
+            "k8s-stig@v2r5",
+            "k8s-stig@v2r3",
+            "k8s-stig@v1r11",
+            "k8s-stig@1.12",
+            "k8s-stig@",
+        ] {
+            let err = bad.parse::<Selection>().expect_err(bad);
             assert!(
-                matches!(
-                    bad.parse::<Selection>(),
-                    Err(SelectionError::InvalidSingleVersion(..))
-                ),
+                matches!(err, SelectionError::InvalidStigVersion(..)),
                 "{bad}"
             );
+            let text = err.to_string();
+            assert!(
+                text.contains("v2r4 (Version 2, Release 4), v2r6 (Version 2, Release 6)"),
+                "{text}"
+            );
+            assert!(text.contains("V2R5"), "{text}");
         }
         let info = catalog();
         let stig = info.iter().find(|b| b.id == "k8s-stig").expect("listed");
-        assert_eq!(stig.versions, ["v2r4"]);
+        assert_eq!(stig.versions, ["v2r4", "v2r6", "latest"]);
+        assert_eq!(stig.default_version, "v2r4 (latest: v2r6)");
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub(super) fn new_report(selections: &[Selection], input: &Input<'_>) -> Report 
                     s.benchmark.single_version().unwrap_or_default().to_owned()
                 }
                 BenchmarkVersion::UbuntuLevel(l) => super::nodes::ubuntu_version_label(l),
+                BenchmarkVersion::Stig(v) => v.label().to_owned(),
             },
             effective_version: match s.version {
                 BenchmarkVersion::Pss(v) => format!("v1.{}", v.effective_minor()),
@@ -57,6 +58,7 @@ pub(super) fn new_report(selections: &[Selection], input: &Input<'_>) -> Report 
                     s.benchmark.single_version().unwrap_or_default().to_owned()
                 }
                 BenchmarkVersion::UbuntuLevel(l) => super::nodes::ubuntu_version_label(l),
+                BenchmarkVersion::Stig(v) => v.label().to_owned(),
             },
         })
         .collect();

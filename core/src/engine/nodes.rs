@@ -188,7 +188,7 @@ fn evaluate_one_node(
                 );
             }
             Benchmark::Containerd => evaluate_containerd(&doc, &mut results),
-            Benchmark::K8sStig => evaluate_stig_node(&doc, &mut results),
+            Benchmark::K8sStig => evaluate_stig_node(&doc, *selection, &mut results),
             Benchmark::ImageHygiene => {
                 for (scan, linked) in context.os_scans.iter().zip(&mut linked) {
                     *linked |= crate::benchmarks::os_scan::link(&doc.facts, scan).is_some();
@@ -334,12 +334,15 @@ pub(super) fn evaluate_node(doc: &FactsDocument, selection: Selection, out: &mut
 
 /// The DISA Kubernetes STIG on one node's facts. A rule a CIS check decides is evaluated at the
 /// CIS version the node's Kubernetes version picks (such checks are the same in every version).
-fn evaluate_stig_node(doc: &FactsDocument, out: &mut Vec<CheckResult>) {
+fn evaluate_stig_node(doc: &FactsDocument, selection: Selection, out: &mut Vec<CheckResult>) {
     use crate::benchmarks::k8s_stig;
+    let release = selection
+        .stig_version()
+        .unwrap_or(k8s_stig::StigVersion::DEFAULT);
     let view = NodeView::new(&doc.facts);
     let version = CisVersion::for_kubernetes(cis::kubernetes_version(&view).as_deref()).0;
     let node = std::sync::Arc::new(node_ref(doc));
-    for (row, check, outcome) in k8s_stig::evaluate_node(&view, version) {
+    for (row, check, outcome) in k8s_stig::evaluate_node_in(&view, version, release) {
         let (location, pointer) = evidence_location(doc, &outcome.evidence);
         out.push(stig_result(
             row,
@@ -348,6 +351,7 @@ fn evaluate_stig_node(doc: &FactsDocument, out: &mut Vec<CheckResult>) {
             node.clone(),
             location,
             pointer,
+            release,
         ));
     }
 }
@@ -361,14 +365,10 @@ fn stig_result(
     resource: std::sync::Arc<ResourceRef>,
     location: Location,
     pointer: String,
+    release: crate::benchmarks::k8s_stig::StigVersion,
 ) -> CheckResult {
     check_result(
-        NodeCheck::decided_by(
-            check,
-            &row.id,
-            row.severity,
-            crate::benchmarks::k8s_stig::LABEL.to_owned(),
-        ),
+        NodeCheck::decided_by(check, &row.id, row.severity, release.run_label().to_owned()),
         outcome,
         resource,
         location,
@@ -652,10 +652,17 @@ pub(super) fn evaluate_static_pod(
         let flags = parse_flags(&words);
         let evaluated: Vec<(Option<&cis::CheckDef>, &cis::CheckDef, cis::Outcome)> =
             if selection.benchmark == Benchmark::K8sStig {
-                crate::benchmarks::k8s_stig::evaluate_command(component, &flags, version)
-                    .into_iter()
-                    .map(|(row, check, outcome)| (Some(row), check, outcome))
-                    .collect()
+                crate::benchmarks::k8s_stig::evaluate_command_in(
+                    component,
+                    &flags,
+                    version,
+                    selection
+                        .stig_version()
+                        .unwrap_or(crate::benchmarks::k8s_stig::StigVersion::DEFAULT),
+                )
+                .into_iter()
+                .map(|(row, check, outcome)| (Some(row), check, outcome))
+                .collect()
             } else {
                 cis::evaluate_command(component, &flags, version)
                     .into_iter()
@@ -680,6 +687,9 @@ pub(super) fn evaluate_static_pod(
                     resource.identity.clone(),
                     location,
                     pointer,
+                    selection
+                        .stig_version()
+                        .unwrap_or(crate::benchmarks::k8s_stig::StigVersion::DEFAULT),
                 ),
                 None => cis_result(
                     check,
