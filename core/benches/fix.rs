@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use stockade_core::report::CheckResult;
-use stockade_core::{Input, Options, SourceFile, evaluate, fix};
+use stockade_core::{Input, Options, Report, SourceFile, evaluate, fix};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -72,15 +72,29 @@ fn static_pods() -> Vec<(String, String)> {
         .collect()
 }
 
-fn fixes(c: &mut Criterion) {
-    let files = static_pods();
-    let input = Input {
+fn input_of(files: &[(String, String)]) -> Input<'_> {
+    Input {
         files: files
             .iter()
             .map(|(name, text)| SourceFile { name, text })
             .collect(),
         ..Input::default()
-    };
+    }
+}
+
+/// The merged fix of every result of one file, as `stockade fix` plans it.
+fn fix_of(report: &Report, name: &str, text: &str) -> Vec<fix::TextEdit> {
+    let results: Vec<&CheckResult> = report
+        .results
+        .iter()
+        .filter(|r| r.location.file == name)
+        .collect();
+    fix::fix_file(text, &results).edits
+}
+
+fn fixes(c: &mut Criterion) {
+    let files = static_pods();
+    let input = input_of(&files);
     let options = Options {
         benchmarks: ["cis-k8s", "k8s-stig"]
             .iter()
@@ -105,22 +119,11 @@ fn fixes(c: &mut Criterion) {
     let fixed: Vec<(String, String)> = files
         .iter()
         .map(|(name, text)| {
-            let results: Vec<&CheckResult> = report
-                .results
-                .iter()
-                .filter(|r| r.location.file == name.as_str())
-                .collect();
-            let edits = fix::fix_file(text, &results).edits;
+            let edits = fix_of(&report, name, text);
             (name.clone(), fix::apply(text, &edits).unwrap())
         })
         .collect();
-    let fixed_input = Input {
-        files: fixed
-            .iter()
-            .map(|(name, text)| SourceFile { name, text })
-            .collect(),
-        ..Input::default()
-    };
+    let fixed_input = input_of(&fixed);
     group.bench_function("evaluate-fixed-pods", |b| {
         b.iter(|| evaluate(&fixed_input, &options).results.len())
     });
@@ -128,14 +131,7 @@ fn fixes(c: &mut Criterion) {
         b.iter(|| {
             files
                 .iter()
-                .map(|(name, text)| {
-                    let results: Vec<&CheckResult> = report
-                        .results
-                        .iter()
-                        .filter(|r| r.location.file == name.as_str())
-                        .collect();
-                    fix::fix_file(text, &results).edits.len()
-                })
+                .map(|(name, text)| fix_of(&report, name, text).len())
                 .sum::<usize>()
         })
     });
