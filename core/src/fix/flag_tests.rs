@@ -407,3 +407,21 @@ fn a_comment_after_a_changed_flag_stays() {
         ),
     );
 }
+
+#[test]
+fn a_static_pod_in_helm_output_with_other_documents() {
+    let other = "---\n# Source: cp/templates/sa.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: audit\n  namespace: kube-system\n";
+    let pod = |flag: &str| {
+        format!(
+            "{other}---\n# Source: cp/templates/apiserver.yaml\n{}",
+            apiserver(&format!(
+                "    - kube-apiserver\n    - --authorization-mode=Node,RBAC\n    - {flag}\n"
+            ))
+        )
+    };
+    case(
+        &["CIS-1.2.15"],
+        &pod("--profiling=true"),
+        &pod("--profiling=false"),
+    );
+}

@@ -52,6 +52,71 @@ fn fix_rules(text: &str, rules: &[&str]) -> String {
     fix_with(text, rules, ALL)
 }
 
+/// The object of a one-document file, as JSON (`None` for several documents or a `kind: List`,
+/// whose patches are per item).
+fn object_of(text: &str) -> Option<serde_json::Value> {
+    if yaml::split_stream(text).0.len() != 1 {
+        return None;
+    }
+    let (node, _) = yaml::parse_document(text, 0, crate::input::yaml::Limits::default());
+    let object = node?.to_json();
+    let is_list = object
+        .get("kind")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    (!is_list).then_some(object)
+}
+
+/// RFC 6902 `add`, `replace` and `remove`, as a client applies a fix's patch.
+fn apply_patch(object: &mut serde_json::Value, patch: &[PatchOp]) -> Result<(), String> {
+    for op in patch {
+        let path = match op {
+            PatchOp::Add { path, .. }
+            | PatchOp::Replace { path, .. }
+            | PatchOp::Remove { path } => path,
+        };
+        let (parent, last) = path.rsplit_once('/').ok_or(format!("bad path {path}"))?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        let target = object
+            .pointer_mut(parent)
+            .ok_or(format!("{path}: no parent"))?;
+        match (op, target) {
+            (PatchOp::Add { value, .. }, serde_json::Value::Array(items)) if last == "-" => {
+                items.push(value.clone());
+            }
+            (PatchOp::Add { value, .. }, serde_json::Value::Array(items)) => {
+                let i: usize = last.parse().map_err(|_| format!("{path}: index"))?;
+                if i > items.len() {
+                    return Err(format!("{path}: out of range"));
+                }
+                items.insert(i, value.clone());
+            }
+            (PatchOp::Add { value, .. }, serde_json::Value::Object(map)) => {
+                map.insert(last, value.clone());
+            }
+            (PatchOp::Replace { value, .. }, serde_json::Value::Array(items)) => {
+                let i: usize = last.parse().map_err(|_| format!("{path}: index"))?;
+                *items.get_mut(i).ok_or(format!("{path}: missing"))? = value.clone();
+            }
+            (PatchOp::Replace { value, .. }, serde_json::Value::Object(map)) => {
+                *map.get_mut(&last).ok_or(format!("{path}: missing"))? = value.clone();
+            }
+            (PatchOp::Remove { .. }, serde_json::Value::Array(items)) => {
+                let i: usize = last.parse().map_err(|_| format!("{path}: index"))?;
+                if i >= items.len() {
+                    return Err(format!("{path}: missing"));
+                }
+                items.remove(i);
+            }
+            (PatchOp::Remove { .. }, serde_json::Value::Object(map)) => {
+                map.remove(&last).ok_or(format!("{path}: missing"))?;
+            }
+            _ => return Err(format!("{path}: not a container")),
+        }
+    }
+    Ok(())
+}
+
 /// Failing results per (rule, benchmark, resource, container): not per location, since a fix
 /// moves lines.
 fn failures(report: &crate::Report) -> std::collections::BTreeMap<String, usize> {
@@ -107,6 +172,17 @@ pub(super) fn check_case(
         );
     }
     assert_eq!(fix_with(&fixed, rules, benchmarks), fixed, "idempotent");
+    // The JSON Patch makes the same change to the object as the text edits.
+    if let (Some(mut object), Some(intended)) = (object_of(before), object_of(&fixed)) {
+        let results: Vec<&CheckResult> = old
+            .results
+            .iter()
+            .filter(|r| rules.is_empty() || rules.contains(&r.rule.as_str()))
+            .collect();
+        let (_, patch, _) = fix_in_file(before, &mut documents(before), &results);
+        apply_patch(&mut object, &patch).unwrap_or_else(|e| panic!("{e}: {patch:?}"));
+        assert_eq!(object, intended, "the patch {patch:?}");
+    }
     (old, new)
 }
 
