@@ -39,6 +39,29 @@ pub fn catalog_cached() -> &'static [RuleInfo] {
     CATALOG.get_or_init(catalog)
 }
 
+/// A CIS check or STIG rule as the catalog lists it: `check`'s text; fixable when any row of
+/// `all` with its id is (a CIS check has a row per benchmark version, a STIG rule one per
+/// component).
+fn check_info(
+    check: &cis::CheckDef,
+    all: &[cis::CheckDef],
+    benchmark: &str,
+    controls: Vec<Control>,
+    documentation: Option<String>,
+) -> RuleInfo {
+    RuleInfo {
+        code: check.code(),
+        name: crate::vocab::slug(&check.title),
+        title: check.title.clone(),
+        severity: check.severity,
+        benchmark: benchmark.to_owned(),
+        controls,
+        remediation: check.remediation.clone(),
+        documentation: documentation.unwrap_or_default(),
+        fixable: all.iter().any(|c| c.id == check.id && c.fixable()),
+    }
+}
+
 /// Every rule and CIS check (the newest text of each CIS control id).
 pub fn catalog() -> Vec<RuleInfo> {
     let mut out: Vec<RuleInfo> = RULES
@@ -61,14 +84,12 @@ pub fn catalog() -> Vec<RuleInfo> {
             continue;
         }
         seen.push(&check.id);
-        out.push(RuleInfo {
-            code: check.code(),
-            name: crate::vocab::slug(&check.title),
-            title: check.title.clone(),
-            severity: check.severity,
-            benchmark: "cis-k8s".to_owned(),
+        out.push(check_info(
+            check,
+            cis::checks(),
+            "cis-k8s",
             // The check, and the DISA STIG rules that ask what it asks (it decides them).
-            controls: std::iter::once(Control {
+            std::iter::once(Control {
                 benchmark: "cis-k8s".into(),
                 id: check.id.as_str().into(),
                 level: None,
@@ -84,13 +105,8 @@ pub fn catalog() -> Vec<RuleInfo> {
                     }),
             )
             .collect(),
-            remediation: check.remediation.clone(),
-            documentation: explain_cis(&check.id).unwrap_or_default(),
-            // In some benchmark version (1.2.29's lists differ, both have a fix).
-            fixable: cis::checks()
-                .iter()
-                .any(|c| c.id == check.id && c.fixable()),
-        });
+            explain_cis(&check.id),
+        ));
     }
     // Manifest controls that no rule decides are reported as `manual` under their own code.
     let mut seen: Vec<String> = Vec::new();
@@ -127,24 +143,17 @@ pub fn catalog() -> Vec<RuleInfo> {
             continue;
         }
         seen.push(&row.id);
-        out.push(RuleInfo {
-            code: row.code(),
-            name: crate::vocab::slug(&row.title),
-            title: row.title.clone(),
-            severity: row.severity,
-            benchmark: "k8s-stig".to_owned(),
-            controls: vec![Control {
+        out.push(check_info(
+            row,
+            crate::benchmarks::k8s_stig::checks(),
+            "k8s-stig",
+            vec![Control {
                 benchmark: crate::benchmarks::k8s_stig::LABEL.into(),
                 id: row.id.as_str().into(),
                 level: None,
             }],
-            remediation: row.remediation.clone(),
-            documentation: explain(&row.code()).unwrap_or_default(),
-            // A rule of several components has a row each.
-            fixable: crate::benchmarks::k8s_stig::checks()
-                .iter()
-                .any(|r| r.id == row.id && r.fixable()),
-        });
+            explain(&row.code()),
+        ));
     }
     let cis_start = RULES.len();
     if let Some(rest) = out.get_mut(cis_start..) {

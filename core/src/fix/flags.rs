@@ -217,6 +217,40 @@ fn texts(argv: &[(&'static str, usize, &CNode)]) -> Vec<String> {
         .collect()
 }
 
+/// The control-plane component a container runs, if it runs one (what its flag checks read:
+/// the first word of `command`, then `args`).
+pub(super) fn container_component(container: &CNode) -> Option<Component> {
+    let argv = argv_of(container)?;
+    let (_, _, program) = argv.first()?;
+    Component::of_command(program.scalar()?).filter(|c| control_plane(*c))
+}
+
+/// A result (index `i` of `results`) with, when it is a flag check, the other failing flag
+/// checks of `wanted` on the same container that read one of its flags: a report plans a
+/// flag that is not given with every check that needs it.
+pub(super) fn with_siblings<'r>(
+    i: usize,
+    wanted: &[usize],
+    results: &'r [CheckResult],
+) -> Vec<&'r CheckResult> {
+    let Some(result) = results.get(i) else {
+        return Vec::new();
+    };
+    let mut group = vec![result];
+    if is_flag_result(result) {
+        let reads = flags_read(result);
+        group.extend(wanted.iter().filter(|j| **j != i).filter_map(|j| {
+            let other = results.get(*j)?;
+            (is_flag_result(other)
+                && other.container == result.container
+                && other.resource == result.resource
+                && flags_read(other).iter().any(|f| reads.contains(f)))
+            .then_some(other)
+        }));
+    }
+    group
+}
+
 /// The component a command line runs, if it is a control-plane one.
 pub(super) fn component_of(argv: &[String]) -> Option<Component> {
     argv.first()
@@ -357,21 +391,7 @@ impl Editing {
             self.push(flag, &list.join(","));
             return Some(());
         }
-        for o in &found {
-            let list = flags::parse_csv(&o.2)?;
-            let kept: Vec<String> = list
-                .iter()
-                .filter(|e| !remove.contains(&e.as_str()))
-                .cloned()
-                .collect();
-            if kept.len() != list.len() {
-                if kept.is_empty() {
-                    self.remove(o);
-                } else {
-                    self.write(o, &kept.join(","))?;
-                }
-            }
-        }
+        self.remove_parts(&found, |e| remove.contains(&e))?;
         let missing: Vec<&str> = add
             .iter()
             .copied()
@@ -399,6 +419,31 @@ impl Editing {
         }
     }
 
+    /// Removes the comma-separated parts (list elements, `key=value` pairs) that `drop` matches
+    /// from every occurrence; an occurrence left empty goes.
+    fn remove_parts(
+        &mut self,
+        found: &[(usize, Option<usize>, String)],
+        drop: impl Fn(&str) -> bool,
+    ) -> Option<()> {
+        for o in found {
+            let parts = flags::parse_csv(&o.2)?;
+            let kept: Vec<&str> = parts
+                .iter()
+                .map(String::as_str)
+                .filter(|p| !drop(p))
+                .collect();
+            if kept.len() != parts.len() {
+                if kept.is_empty() {
+                    self.remove(o);
+                } else {
+                    self.write(o, &kept.join(","))?;
+                }
+            }
+        }
+        Some(())
+    }
+
     fn keys(&mut self, flag: &str, set: &[(&str, &str)], remove: &[&str]) -> Option<()> {
         let split = |text: &str| -> Vec<(String, String)> {
             text.split(',')
@@ -417,21 +462,9 @@ impl Editing {
                 .join(",")
         };
         let found = self.occurrences(flag);
-        for o in &found {
-            let pairs = split(&o.2);
-            let kept: Vec<(String, String)> = pairs
-                .iter()
-                .filter(|(k, _)| !remove.contains(&k.as_str()))
-                .cloned()
-                .collect();
-            if kept.len() != pairs.len() {
-                if kept.is_empty() {
-                    self.remove(o);
-                } else {
-                    self.write(o, &join(&kept))?;
-                }
-            }
-        }
+        self.remove_parts(&found, |pair| {
+            remove.contains(&pair.split_once('=').map_or(pair, |(k, _)| k).trim())
+        })?;
         for (key, value) in set {
             let now = self.occurrences(flag);
             let holder = now

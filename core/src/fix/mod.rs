@@ -289,18 +289,9 @@ fn runs_control_plane(root: &CNode, base: &[String]) -> bool {
     let Some(Kind::Seq { items, .. }) = object.at(["spec", "containers"]).map(|c| &c.kind) else {
         return false;
     };
-    items.iter().any(|container| {
-        container
-            .at(["command", "0"])
-            .and_then(CNode::scalar)
-            .map(|program| program.rsplit('/').next().unwrap_or(program))
-            .is_some_and(|name| {
-                matches!(
-                    name,
-                    "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "etcd"
-                )
-            })
-    })
+    items
+        .iter()
+        .any(|container| flags::container_component(container).is_some())
 }
 
 /// Whether the result's container runs as uid 0 by its own or its pod's `runAsUser`.
@@ -1441,29 +1432,18 @@ pub fn attach(results: &mut [CheckResult], files: &[&crate::input::SourceFile<'_
             // not `AlwaysAllow,Node`, the default and the element), and its default may not
             // be fixable alone (removing `AlwaysAllow` needs `Node` and `RBAC`). A flag that is
             // given is fixed alone first: the narrowest edit.
-            let mut group = vec![result];
-            if flags::is_flag_result(result) {
-                let reads = flags::flags_read(result);
-                group.extend(wanted.iter().filter(|j| **j != i).filter_map(|j| {
-                    let other = results.get(*j)?;
-                    (flags::is_flag_result(other)
-                        && other.container == result.container
-                        && other.resource == result.resource
-                        && flags::flags_read(other).iter().any(|f| reads.contains(f)))
-                    .then_some(other)
-                }));
-            }
+            let group = flags::with_siblings(i, wanted, results);
             let given = result.pointer.contains("/command/") || result.pointer.contains("/args/");
-            let mut fix = None;
-            if given || group.len() == 1 {
-                fix = one_fix(file.text, &mut docs, &[result]);
-            }
-            if fix.is_none() && group.len() > 1 {
-                fix = one_fix(file.text, &mut docs, &group);
-            }
-            if fix.is_none() && !given {
-                fix = one_fix(file.text, &mut docs, &[result]);
-            }
+            let alone = [result];
+            let attempts: [&[&CheckResult]; 2] = if given {
+                [&alone, &group]
+            } else {
+                [&group, &alone]
+            };
+            let fix = attempts
+                .iter()
+                .take(if group.len() > 1 { 2 } else { 1 })
+                .find_map(|planned| one_fix(file.text, &mut docs, planned));
             if let Some(r) = results.get_mut(i) {
                 r.fix = fix.map(Box::new);
             }
